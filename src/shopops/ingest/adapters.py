@@ -1,0 +1,613 @@
+"""Adapters: how a source's files become canonical tables.
+
+An adapter names the files to read (:class:`SourceFile`) and, once their columns are known, the
+SQL that maps them onto canonical tables (:class:`TableLoad`). Built in: ``canonical`` (columns
+already named as in :mod:`shopops.schema`), ``mapping`` (a TOML file for any layout),
+``online_retail`` (UCI Online Retail), ``olist`` (Brazilian E-Commerce by Olist) and ``cdnow``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from shopops.errors import MappingError, SourceError
+from shopops.ingest.validate import ParseOptions
+from shopops.schema import TABLES, get_table
+
+__all__ = [
+    "ONLINE_RETAIL_NON_PRODUCTS",
+    "Adapter",
+    "CanonicalAdapter",
+    "CdnowAdapter",
+    "MappingAdapter",
+    "OlistAdapter",
+    "OnlineRetailAdapter",
+    "SourceFile",
+    "TableLoad",
+    "resolve_adapter",
+]
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file to read, registered in SQL as the view ``name``."""
+
+    name: str
+    path: Path
+    format: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | int | None = None
+
+
+@dataclass(frozen=True)
+class TableLoad:
+    """SQL that maps registered sources onto one canonical table.
+
+    ``source`` is the view whose ``_source_row`` the rows refer to (for quarantine messages).
+    """
+
+    table: str
+    sql: str
+    source: str
+    options: ParseOptions = field(default_factory=ParseOptions)
+
+
+class Adapter:
+    """Base class: subclasses set ``name`` and implement :meth:`sources` and :meth:`loads`."""
+
+    name: str = "adapter"
+
+    def sources(self) -> list[SourceFile]:
+        """The files to read."""
+        raise NotImplementedError
+
+    def loads(self, columns: dict[str, list[str]]) -> list[TableLoad]:
+        """Table loads, given the columns of each registered source."""
+        raise NotImplementedError
+
+    def fingerprint(self) -> str:
+        """Text that, with the files' content, identifies a batch (mapping content, options)."""
+        return self.name
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _require(source: SourceFile, columns: list[str], needed: list[str], adapter: str) -> None:
+    missing = [c for c in needed if c not in columns]
+    if missing:
+        raise SourceError(
+            f"{source.path}: missing required column(s) {', '.join(missing)} for the {adapter} adapter; "
+            f"the file has: {', '.join(columns) or '(no columns)'}"
+        )
+
+
+# --------------------------------------------------------------------------- canonical
+class CanonicalAdapter(Adapter):
+    """A file whose columns already carry canonical names of one table.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    table : str
+        The canonical table it holds.
+    options : ParseOptions
+        Parsing options.
+    """
+
+    name = "canonical"
+
+    def __init__(self, path: Path, table: str, options: ParseOptions | None = None, **read: Any) -> None:
+        self.path = Path(path)
+        self.table = get_table(table).name
+        self.options = options or ParseOptions()
+        self.read = read
+
+    def sources(self) -> list[SourceFile]:  # noqa: D102
+        return [SourceFile("src", self.path, **self.read)]
+
+    def loads(self, columns: dict[str, list[str]]) -> list[TableLoad]:  # noqa: D102
+        table = get_table(self.table)
+        cols = columns["src"]
+        needed = [c for c in table.required if c not in self.options.defaults and c != "line_no"]
+        _require(self.sources()[0], cols, needed, f"canonical '{self.table}'")
+        picked = [c for c in table.names if c in cols]
+        select = ", ".join(_q(c) for c in picked)
+        return [TableLoad(self.table, f"SELECT {select}, _source_row FROM src", "src", self.options)]
+
+    def fingerprint(self) -> str:  # noqa: D102
+        return f"canonical:{self.table}:{self.options!r}:{sorted(self.read.items())!r}"
+
+
+# --------------------------------------------------------------------------- mapping
+class MappingAdapter(Adapter):
+    """Any layout, described by a TOML mapping file.
+
+    The mapping file format (see ``docs/data.md``)::
+
+        [source]
+        table = "order_lines"        # canonical table the file holds
+        format = "csv"               # optional: csv, parquet, excel, jsonl (default: by extension)
+        encoding = "latin-1"         # optional (default: detected)
+        delimiter = ";"              # optional (default: sniffed)
+        sheet = "Orders"             # optional, Excel only
+
+        [columns]                    # canonical name = source column name
+        order_id = "Invoice No"
+        ordered_at = "Date"
+
+        [parse]
+        date_formats = ["%d/%m/%Y %H:%M", "%d/%m/%Y"]
+        decimal = ","
+
+        [defaults]                   # constants for canonical columns the file lacks
+        channel = "web"
+
+    Parameters
+    ----------
+    path : Path
+        The data file.
+    mapping_file : Path
+        The TOML mapping file.
+    """
+
+    name = "mapping"
+
+    def __init__(self, path: Path, mapping_file: Path) -> None:
+        self.path = Path(path)
+        self.mapping_file = Path(mapping_file)
+        try:
+            self.text = self.mapping_file.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise MappingError(f"mapping file {self.mapping_file} does not exist") from None
+        try:
+            spec = tomllib.loads(self.text)
+        except tomllib.TOMLDecodeError as exc:
+            raise MappingError(f"mapping file {self.mapping_file} is not valid TOML: {exc}") from None
+        self.spec = spec
+        source = spec.get("source", {})
+        table_name = source.get("table")
+        if not table_name:
+            raise MappingError(f"mapping file {self.mapping_file}: [source] table = \"...\" is required "
+                               f"(one of {', '.join(sorted(TABLES))})")
+        try:
+            self.table = get_table(str(table_name))
+        except KeyError as exc:
+            raise MappingError(f"mapping file {self.mapping_file}: {exc.args[0]}") from None
+        self.columns: dict[str, str] = {str(k): str(v) for k, v in spec.get("columns", {}).items()}
+        unknown = [k for k in self.columns if k not in self.table.names]
+        if unknown:
+            raise MappingError(
+                f"mapping file {self.mapping_file}: [columns] names {', '.join(unknown)}, which "
+                f"{'is' if len(unknown) == 1 else 'are'} not column(s) of {self.table.name}; "
+                f"its columns are: {', '.join(self.table.names)}"
+            )
+        parse = spec.get("parse", {})
+        formats = parse.get("date_formats", parse.get("date_format", []))
+        if isinstance(formats, str):
+            formats = [formats]
+        decimal = str(parse.get("decimal", "."))
+        if decimal not in (".", ","):
+            raise MappingError(f"mapping file {self.mapping_file}: [parse] decimal must be '.' or ','")
+        defaults = {str(k): str(v) for k, v in spec.get("defaults", {}).items()}
+        bad_defaults = [k for k in defaults if k not in self.table.names]
+        if bad_defaults:
+            raise MappingError(f"mapping file {self.mapping_file}: [defaults] names unknown column(s) "
+                               f"{', '.join(bad_defaults)} of {self.table.name}")
+        self.options = ParseOptions(
+            date_formats=tuple(str(f) for f in formats),
+            decimal=decimal,
+            defaults=defaults,
+            exact_duplicates=bool(parse.get("exact_duplicates", False)),
+        )
+        self.read: dict[str, Any] = {
+            k: source[k] for k in ("format", "encoding", "delimiter", "sheet") if k in source
+        }
+
+    def sources(self) -> list[SourceFile]:  # noqa: D102
+        return [SourceFile("src", self.path, **self.read)]
+
+    def loads(self, columns: dict[str, list[str]]) -> list[TableLoad]:  # noqa: D102
+        have = columns["src"]
+        missing = [(canon, src) for canon, src in self.columns.items() if src not in have]
+        if missing:
+            listed = ", ".join(f"'{src}' (for {canon})" for canon, src in missing)
+            raise MappingError(
+                f"mapping file {self.mapping_file}: column {listed} not found in {self.path}; "
+                f"the file has: {', '.join(have)}"
+            )
+        # Columns not mapped explicitly but already named canonically are taken as they are.
+        selected = dict(self.columns)
+        for name in self.table.names:
+            if name not in selected and name in have and name not in self.columns.values():
+                selected[name] = name
+        unmapped = [c for c in self.table.required
+                    if c not in selected and c not in self.options.defaults and c != "line_no"]
+        if unmapped:
+            raise MappingError(
+                f"mapping file {self.mapping_file}: required column(s) {', '.join(unmapped)} of "
+                f"{self.table.name} are not mapped; add them under [columns] (the file has: {', '.join(have)})"
+            )
+        select = ", ".join(f"{_q(src)} AS {_q(canon)}" for canon, src in selected.items())
+        return [TableLoad(self.table.name, f"SELECT {select}, _source_row FROM src", "src", self.options)]
+
+    def fingerprint(self) -> str:  # noqa: D102
+        return "mapping:" + hashlib.sha256(self.text.encode()).hexdigest()
+
+
+# --------------------------------------------------------------------------- online retail
+#: Online Retail stock codes that are not goods, and what they are.
+ONLINE_RETAIL_NON_PRODUCTS: dict[str, str] = {
+    "POST": "shipping",
+    "DOT": "shipping",
+    "C2": "shipping",
+    "D": "discount",
+    "M": "manual",
+    "m": "manual",
+    "S": "sample",
+    "BANK CHARGES": "fee",
+    "AMAZONFEE": "fee",
+    "CRUK": "fee",
+    "B": "adjustment",
+}
+_OR_COLUMNS = ["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice",
+               "CustomerID", "Country"]
+
+
+def _or_non_product_case(code: str) -> str:
+    whens = " ".join(f"WHEN {code} = {_lit(k)} THEN {_lit(v)}" for k, v in ONLINE_RETAIL_NON_PRODUCTS.items())
+    return f"CASE {whens} WHEN {code} LIKE 'gift\\_0001\\_%' ESCAPE '\\' THEN 'voucher' END"
+
+
+class OnlineRetailAdapter(Adapter):
+    """UCI Online Retail (2010-12 to 2011-12), as published (CSV, Excel or Parquet).
+
+    What it models, from the dataset's documentation and its data:
+
+    - invoices starting with ``C`` are cancellations, with ``A`` accounting adjustments (bad debt);
+    - stock codes POST, DOT, C2 (postage), D (discount), M (manual), S (samples), BANK CHARGES,
+      AMAZONFEE, CRUK (fees), B (bad debt) and ``gift_0001_*`` (vouchers) are not products;
+    - lines with price 0 and no customer are stock adjustments (write-offs when negative);
+    - rows identical to an earlier row of the same invoice are quarantined as exact duplicates
+      (the file has no line numbers, so they cannot be told from double entries).
+
+    One file gives three tables: order_lines, products (name = the most frequent description,
+    price = median sale price) and customers (country = most frequent, acquired = first invoice).
+    """
+
+    name = "online_retail"
+
+    def __init__(self, path: Path, **read: Any) -> None:
+        self.path = Path(path)
+        self.read = read
+
+    def sources(self) -> list[SourceFile]:  # noqa: D102
+        return [SourceFile("src", self.path, **self.read)]
+
+    def loads(self, columns: dict[str, list[str]]) -> list[TableLoad]:  # noqa: D102
+        _require(self.sources()[0], columns["src"], _OR_COLUMNS, "online_retail")
+        code = "TRIM(CAST(StockCode AS VARCHAR))"
+        invoice = "TRIM(CAST(InvoiceNo AS VARCHAR))"
+        non_product = _or_non_product_case(code)
+        # The published CSV and Excel files write dates as m/d/Y H:M.
+        opts = ParseOptions(date_formats=("%m/%d/%Y %H:%M", "%m/%d/%y %H:%M", "%d/%m/%Y %H:%M"),
+                            exact_duplicates=True)
+        qty = "TRY_CAST(Quantity AS DOUBLE)"
+        price = "TRY_CAST(UnitPrice AS DOUBLE)"
+        customer = "NULLIF(regexp_replace(TRIM(CAST(CustomerID AS VARCHAR)), '\\.0$', ''), '')"
+        when = ("coalesce(TRY_CAST(CAST(InvoiceDate AS VARCHAR) AS TIMESTAMP), "
+                "TRY_STRPTIME(CAST(InvoiceDate AS VARCHAR), '%m/%d/%Y %H:%M'))")
+        lines = f"""
+            SELECT {invoice} AS order_id, InvoiceDate AS ordered_at, {code} AS product_id,
+                   Quantity AS quantity, UnitPrice AS unit_price, {customer} AS customer_id,
+                   CASE
+                     WHEN {invoice} LIKE 'A%' THEN 'adjustment'
+                     WHEN ({non_product}) IS NOT NULL THEN {non_product}
+                     WHEN {invoice} LIKE 'C%' THEN 'cancellation'
+                     WHEN {price} = 0 AND {customer} IS NULL THEN 'writeoff'
+                     WHEN {qty} < 0 THEN 'writeoff'
+                     ELSE 'sale'
+                   END AS line_type,
+                   NULLIF(TRIM(Country), '') AS country, Description AS _dup_description, _source_row
+            FROM src
+        """
+        products = f"""
+            SELECT {code} AS product_id,
+                   mode(NULLIF(TRIM(Description), '')) AS name,
+                   median({price}) FILTER (WHERE {price} > 0 AND {qty} > 0 AND {invoice} NOT LIKE 'C%')
+                       AS unit_price,
+                   ({non_product}) IS NULL AS is_product,
+                   CAST(min({when}) AS DATE) AS launched_at,
+                   min(_source_row) AS _source_row
+            FROM src WHERE {code} IS NOT NULL AND {code} <> '' GROUP BY {code}
+        """
+        customers = f"""
+            SELECT {customer} AS customer_id, mode(NULLIF(TRIM(Country), '')) AS country,
+                   min({when}) AS acquired_at, min(_source_row) AS _source_row
+            FROM src WHERE {customer} IS NOT NULL GROUP BY {customer}
+        """
+        return [
+            TableLoad("order_lines", lines, "src", opts),
+            TableLoad("products", products, "src", ParseOptions()),
+            TableLoad("customers", customers, "src", opts),
+        ]
+
+    def fingerprint(self) -> str:  # noqa: D102
+        return f"online_retail:v1:{sorted(self.read.items())!r}"
+
+
+# --------------------------------------------------------------------------- olist
+_OLIST_FILES = {
+    "customers": "olist_customers_dataset",
+    "items": "olist_order_items_dataset",
+    "payments": "olist_order_payments_dataset",
+    "products": "olist_products_dataset",
+    "sellers": "olist_sellers_dataset",
+    "translation": "product_category_name_translation",
+    "orders": "olist_orders_dataset",
+}
+_OLIST_STATUS = {
+    "delivered": "delivered", "shipped": "shipped", "canceled": "cancelled", "unavailable": "cancelled",
+    "invoiced": "paid", "processing": "paid", "approved": "paid", "created": "placed",
+}
+
+
+class OlistAdapter(Adapter):
+    """Brazilian E-Commerce Public Dataset by Olist: a folder of its CSV or Parquet tables.
+
+    Needs order_items and products; uses customers, payments, sellers, the category translation
+    and the orders table when present. Mapping:
+
+    - order lines: one line per item (quantity 1, price), plus a ``FREIGHT`` shipping line per
+      item with freight (line_no = 100 + item number);
+    - order date: ``order_purchase_timestamp`` from the orders table; **when that table is
+      absent** (as in ``shared/data/olist``) the seller's ``shipping_limit_date`` stands in for it
+      and lines carry no customer (the order → customer link lives in the orders table);
+    - customers keyed by ``customer_unique_id`` (one person, several order-level ids); the zip
+      prefix is kept as the postcode and pseudonymised like other personal data;
+    - sellers become suppliers (country BR).
+    """
+
+    name = "olist"
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        if not self.folder.is_dir():
+            raise SourceError(f"{self.folder}: the olist adapter reads a folder of Olist tables")
+        self.found: dict[str, Path] = {}
+        for key, stem in _OLIST_FILES.items():
+            for ext in (".parquet", ".csv"):
+                candidate = self.folder / f"{stem}{ext}"
+                if candidate.is_file():
+                    self.found[key] = candidate
+                    break
+        missing = [(_OLIST_FILES[k]) for k in ("items", "products") if k not in self.found]
+        if missing:
+            raise SourceError(f"{self.folder}: Olist table(s) {', '.join(missing)} not found (.csv or .parquet)")
+
+    def sources(self) -> list[SourceFile]:  # noqa: D102
+        return [SourceFile(f"olist_{k}", p) for k, p in sorted(self.found.items())]
+
+    def loads(self, columns: dict[str, list[str]]) -> list[TableLoad]:  # noqa: D102
+        has = self.found.__contains__
+        cat = "p.product_category_name"
+        if has("translation"):
+            cat_join = "LEFT JOIN olist_translation t USING (product_category_name)"
+            category = f"coalesce(t.product_category_name_english, {cat})"
+        else:
+            cat_join, category = "", cat
+        products = f"""
+            SELECT p.product_id, {category} AS category,
+                   coalesce({category}, 'product') || ' ' || left(p.product_id, 6) AS name,
+                   TRUE AS is_product, p._source_row
+            FROM olist_products p {cat_join}
+            UNION ALL SELECT 'FREIGHT', 'shipping', 'Freight', FALSE, 0
+        """
+        if has("orders"):
+            cust_join = "LEFT JOIN olist_orders o USING (order_id)"
+            if has("customers"):
+                cust_join += " LEFT JOIN olist_customers c ON c.customer_id = o.customer_id"
+                customer = "c.customer_unique_id"
+            else:
+                customer = "o.customer_id"
+            ordered = "o.order_purchase_timestamp"
+            status = "o.order_status"
+        else:
+            cust_join, customer, ordered, status = "", "CAST(NULL AS VARCHAR)", "i.shipping_limit_date", "NULL"
+        cancelled = f"{status} IN ('canceled', 'unavailable')"
+        lines = f"""
+            SELECT i.order_id, i.order_item_id AS line_no, {ordered} AS ordered_at, i.product_id,
+                   CASE WHEN {cancelled} THEN -1 ELSE 1 END AS quantity, i.price AS unit_price,
+                   {customer} AS customer_id,
+                   CASE WHEN {cancelled} THEN 'cancellation' ELSE 'sale' END AS line_type,
+                   'BR' AS country, 'marketplace' AS channel, i._source_row
+            FROM olist_items i {cust_join}
+            UNION ALL
+            SELECT i.order_id, 100 + i.order_item_id, {ordered}, 'FREIGHT',
+                   CASE WHEN {cancelled} THEN -1 ELSE 1 END, i.freight_value, {customer}, 'shipping',
+                   'BR', 'marketplace', i._source_row
+            FROM olist_items i {cust_join} WHERE i.freight_value > 0
+        """
+        loads = [
+            TableLoad("products", products, "olist_products"),
+            TableLoad("order_lines", lines, "olist_items"),
+        ]
+        if has("customers"):
+            first_order = ""
+            if has("orders"):
+                first_order = ("LEFT JOIN (SELECT c2.customer_unique_id AS u, min(o.order_purchase_timestamp) AS f "
+                               "FROM olist_orders o JOIN olist_customers c2 USING (customer_id) GROUP BY 1) fo "
+                               "ON fo.u = c.customer_unique_id")
+            acquired = "fo.f" if has("orders") else "NULL"
+            loads.append(TableLoad("customers", f"""
+                SELECT c.customer_unique_id AS customer_id,
+                       lpad(CAST(c.customer_zip_code_prefix AS VARCHAR), 5, '0') AS postcode,
+                       c.customer_city AS city, c.customer_state AS region, 'BR' AS country,
+                       'marketplace' AS channel, {acquired} AS acquired_at, c._source_row
+                FROM olist_customers c {first_order}
+                QUALIFY row_number() OVER (PARTITION BY c.customer_unique_id ORDER BY c._source_row) = 1
+            """, "olist_customers"))
+        if has("sellers"):
+            loads.append(TableLoad("suppliers", """
+                SELECT seller_id AS supplier_id, seller_city AS name, 'BR' AS country, _source_row
+                FROM olist_sellers
+            """, "olist_sellers"))
+        if has("payments"):
+            ordered_h = "o.order_purchase_timestamp" if has("orders") else "it.first_limit"
+            join_h = "LEFT JOIN olist_orders o USING (order_id)" if has("orders") else ""
+            status_h = ("CASE o.order_status " + " ".join(f"WHEN {_lit(k)} THEN {_lit(v)}"
+                        for k, v in _OLIST_STATUS.items()) + " END") if has("orders") else "NULL"
+            extra = ("o.order_estimated_delivery_date AS promised_at, o.order_delivered_carrier_date AS shipped_at, "
+                     "o.order_delivered_customer_date AS delivered_at,") if has("orders") else ""
+            loads.append(TableLoad("orders", f"""
+                SELECT py.order_id, {ordered_h} AS ordered_at, {status_h} AS status,
+                       py.payment_type, {extra} 'BR' AS ship_country, 'marketplace' AS channel,
+                       py._source_row
+                FROM (SELECT order_id, arg_min(payment_type, payment_sequential) AS payment_type,
+                             min(_source_row) AS _source_row
+                      FROM olist_payments GROUP BY order_id) py
+                LEFT JOIN (SELECT order_id, min(shipping_limit_date) AS first_limit
+                           FROM olist_items GROUP BY order_id) it USING (order_id)
+                {join_h}
+            """, "olist_payments"))
+        return loads
+
+    def fingerprint(self) -> str:  # noqa: D102
+        return "olist:v1:" + ",".join(sorted(self.found))
+
+
+# --------------------------------------------------------------------------- cdnow
+class CdnowAdapter(Adapter):
+    """CDNOW purchase histories (Fader, Hardie & Lee): customer, date, number of CDs, dollars.
+
+    Each row becomes one order of the single product ``CD`` (order id = customer and date, with
+    a running number when a customer bought twice on one day); unit price = dollars / CDs.
+    Rows with 0 CDs but money are kept as ``manual`` lines of one unit.
+    """
+
+    name = "cdnow"
+
+    def __init__(self, path: Path, **read: Any) -> None:
+        self.path = Path(path)
+        self.read = read
+
+    def sources(self) -> list[SourceFile]:  # noqa: D102
+        return [SourceFile("src", self.path, **self.read)]
+
+    def loads(self, columns: dict[str, list[str]]) -> list[TableLoad]:  # noqa: D102
+        _require(self.sources()[0], columns["src"], ["customer_id", "date", "number_of_cds", "dollar_value"],
+                 "cdnow")
+        cid = "CAST(customer_id AS VARCHAR)"
+        day = "strftime(CAST(date AS DATE), '%Y%m%d')"
+        cds = "TRY_CAST(number_of_cds AS BIGINT)"
+        lines = f"""
+            SELECT {cid} || '-' || {day} || '-' ||
+                       row_number() OVER (PARTITION BY customer_id, date ORDER BY _source_row) AS order_id,
+                   1 AS line_no, date AS ordered_at, 'CD' AS product_id,
+                   CASE WHEN {cds} > 0 THEN number_of_cds ELSE 1 END AS quantity,
+                   CASE WHEN {cds} > 0 THEN dollar_value / {cds} ELSE dollar_value END AS unit_price,
+                   {cid} AS customer_id,
+                   CASE WHEN {cds} > 0 THEN 'sale' ELSE 'manual' END AS line_type, _source_row
+            FROM src
+        """
+        customers = f"""
+            SELECT {cid} AS customer_id, min(date) AS acquired_at, min(_source_row) AS _source_row
+            FROM src GROUP BY customer_id
+        """
+        products = ("SELECT 'CD' AS product_id, 'Compact disc' AS name, 'music' AS category, "
+                    "TRUE AS is_product, 1 AS _source_row")
+        return [
+            TableLoad("order_lines", lines, "src", ParseOptions(date_formats=("%Y%m%d",))),
+            TableLoad("customers", customers, "src", ParseOptions(date_formats=("%Y%m%d",))),
+            TableLoad("products", products, "src"),
+        ]
+
+    def fingerprint(self) -> str:  # noqa: D102
+        return f"cdnow:v1:{sorted(self.read.items())!r}"
+
+
+# --------------------------------------------------------------------------- resolution
+ADAPTERS = ("auto", "canonical", "mapping", "online_retail", "olist", "cdnow")
+
+
+def resolve_adapter(
+    path: Path,
+    *,
+    adapter: str = "auto",
+    mapping: Path | None = None,
+    table: str | None = None,
+    columns_of: Any = None,
+    **read: Any,
+) -> Adapter:
+    """Pick the adapter for ``path``.
+
+    Parameters
+    ----------
+    path : Path
+        A file, or a folder (Olist).
+    adapter : str
+        One of ``auto``, ``canonical``, ``mapping``, ``online_retail``, ``olist``, ``cdnow``.
+    mapping : Path or None
+        A mapping file (implies ``mapping``).
+    table : str or None
+        The canonical table (``canonical`` adapter); in ``auto`` mode the name of the file's
+        folder is used when it is a canonical table name.
+    columns_of : callable or None
+        ``columns_of(path) -> list[str]``: the file's columns, used by ``auto`` to recognise
+        the built-in datasets.
+    **read
+        Reader options (format, encoding, delimiter, sheet).
+
+    Raises
+    ------
+    MappingError
+        When the adapter is unknown or the file cannot be recognised.
+    """
+    path = Path(path)
+    if adapter not in ADAPTERS:
+        raise MappingError(f"unknown adapter {adapter!r}; choose one of {', '.join(ADAPTERS)}")
+    if mapping is not None or adapter == "mapping":
+        if mapping is None:
+            raise MappingError("the mapping adapter needs --mapping FILE")
+        return MappingAdapter(path, mapping)
+    if adapter == "olist" or (adapter == "auto" and path.is_dir()):
+        return OlistAdapter(path)
+    if adapter == "online_retail":
+        return OnlineRetailAdapter(path, **read)
+    if adapter == "cdnow":
+        return CdnowAdapter(path, **read)
+    if adapter == "canonical":
+        name = table or path.parent.name
+        if name not in TABLES:
+            raise MappingError(f"{path}: give --table (one of {', '.join(sorted(TABLES))}) for the canonical adapter")
+        return CanonicalAdapter(path, name, **read)
+    # auto: recognise by columns
+    cols = set(columns_of(path)) if columns_of is not None else set()
+    if set(_OR_COLUMNS) - {"Description", "CustomerID", "Country"} <= cols:
+        return OnlineRetailAdapter(path, **read)
+    if {"customer_id", "date", "number_of_cds", "dollar_value"} <= cols:
+        return CdnowAdapter(path, **read)
+    name = table or (path.parent.name if path.parent.name in TABLES else None)
+    if name is None:
+        scores = {t.name: len(set(t.required) & cols) / len(t.required) for t in TABLES.values()}
+        best = max(scores, key=lambda k: scores[k])
+        if scores[best] == 1.0:
+            name = best
+    if name is None:
+        raise MappingError(
+            f"{path}: cannot tell which table this file holds (columns: {', '.join(sorted(cols)) or 'none'}). "
+            "Give --table NAME when its columns carry canonical names, or --mapping FILE for any other layout "
+            "(see docs/data.md)."
+        )
+    return CanonicalAdapter(path, name, **read)

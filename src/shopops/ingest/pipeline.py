@@ -1,0 +1,458 @@
+"""The ingest pipeline: source files → validated, pseudonymised canonical tables in the lake.
+
+One call ingests one source (a file, or a folder for Olist) as one batch. The batch id is a hash
+of the files' bytes, the adapter and its mapping, so the same source ingested twice is found
+and skipped. All work happens in a staging folder under the writer lock and becomes visible in
+one atomic commit; any error (or a kill) before that leaves the lake and warehouse as they were.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from shopops._duck import first_row
+from shopops.config import Settings
+from shopops.errors import IngestError, ShopopsError, SourceError
+from shopops.ingest.adapters import Adapter, SourceFile, TableLoad, resolve_adapter
+from shopops.ingest.pii import PiiHasher, load_or_create_key
+from shopops.ingest.validate import stage
+from shopops.lake import Lake
+from shopops.schema import get_table
+
+__all__ = ["IngestResult", "TableReport", "connect_duckdb", "ingest"]
+
+SCHEMA_VERSION = "1"
+_META = ["_reason", "_source_file", "_source_row", "_raw_text"]
+
+
+@dataclass
+class TableReport:
+    """Data-quality report of one canonical table in one batch."""
+
+    table: str
+    rows_in: int = 0
+    rows_ok: int = 0
+    rows_quarantined: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    examples: list[dict[str, Any]] = field(default_factory=list)
+    nulls: dict[str, int] = field(default_factory=dict)
+    duplicates: int = 0
+    line_types: dict[str, int] = field(default_factory=dict)
+    outliers: list[dict[str, Any]] = field(default_factory=list)
+    first: str | None = None
+    last: str | None = None
+    pseudonymised: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class IngestResult:
+    """What an ingest did."""
+
+    batch_id: str
+    status: str
+    adapter: str
+    source: dict[str, Any]
+    tables: dict[str, TableReport]
+    seconds: float
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def rows_quarantined(self) -> int:
+        """Rows quarantined over all tables."""
+        return sum(t.rows_quarantined for t in self.tables.values())
+
+
+def connect_duckdb(settings: Settings, data_dir: Path, path: str = ":memory:") -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with shopops' limits (memory, threads, spill folder)."""
+    spill = data_dir / "tmp"
+    spill.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(path)
+    con.execute(f"SET memory_limit = '{settings.duckdb_memory_limit}'")
+    con.execute(f"SET threads = {int(settings.duckdb_threads)}")
+    con.execute(f"SET temp_directory = '{spill.as_posix()}'")
+    con.execute("SET preserve_insertion_order = false")
+    return con
+
+
+def _hash_files(sources: list[SourceFile]) -> tuple[str, list[dict[str, Any]]]:
+    digest = hashlib.sha256()
+    info = []
+    for src in sorted(sources, key=lambda s: s.name):
+        if not src.path.exists():
+            raise SourceError(f"{src.path}: no such file")
+        if src.path.is_dir():
+            raise SourceError(f"{src.path}: is a folder, expected a file")
+        size = src.path.stat().st_size
+        if size == 0:
+            raise SourceError(f"{src.path}: the file is empty (0 bytes)")
+        file_hash = hashlib.sha256()
+        with src.path.open("rb") as fh:
+            while chunk := fh.read(8 << 20):
+                file_hash.update(chunk)
+        digest.update(src.name.encode() + b"\0" + file_hash.digest())
+        info.append({"name": src.name, "path": str(src.path.resolve()), "bytes": size,
+                     "sha256": file_hash.hexdigest()})
+    return digest.hexdigest(), info
+
+
+def _is_parquet(src: SourceFile) -> bool:
+    fmt = (src.format or "").lower()
+    return fmt == "parquet" or (not fmt and src.path.suffix.lower() in (".parquet", ".pq"))
+
+
+def _peek_columns(path: Path) -> list[str]:
+    if path.suffix.lower() in (".parquet", ".pq"):
+        try:
+            return list(pq.read_schema(path).names)
+        except Exception as exc:
+            raise SourceError(f"{path}: is not a readable Parquet file (truncated or corrupt?): {exc}") from None
+    from shopops.ingest.readers import open_source
+
+    return list(open_source(path).columns)
+
+
+class _Sources:
+    """Registers the adapter's files as DuckDB views/tables and remembers what was read."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self.columns: dict[str, list[str]] = {}
+        self.rejects: dict[str, list[Any]] = {}
+        self.details: dict[str, dict[str, Any]] = {}
+
+    def register(self, src: SourceFile) -> None:
+        if _is_parquet(src):
+            try:
+                meta = pq.ParquetFile(src.path).metadata
+            except Exception as exc:
+                raise SourceError(
+                    f"{src.path}: is not a readable Parquet file (truncated or corrupt?): {exc}"
+                ) from None
+            path = str(src.path).replace("'", "''")
+            self.con.execute(
+                f'CREATE TEMP VIEW "{src.name}" AS SELECT * EXCLUDE (file_row_number), '
+                f"file_row_number + 1 AS _source_row FROM read_parquet('{path}', file_row_number = true)"
+            )
+            self.details[src.name] = {"format": "parquet", "rows": meta.num_rows}
+            self.rejects[src.name] = []
+        else:
+            from shopops.ingest.readers import open_source
+
+            reader = open_source(src.path, format=src.format, encoding=src.encoding,
+                                 delimiter=src.delimiter, sheet=src.sheet)
+            batches = reader.batches()
+            first = next(batches, None)
+            if first is None:
+                raise SourceError(f"{src.path}: has a header but no data rows")
+            stream = pa.RecordBatchReader.from_batches(first.schema, _chain(first, batches))
+            self.con.register("_incoming", stream)
+            try:
+                self.con.execute(f'CREATE TEMP TABLE "{src.name}" AS SELECT * FROM _incoming')
+            finally:
+                self.con.unregister("_incoming")
+            self.details[src.name] = {"format": reader.format, "encoding": reader.encoding}
+            self.rejects[src.name] = list(reader.rejects)
+        cols = [r[0] for r in self.con.execute(f'DESCRIBE "{src.name}"').fetchall()]
+        self.columns[src.name] = [c for c in cols if c != "_source_row"]
+
+
+def _chain(first: pa.RecordBatch, rest: Any) -> Any:
+    yield first
+    yield from rest
+
+
+def ingest(
+    data_dir: Path,
+    path: Path,
+    *,
+    adapter: str = "auto",
+    mapping: Path | None = None,
+    table: str | None = None,
+    settings: Settings | None = None,
+    build: bool = True,
+    on_step: Callable[[str], None] | None = None,
+    **read: Any,
+) -> IngestResult:
+    """Ingest one source into the lake (and rebuild the warehouse).
+
+    Parameters
+    ----------
+    data_dir : Path
+        The shopops data directory.
+    path : Path
+        The source file (or Olist folder).
+    adapter : str
+        ``auto`` (recognise the built-in datasets and canonical files), ``canonical``,
+        ``mapping``, ``online_retail``, ``olist`` or ``cdnow``.
+    mapping : Path or None
+        A TOML mapping file for any other layout.
+    table : str or None
+        The canonical table of a canonical file.
+    settings : Settings or None
+        Settings; read from the environment when None.
+    build : bool
+        Rebuild the warehouse after the commit.
+    on_step : callable or None
+        Called with a short description of each step (for progress display).
+    **read
+        Reader options: ``format``, ``encoding``, ``delimiter``, ``sheet``.
+
+    Returns
+    -------
+    IngestResult
+        Batch id, status (``committed`` or ``skipped``) and the data-quality report per table.
+
+    Raises
+    ------
+    ShopopsError
+        With a message naming the file and the problem; nothing is committed then.
+    """
+    started = time.perf_counter()
+    settings = settings or Settings()
+    data_dir = Path(data_dir)
+    step = on_step or (lambda _msg: None)
+    read = {k: v for k, v in read.items() if v is not None}
+    chosen = resolve_adapter(Path(path), adapter=adapter, mapping=mapping, table=table,
+                             columns_of=_peek_columns, **read)
+    sources = chosen.sources()
+    step("checksum")
+    files_hash, files_info = _hash_files(sources)
+    batch_id = hashlib.sha256(
+        f"{SCHEMA_VERSION}\0{chosen.name}\0{chosen.fingerprint()}\0{files_hash}".encode()
+    ).hexdigest()[:20]
+    lake = Lake(data_dir)
+    with lake.writer_lock():
+        lake.recover()
+        existing = lake.batch(batch_id)
+        if existing is not None:
+            if build:
+                from shopops.warehouse import build_warehouse, warehouse_is_current
+
+                if not warehouse_is_current(data_dir):
+                    build_warehouse(data_dir, settings=settings)
+            return IngestResult(batch_id, "skipped", chosen.name, existing.source, {},
+                                time.perf_counter() - started,
+                                [f"already ingested as batch {batch_id} (seq {existing.seq}, "
+                                 f"{existing.committed_at}); nothing to do"])
+        staging = lake.staging_dir(batch_id)
+        con = connect_duckdb(settings, data_dir)
+        try:
+            reports, warnings, source_info = _run_batch(
+                con, chosen, sources, files_info, staging, data_dir, settings, step
+            )
+            step("commit")
+            lake.commit(staging, batch_id=batch_id, source=source_info, adapter=chosen.name,
+                        tables={t: {"clean_rows": r.rows_ok, "quarantined_rows": r.rows_quarantined}
+                                for t, r in reports.items()},
+                        report={t: asdict(r) for t, r in reports.items()})
+        except ShopopsError:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        except duckdb.Error as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise IngestError(f"{path}: could not be ingested, nothing was stored: {exc}") from None
+        finally:
+            con.close()
+        if build:
+            from shopops.warehouse import build_warehouse
+
+            step("warehouse")
+            build_warehouse(data_dir, settings=settings)
+    return IngestResult(batch_id, "committed", chosen.name, source_info, reports,
+                        time.perf_counter() - started, warnings)
+
+
+def _run_batch(
+    con: duckdb.DuckDBPyConnection,
+    chosen: Adapter,
+    sources: list[SourceFile],
+    files_info: list[dict[str, Any]],
+    staging: Path,
+    data_dir: Path,
+    settings: Settings,
+    step: Callable[[str], None],
+) -> tuple[dict[str, TableReport], list[str], dict[str, Any]]:
+    registry = _Sources(con)
+    for src in sources:
+        step(f"read {src.path.name}")
+        registry.register(src)
+    loads = chosen.loads(registry.columns)
+    by_name = {s.name: s for s in sources}
+    pii_sources: set[str] = set()
+    plans: list[tuple[TableLoad, list[str]]] = []
+    for load in loads:
+        out_cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM ({load.sql})").fetchall()]
+        table_cols = {c.name: c for c in get_table(load.table).columns}
+        # Personal data: columns the schema marks as such and the settings ask to pseudonymise.
+        pii_cols = [c for c in out_cols if c in table_cols and table_cols[c].pii and c in settings.pii_columns]
+        if pii_cols:
+            pii_sources.add(load.source)
+        plans.append((load, pii_cols))
+
+    warnings: list[str] = []
+    # The raw zone keeps the source as read, for re-processing, unless it carries personal data:
+    # those sources are kept only in pseudonymised form (clean and quarantine zones).
+    for src in sources:
+        if src.name in pii_sources:
+            warnings.append(f"{src.path.name}: holds personal data; no raw copy kept (pseudonymised only)")
+            continue
+        raw_dir = staging / "raw" / chosen.name
+        raw_dir.mkdir(parents=True, exist_ok=True)
+        if _is_parquet(src):
+            shutil.copyfile(src.path, raw_dir / f"{src.name}.parquet")
+        else:
+            con.execute(f"COPY \"{src.name}\" TO '{(raw_dir / (src.name + '.parquet')).as_posix()}' "
+                        "(FORMAT parquet, COMPRESSION zstd)")
+
+    hasher = PiiHasher(load_or_create_key(data_dir, settings.pii_key))
+    reports: dict[str, TableReport] = {}
+    rejects_done: set[str] = set()
+    for i, (load, pii_cols) in enumerate(plans):
+        step(f"validate {load.table}")
+        table = get_table(load.table)
+        staged = f"_staged_{i}"
+        stage(con, source_sql=load.sql, table=table, staged_name=staged, opts=load.options)
+        report = TableReport(load.table)
+        if pii_cols:
+            report.pseudonymised = hasher.apply(con, staged, pii_cols)
+        src_file = str(by_name[load.source].path)
+        rejects = [] if load.source in rejects_done else registry.rejects.get(load.source, [])
+        rejects_done.add(load.source)
+        redact = load.source in pii_sources
+        _write_table(con, staged, table.names, staging, load.table, src_file, rejects, redact)
+        _fill_report(con, staged, report, table.names, rejects, settings)
+        if load.table in reports:  # two loads into one table (not used by built-ins, but allowed)
+            raise IngestError(f"adapter {chosen.name} loads table {load.table} twice")
+        reports[load.table] = report
+        con.execute(f'DROP TABLE "{staged}"')
+    total_in = sum(r.rows_in for r in reports.values())
+    if total_in == 0:
+        raise IngestError(f"{sources[0].path}: no data rows; nothing was stored")
+    for name, rep in reports.items():
+        if rep.rows_in and rep.rows_ok == 0:
+            warnings.append(f"{name}: every row was quarantined; see the reasons in the report")
+    source_info = {"files": files_info, "read": registry.details}
+    return reports, warnings, source_info
+
+
+def _write_table(
+    con: duckdb.DuckDBPyConnection,
+    staged: str,
+    names: list[str],
+    staging: Path,
+    table: str,
+    src_file: str,
+    rejects: list[Any],
+    redact: bool,
+) -> None:
+    cols = ", ".join(f'"{c}"' for c in names)
+    clean_dir = staging / "clean" / table
+    clean_dir.parent.mkdir(parents=True, exist_ok=True)
+    con.execute(
+        f"COPY (SELECT {cols} FROM \"{staged}\" WHERE _reason IS NULL) TO '{clean_dir.as_posix()}' "
+        "(FORMAT parquet, COMPRESSION zstd, FILE_SIZE_BYTES '256MB', OVERWRITE_OR_IGNORE)"
+    )
+    n_bad = first_row(con, f'SELECT count(*) FROM "{staged}" WHERE _reason IS NOT NULL')
+    if not (n_bad and n_bad[0]) and not rejects:
+        return
+    q_dir = staging / "quarantine" / table
+    q_dir.mkdir(parents=True, exist_ok=True)
+    file_lit = src_file.replace("'", "''")
+    con.execute(
+        f"COPY (SELECT {cols}, _reason, '{file_lit}' AS _source_file, _source_row, "
+        f"CAST(NULL AS VARCHAR) AS _raw_text FROM \"{staged}\" WHERE _reason IS NOT NULL) "
+        f"TO '{(q_dir / 'rows.parquet').as_posix()}' (FORMAT parquet, COMPRESSION zstd)"
+    )
+    if rejects:
+        schema = get_table(table).arrow_schema()
+        n = len(rejects)
+        arrays = [pa.nulls(n, f.type) for f in schema]
+        extra = {
+            "_reason": pa.array([f"unreadable line: {r.error}" for r in rejects], pa.string()),
+            "_source_file": pa.array([src_file] * n, pa.string()),
+            "_source_row": pa.array([r.line for r in rejects], pa.int64()),
+            "_raw_text": pa.array(["(withheld: may hold personal data)" if redact else r.text for r in rejects],
+                                  pa.string()),
+        }
+        tbl = pa.Table.from_arrays(arrays + list(extra.values()), names=schema.names + list(extra))
+        pq.write_table(tbl, q_dir / "unreadable.parquet", compression="zstd")
+
+
+def _fill_report(
+    con: duckdb.DuckDBPyConnection,
+    staged: str,
+    report: TableReport,
+    names: list[str],
+    rejects: list[Any],
+    settings: Settings,
+) -> None:
+    nulls = ", ".join(f'count(*) FILTER (WHERE "{c}" IS NULL AND _reason IS NULL)' for c in names)
+    row = first_row(
+        con, f"SELECT count(*), count(*) FILTER (WHERE _reason IS NULL), {nulls} FROM \"{staged}\""
+    )
+    assert row is not None
+    report.rows_in = int(row[0]) + len(rejects)
+    report.rows_ok = int(row[1])
+    report.rows_quarantined = report.rows_in - report.rows_ok
+    report.nulls = {c: int(v) for c, v in zip(names, row[2:], strict=True) if v}
+    # Reasons by kind: the values are cut out so that "quantity: "x" is not a number" and
+    # "quantity: "y" is not a number" count as one kind.
+    kinds = con.execute(
+        f"""SELECT regexp_replace(regexp_replace(r, '"[^"]*"', '…', 'g'), '[0-9][0-9:. -]*', '#', 'g') AS kind,
+                   count(*) AS n
+            FROM (SELECT unnest(string_split(_reason, '; ')) AS r FROM "{staged}" WHERE _reason IS NOT NULL)
+            GROUP BY kind ORDER BY n DESC LIMIT 15"""
+    ).fetchall()
+    report.reasons = {str(k): int(n) for k, n in kinds}
+    if rejects:
+        report.reasons["unreadable line"] = len(rejects)
+    report.duplicates = sum(n for k, n in report.reasons.items() if "duplicate" in k)
+    report.examples = [
+        {"row": int(r), "reason": str(why)}
+        for r, why in con.execute(
+            f'SELECT _source_row, _reason FROM "{staged}" WHERE _reason IS NOT NULL ORDER BY _source_row LIMIT 5'
+        ).fetchall()
+    ] + [{"row": r.line, "reason": f"unreadable line: {r.error}"} for r in rejects[:5]]
+    time_col = next((c for c in ("ordered_at", "ts", "date", "acquired_at") if c in names), None)
+    if time_col:
+        lo_hi = first_row(con, f'SELECT min("{time_col}"), max("{time_col}") FROM "{staged}" WHERE _reason IS NULL')
+        if lo_hi and lo_hi[0] is not None:
+            report.first, report.last = str(lo_hi[0]), str(lo_hi[1])
+    if report.table == "order_lines":
+        report.line_types = {
+            str(t): int(n) for t, n in con.execute(
+                f'SELECT coalesce(line_type, \'(none)\'), count(*) FROM "{staged}" WHERE _reason IS NULL '
+                "GROUP BY 1 ORDER BY 2 DESC").fetchall()
+        }
+        # Robust z-score of log quantity within each product: flags orders far out of the
+        # product's usual size (the 80,995-unit line of Online Retail) without judging wholesale
+        # customers by retail standards.
+        z = float(settings.outlier_z)
+        outliers = con.execute(
+            f"""WITH l AS (SELECT product_id, quantity, _source_row, ln(abs(quantity)) AS lq
+                           FROM "{staged}" WHERE _reason IS NULL AND quantity <> 0),
+                s AS (SELECT product_id, median(lq) AS med FROM l GROUP BY 1),
+                m AS (SELECT l.product_id, s.med, median(abs(l.lq - s.med)) AS mad
+                      FROM l JOIN s USING (product_id) GROUP BY 1, 2)
+                SELECT l._source_row, l.product_id, l.quantity,
+                       (l.lq - m.med) / greatest(1.4826 * m.mad, 0.25) AS z
+                FROM l JOIN m USING (product_id)
+                WHERE (l.lq - m.med) / greatest(1.4826 * m.mad, 0.25) > {z}
+                ORDER BY abs(l.quantity) DESC"""
+        ).fetchall()
+        report.outliers = [
+            {"row": int(r), "product_id": str(p), "quantity": int(q), "z": round(float(zz), 1)}
+            for r, p, q, zz in outliers[:20]
+        ]
+        if len(outliers) > 20:
+            report.outliers.append({"more": len(outliers) - 20})

@@ -1,0 +1,378 @@
+"""The canonical tables of shopops: columns, types, keys and rules, in one place.
+
+Every source (a shop's own export, a built-in adapter, the simulator) is mapped onto these
+tables before it reaches the lake; every SQL model and every capability reads them. A change of
+a column here is a change of the contract, so keep it deliberate.
+
+Types are the logical types of the lake (and DuckDB):
+
+======== =========================== =====================
+dtype    DuckDB                      Arrow
+======== =========================== =====================
+string   VARCHAR                     large_string / string
+int      BIGINT                      int64
+float    DOUBLE                      float64
+bool     BOOLEAN                     bool
+date     DATE                        date32
+ts       TIMESTAMP                   timestamp[us]
+======== =========================== =====================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pyarrow as pa
+
+__all__ = [
+    "LINE_TYPES",
+    "TABLES",
+    "Column",
+    "DType",
+    "Table",
+    "get_table",
+]
+
+DType = Literal["string", "int", "float", "bool", "date", "ts"]
+
+_DUCKDB_TYPES: dict[str, str] = {
+    "string": "VARCHAR",
+    "int": "BIGINT",
+    "float": "DOUBLE",
+    "bool": "BOOLEAN",
+    "date": "DATE",
+    "ts": "TIMESTAMP",
+}
+_ARROW_TYPES: dict[str, pa.DataType] = {
+    "string": pa.string(),
+    "int": pa.int64(),
+    "float": pa.float64(),
+    "bool": pa.bool_(),
+    "date": pa.date32(),
+    "ts": pa.timestamp("us"),
+}
+
+#: What an order line is. Only ``sale`` lines of real products count as product sales; the other
+#: types are kept (nothing is dropped) and feed net sales, stock movements or fees.
+LINE_TYPES: dict[str, str] = {
+    "sale": "a product sold (quantity > 0)",
+    "return": "a product sent back after delivery (quantity < 0)",
+    "cancellation": "a sale cancelled before fulfilment (quantity < 0)",
+    "writeoff": "stock written off or adjusted, no money involved (damages, lost, found)",
+    "discount": "a discount line on an order (money only, reduces net sales)",
+    "shipping": "postage or carriage charged to the customer",
+    "fee": "a fee or commission (bank charges, marketplace fees, charity commission)",
+    "voucher": "a gift voucher sold or redeemed",
+    "manual": "a manual line entered by staff (price corrections, unspecified items)",
+    "sample": "free samples sent to a customer",
+    "adjustment": "an accounting adjustment such as bad debt",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a canonical table.
+
+    Parameters
+    ----------
+    name : str
+        Column name in the lake and warehouse.
+    dtype : DType
+        Logical type.
+    required : bool
+        A row without a value here is quarantined.
+    pii : bool
+        Personal data: replaced by a keyed hash on ingest when listed in ``Settings.pii_columns``.
+    min_value : float or None
+        Smallest valid value (numbers only); smaller values are quarantined.
+    allowed : tuple of str
+        For strings: the only values allowed (empty means any).
+    description : str
+        What the column means, for docs and error messages.
+    """
+
+    name: str
+    dtype: DType
+    required: bool = False
+    pii: bool = False
+    min_value: float | None = None
+    allowed: tuple[str, ...] = ()
+    description: str = ""
+
+    @property
+    def duckdb_type(self) -> str:
+        """The DuckDB type of the column."""
+        return _DUCKDB_TYPES[self.dtype]
+
+    @property
+    def arrow_type(self) -> pa.DataType:
+        """The Arrow type of the column."""
+        return _ARROW_TYPES[self.dtype]
+
+
+@dataclass(frozen=True)
+class Table:
+    """A canonical table: its columns and its key.
+
+    Parameters
+    ----------
+    name : str
+        Table name in the lake (``lake/clean/<name>``).
+    columns : tuple of Column
+        The columns, in order.
+    key : tuple of str
+        Columns that identify a row. Within one ingest a repeated key is quarantined; across
+        ingests the row of the latest batch wins.
+    description : str
+        What one row is.
+    """
+
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    description: str = ""
+    derived: tuple[str, ...] = field(default=())
+
+    def column(self, name: str) -> Column:
+        """Return the column called ``name``."""
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(f"table {self.name!r} has no column {name!r}")
+
+    @property
+    def names(self) -> list[str]:
+        """Column names in order."""
+        return [c.name for c in self.columns]
+
+    @property
+    def required(self) -> list[str]:
+        """Names of the required columns."""
+        return [c.name for c in self.columns if c.required]
+
+    def arrow_schema(self) -> pa.Schema:
+        """The Arrow schema of the clean table."""
+        return pa.schema([pa.field(c.name, c.arrow_type) for c in self.columns])
+
+
+def _c(name: str, dtype: DType, description: str = "", **kw: object) -> Column:
+    return Column(name, dtype, description=description, **kw)  # type: ignore[arg-type]
+
+
+ORDER_LINES = Table(
+    "order_lines",
+    (
+        _c("order_id", "string", "order or invoice number", required=True),
+        _c("line_no", "int", "position of the line in its order (1, 2, …); numbered in file order when absent",
+           required=True, min_value=1),
+        _c("ordered_at", "ts", "when the order was placed", required=True),
+        _c("product_id", "string", "product code (SKU)", required=True),
+        _c("quantity", "int", "units; negative on returns, cancellations and write-offs", required=True),
+        _c("unit_price", "float", "price per unit before discount, in the shop currency", required=True,
+           min_value=0.0),
+        _c("discount", "float", "discount on the whole line, in the shop currency (default 0)", min_value=0.0),
+        _c("customer_id", "string", "customer; empty for guest orders"),
+        _c("line_type", "string", "what the line is, see LINE_TYPES; derived when absent",
+           allowed=tuple(LINE_TYPES)),
+        _c("country", "string", "country the order ships to"),
+        _c("channel", "string", "sales channel (web, app, marketplace, …)"),
+    ),
+    key=("order_id", "line_no"),
+    description="one line of an order, invoice, cancellation or return",
+)
+
+ORDERS = Table(
+    "orders",
+    (
+        _c("order_id", "string", "order number", required=True),
+        _c("customer_id", "string", "customer; empty for guest orders"),
+        _c("ordered_at", "ts", "when the order was placed", required=True),
+        _c("status", "string", "last known status",
+           allowed=("placed", "paid", "shipped", "delivered", "cancelled", "returned")),
+        _c("channel", "string", "sales channel"),
+        _c("payment_type", "string", "how it was paid"),
+        _c("promised_at", "ts", "delivery promised to the customer"),
+        _c("shipped_at", "ts", "handed to the carrier"),
+        _c("delivered_at", "ts", "delivered to the customer"),
+        _c("ship_city", "string", "destination city"),
+        _c("ship_country", "string", "destination country"),
+        _c("address", "string", "delivery address", pii=True),
+    ),
+    key=("order_id",),
+    description="an order header with its fulfilment timestamps (optional; lines carry the money)",
+)
+
+PRODUCTS = Table(
+    "products",
+    (
+        _c("product_id", "string", "product code (SKU)", required=True),
+        _c("name", "string", "product name"),
+        _c("category", "string", "category"),
+        _c("unit_price", "float", "list price", min_value=0.0),
+        _c("unit_cost", "float", "purchase cost per unit", min_value=0.0),
+        _c("supplier_id", "string", "main supplier"),
+        _c("is_product", "bool", "false for codes that are not goods (postage, fees, discounts)"),
+        _c("launched_at", "date", "first day on sale"),
+        _c("discontinued_at", "date", "last day on sale"),
+    ),
+    key=("product_id",),
+    description="a product (or a non-product code such as postage) of the catalogue",
+)
+
+CUSTOMERS = Table(
+    "customers",
+    (
+        _c("customer_id", "string", "customer id", required=True),
+        _c("name", "string", "full name", pii=True),
+        _c("email", "string", "e-mail address", pii=True),
+        _c("phone", "string", "phone number", pii=True),
+        _c("address", "string", "street address", pii=True),
+        _c("postcode", "string", "postcode", pii=True),
+        _c("city", "string", "city"),
+        _c("region", "string", "state or region"),
+        _c("country", "string", "country"),
+        _c("channel", "string", "acquisition channel"),
+        _c("acquired_at", "ts", "when the customer was acquired (first order or sign-up)"),
+    ),
+    key=("customer_id",),
+    description="a customer",
+)
+
+STOCK = Table(
+    "stock",
+    (
+        _c("product_id", "string", "product code", required=True),
+        _c("date", "date", "day of the snapshot", required=True),
+        _c("on_hand", "int", "units on hand at the end of the day (negative is an error)", required=True,
+           min_value=0),
+        _c("location", "string", "warehouse or store; empty for a single location"),
+    ),
+    key=("product_id", "date", "location"),
+    description="stock on hand of a product at the end of a day",
+)
+
+SUPPLIERS = Table(
+    "suppliers",
+    (
+        _c("supplier_id", "string", "supplier id", required=True),
+        _c("name", "string", "supplier name"),
+        _c("country", "string", "country"),
+        _c("lead_time_days", "float", "mean days from order to arrival", min_value=0.0),
+        _c("lead_time_sd_days", "float", "standard deviation of the lead time", min_value=0.0),
+        _c("moq", "int", "minimum order quantity (units)", min_value=0),
+        _c("case_pack", "int", "units per case; orders are multiples of it", min_value=1),
+    ),
+    key=("supplier_id",),
+    description="a supplier and its delivery terms",
+)
+
+PURCHASE_ORDERS = Table(
+    "purchase_orders",
+    (
+        _c("po_id", "string", "purchase order number", required=True),
+        _c("product_id", "string", "product ordered", required=True),
+        _c("supplier_id", "string", "supplier"),
+        _c("ordered_at", "date", "day the order was placed", required=True),
+        _c("quantity", "int", "units ordered", required=True, min_value=1),
+        _c("unit_cost", "float", "cost per unit", min_value=0.0),
+        _c("expected_at", "date", "expected arrival"),
+        _c("received_at", "date", "actual arrival; empty while open"),
+    ),
+    key=("po_id", "product_id"),
+    description="a line of a purchase order to a supplier",
+)
+
+AD_STATS = Table(
+    "ad_stats",
+    (
+        _c("date", "date", "day", required=True),
+        _c("campaign_id", "string", "campaign", required=True),
+        _c("channel", "string", "ad channel (search, social, display, e-mail)"),
+        _c("impressions", "int", "impressions", min_value=0),
+        _c("clicks", "int", "clicks", min_value=0),
+        _c("conversions", "int", "orders attributed", min_value=0),
+        _c("spend", "float", "money spent", min_value=0.0),
+        _c("revenue", "float", "revenue attributed", min_value=0.0),
+    ),
+    key=("date", "campaign_id"),
+    description="daily performance of an ad campaign",
+)
+
+WEB_EVENTS = Table(
+    "web_events",
+    (
+        _c("event_id", "string", "event id", required=True),
+        _c("ts", "ts", "when", required=True),
+        _c("session_id", "string", "visit"),
+        _c("customer_id", "string", "customer when known"),
+        _c("event_type", "string", "what happened", required=True,
+           allowed=("page_view", "product_view", "add_to_cart", "checkout", "purchase", "search")),
+        _c("product_id", "string", "product concerned"),
+        _c("source", "string", "traffic source (direct, search, social, ad campaign id, …)"),
+        _c("device", "string", "desktop, mobile, tablet"),
+    ),
+    key=("event_id",),
+    description="one event of a web or app visit",
+)
+
+MESSAGES = Table(
+    "messages",
+    (
+        _c("message_id", "string", "message id", required=True),
+        _c("ts", "ts", "when it was received", required=True),
+        _c("customer_id", "string", "sender when known"),
+        _c("order_id", "string", "order it is about, when known"),
+        _c("channel", "string", "e-mail, chat, phone, marketplace"),
+        _c("language", "string", "zh or en", allowed=("zh", "en")),
+        _c("text", "string", "the message", required=True),
+        _c("intent", "string", "labelled intent when known (order_status, return, …)"),
+    ),
+    key=("message_id",),
+    description="a customer message to the shop",
+)
+
+DEMAND_TRUTH = Table(
+    "demand_truth",
+    (
+        _c("product_id", "string", "product", required=True),
+        _c("date", "date", "day", required=True),
+        _c("demand", "int", "units customers wanted (sales plus lost sales)", required=True, min_value=0),
+        _c("lost_sales", "int", "units not sold because the product was out of stock", min_value=0),
+    ),
+    key=("product_id", "date"),
+    description="true daily demand, known only for the simulated shop (ground truth for models)",
+)
+
+#: All canonical tables by name.
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        ORDER_LINES,
+        ORDERS,
+        PRODUCTS,
+        CUSTOMERS,
+        STOCK,
+        SUPPLIERS,
+        PURCHASE_ORDERS,
+        AD_STATS,
+        WEB_EVENTS,
+        MESSAGES,
+        DEMAND_TRUTH,
+    )
+}
+
+
+def get_table(name: str) -> Table:
+    """Return the canonical table called ``name``.
+
+    Raises
+    ------
+    KeyError
+        With the list of known tables when ``name`` is not one of them.
+    """
+    try:
+        return TABLES[name]
+    except KeyError:
+        known = ", ".join(sorted(TABLES))
+        raise KeyError(f"unknown table {name!r}; the canonical tables are: {known}") from None

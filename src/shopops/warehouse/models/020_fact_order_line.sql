@@ -1,0 +1,22 @@
+-- fact_order_line: every order line kept, with its type and money.
+-- gross_amount = quantity * unit_price (negative on returns and cancellations);
+-- net_amount = gross_amount - discount. Lines without a type are sales (quantity > 0) or returns.
+SELECT
+    l.order_id,
+    l.line_no,
+    l.ordered_at,
+    CAST(l.ordered_at AS DATE) AS order_date,
+    l.product_id,
+    l.customer_id,
+    l.quantity,
+    l.unit_price,
+    coalesce(l.discount, 0.0) AS discount,
+    coalesce(l.line_type, CASE WHEN l.quantity < 0 THEN 'return' ELSE 'sale' END) AS line_type,
+    l.country,
+    l.channel,
+    l.quantity * l.unit_price AS gross_amount,
+    l.quantity * l.unit_price - coalesce(l.discount, 0.0) AS net_amount,
+    coalesce(p.is_product, TRUE) AS is_product,
+    coalesce(p.category, 'uncategorised') AS category
+FROM stg_order_lines AS l
+LEFT JOIN dim_product AS p ON p.product_id = l.product_id

@@ -1,0 +1,26 @@
+-- kpi_product_month: sales of each product by month, ranked by net sales within the month.
+-- net_sales here = gross - line discounts - cancellations - returns of that product.
+WITH m AS (
+    SELECT
+        CAST(date_trunc('month', order_date) AS DATE) AS month,
+        product_id,
+        sum(CASE WHEN line_type = 'sale' THEN quantity ELSE 0 END) AS units,
+        sum(CASE WHEN line_type = 'sale' THEN gross_amount ELSE 0 END) AS gross_sales,
+        sum(CASE WHEN line_type IN ('sale', 'cancellation', 'return') THEN net_amount ELSE 0 END) AS net_sales,
+        count(DISTINCT CASE WHEN line_type = 'sale' THEN order_id END) AS orders
+    FROM fact_order_line
+    WHERE is_product
+    GROUP BY 1, 2
+)
+SELECT
+    m.month,
+    m.product_id,
+    p.name,
+    p.category,
+    m.units,
+    m.gross_sales,
+    m.net_sales,
+    m.orders,
+    row_number() OVER (PARTITION BY m.month ORDER BY m.net_sales DESC, m.product_id) AS rank
+FROM m
+LEFT JOIN dim_product AS p ON p.product_id = m.product_id
