@@ -69,7 +69,7 @@ def _decodes(data: bytes, encoding: str) -> bool:
 
 
 def is_ascii_compatible(encoding: str) -> bool:
-    """Whether ``encoding`` writes ASCII (in particular ``\\n``) as the same single bytes."""
+    r"""Whether ``encoding`` writes ASCII (in particular ``\n``) as the same single bytes."""
     try:
         return "a,\n".encode(encoding) == b"a,\n"
     except (LookupError, UnicodeError):
@@ -224,4 +224,3 @@ def locate_decode_error(path: Path, encoding: str) -> DecodeErrorLocation | None
                 return None
             newlines += chunk.count(b"\n")
             offset += len(chunk)
-

@@ -313,7 +313,8 @@ class OnlineRetailAdapter(Adapter):
                    Quantity AS quantity, UnitPrice AS unit_price, {customer} AS customer_id,
                    CASE
                      WHEN {invoice} LIKE 'A%' THEN 'adjustment'
-                     WHEN ({non_product}) IS NOT NULL THEN {non_product}
+                     WHEN {code} IN ({", ".join(_lit(k) for k in ONLINE_RETAIL_NON_PRODUCTS)})
+                          OR {code} LIKE 'gift%' THEN {non_product}
                      WHEN {invoice} LIKE 'C%' THEN 'cancellation'
                      WHEN {price} = 0 AND {customer} IS NULL THEN 'writeoff'
                      WHEN {qty} < 0 THEN 'writeoff'

@@ -441,9 +441,16 @@ def _fill_report(
         outliers = con.execute(
             f"""WITH l AS (SELECT product_id, quantity, _source_row, ln(abs(quantity)) AS lq
                            FROM "{staged}" WHERE _reason IS NULL AND quantity <> 0),
-                s AS (SELECT product_id, median(lq) AS med FROM l GROUP BY 1),
-                m AS (SELECT l.product_id, s.med, median(abs(l.lq - s.med)) AS mad
-                      FROM l JOIN s USING (product_id) GROUP BY 1, 2)
+                g AS (SELECT median(lq) AS med FROM l),
+                g2 AS (SELECT g.med, median(abs(l.lq - g.med)) AS mad FROM l, g GROUP BY g.med),
+                s AS (SELECT product_id, median(lq) AS med, count(*) AS n FROM l GROUP BY 1),
+                p AS (SELECT s.product_id, s.n, s.med, median(abs(l.lq - s.med)) AS mad
+                      FROM l JOIN s USING (product_id) GROUP BY 1, 2, 3),
+                -- products with few lines are judged by the shop-wide distribution
+                m AS (SELECT p.product_id,
+                             CASE WHEN p.n >= 10 THEN p.med ELSE g2.med END AS med,
+                             CASE WHEN p.n >= 10 THEN p.mad ELSE g2.mad END AS mad
+                      FROM p, g2)
                 SELECT l._source_row, l.product_id, l.quantity,
                        (l.lq - m.med) / greatest(1.4826 * m.mad, 0.25) AS z
                 FROM l JOIN m USING (product_id)

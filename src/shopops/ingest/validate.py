@@ -63,39 +63,58 @@ def _as_text(expr: str) -> str:
     return f"NULLIF(TRIM(CAST({expr} AS VARCHAR)), '')"
 
 
-def _typed_expr(col: Column, src_type: str, opts: ParseOptions) -> tuple[str, str]:
-    """SQL for the typed value and for a 'could not be read' condition."""
+_NUMERIC_TYPES = {"BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER", "USMALLINT",
+                  "UTINYINT", "DOUBLE", "FLOAT", "REAL"}
+
+
+def _is_text(src_type: str) -> bool:
+    return src_type == "VARCHAR" or src_type.startswith("VARCHAR")
+
+
+def _typed_expr(col: Column, src_type: str, opts: ParseOptions) -> tuple[str, str, str]:
+    """SQL for the typed value, a 'could not be read' condition and an 'is missing' condition.
+
+    Typed sources (Parquet numbers and timestamps) are used as they are: formatting millions of
+    values as text only to parse them back is what made naive validation slow.
+    """
     raw = _q(col.name)
     text = _as_text(raw)
-    numeric_src = src_type in {"BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT",
-                               "UINTEGER", "USMALLINT", "UTINYINT", "DOUBLE", "FLOAT", "REAL"} or \
-        src_type.startswith("DECIMAL")
+    numeric_src = src_type in _NUMERIC_TYPES or src_type.startswith("DECIMAL")
+    missing = f"{text} IS NULL" if _is_text(src_type) else f"{raw} IS NULL"
     if col.dtype == "string":
-        return text, "FALSE"
+        return text, "FALSE", f"{text} IS NULL"
     if col.dtype in ("int", "float"):
-        num_text = text if opts.decimal == "." else f"REPLACE(REPLACE({text}, '.', ''), {_lit(opts.decimal)}, '.')"
-        as_double = f"TRY_CAST({raw} AS DOUBLE)" if numeric_src else f"TRY_CAST({num_text} AS DOUBLE)"
+        if numeric_src:
+            as_double = f"CAST({raw} AS DOUBLE)"
+            exact_int = src_type in _NUMERIC_TYPES - {"DOUBLE", "FLOAT", "REAL"}
+            if col.dtype == "int" and exact_int:
+                return f"CAST({raw} AS BIGINT)", "FALSE", missing
+        else:
+            num_text = text if opts.decimal == "." else (
+                f"REPLACE(REPLACE({text}, '.', ''), {_lit(opts.decimal)}, '.')")
+            as_double = f"TRY_CAST({num_text} AS DOUBLE)"
         ok = f"isfinite({as_double})"
         if col.dtype == "int":
             ok = f"({ok} AND {as_double} = round({as_double}))"
             value = f"CASE WHEN {ok} THEN CAST({as_double} AS BIGINT) END"
         else:
             value = f"CASE WHEN {ok} THEN {as_double} END"
-        return value, f"({raw} IS NOT NULL AND {text} IS NOT NULL AND NOT coalesce({ok}, FALSE))"
+        return value, f"(NOT ({missing}) AND NOT coalesce({ok}, FALSE))", missing
     if col.dtype == "bool":
-        value = f"TRY_CAST({text} AS BOOLEAN)" if not src_type == "BOOLEAN" else raw
-        return value, f"({text} IS NOT NULL AND {value} IS NULL)"
+        if src_type == "BOOLEAN":
+            return raw, "FALSE", missing
+        value = f"TRY_CAST({text} AS BOOLEAN)"
+        return value, f"({text} IS NOT NULL AND {value} IS NULL)", missing
     # dates and timestamps
     target = "TIMESTAMP" if col.dtype == "ts" else "DATE"
     if src_type.startswith("TIMESTAMP") or src_type == "DATE":
-        value = f"CAST({raw} AS {target})"
-    else:
-        parsed = f"TRY_CAST({text} AS TIMESTAMP)"
-        if opts.date_formats:
-            fmts = "[" + ", ".join(_lit(f) for f in opts.date_formats) + "]"
-            parsed = f"coalesce(TRY_STRPTIME({text}, {fmts}), {parsed})"
-        value = f"CAST({parsed} AS {target})"
-    return value, f"({text} IS NOT NULL AND {value} IS NULL)"
+        return f"CAST({raw} AS {target})", "FALSE", missing
+    parsed = f"TRY_CAST({text} AS TIMESTAMP)"
+    if opts.date_formats:
+        fmts = "[" + ", ".join(_lit(f) for f in opts.date_formats) + "]"
+        parsed = f"coalesce({parsed}, TRY_STRPTIME({text}, {fmts}))"
+    value = f"CAST({parsed} AS {target})"
+    return value, f"({text} IS NOT NULL AND {value} IS NULL)", missing
 
 
 def _type_word(col: Column) -> str:
@@ -167,16 +186,15 @@ def stage(
         src_type = src_cols.get(col.name, "VARCHAR")
         if col.name == "line_no" and col.name not in src_cols:
             src_type = "BIGINT"
-        value, bad = _typed_expr(col, src_type, opts)
+        value, bad, missing = _typed_expr(col, src_type, opts)
         typed.append(f"{value} AS {_q(col.name)}")
-        raw_text = _as_text(_q(col.name))
-        shown = f"left({raw_text}, 60)"
+        shown = f"left({_as_text(_q(col.name))}, 60)"
         reasons.append(
             f"CASE WHEN {bad} THEN {_lit(col.name + ': ')} || '\"' || {shown} || '\" is not "
             f"{_type_word(col)}' END"
         )
         if col.required:
-            reasons.append(f"CASE WHEN {raw_text} IS NULL THEN {_lit(col.name + ': missing')} END")
+            reasons.append(f"CASE WHEN {missing} THEN {_lit(col.name + ': missing')} END")
     checks: list[str] = []
     for col in table.columns:
         ref = _q(col.name)

@@ -1,0 +1,171 @@
+"""The Python entry point: ``Shop.open(path)`` and everything as DataFrames."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from shopops.config import Settings
+from shopops.errors import ShopopsError, WarehouseError
+from shopops.ingest.pipeline import IngestResult, ingest
+from shopops.lake import Batch, Lake
+from shopops.warehouse import WAREHOUSE_FILE, BuildResult, build_warehouse
+
+__all__ = ["GRAINS", "Shop"]
+
+GRAINS = ("day", "week", "month")
+_TOP_BY = ("net_sales", "gross_sales", "units", "orders")
+
+
+def _parse_day(value: str | date | None, what: str) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ShopopsError(f"{what}: {value!r} is not a date; write it as YYYY-MM-DD") from None
+
+
+class Shop:
+    """One shop's data directory: its lake, its warehouse and the questions asked of them.
+
+    Parameters
+    ----------
+    data_dir : Path
+        The data directory (created on first ingest).
+    settings : Settings or None
+        Settings; read from ``SHOPOPS_*`` environment variables when None.
+
+    Examples
+    --------
+    >>> shop = Shop.open("shopops-data")                      # doctest: +SKIP
+    >>> shop.ingest("online_retail.parquet")                 # doctest: +SKIP
+    >>> shop.kpis("month").tail()                            # doctest: +SKIP
+    """
+
+    def __init__(self, data_dir: Path | str, settings: Settings | None = None) -> None:
+        self.data_dir = Path(data_dir)
+        self.settings = settings or Settings()
+
+    @classmethod
+    def open(cls, data_dir: Path | str | None = None, settings: Settings | None = None) -> Shop:
+        """Open the shop at ``data_dir`` (default: ``Settings().data_dir``)."""
+        settings = settings or Settings()
+        return cls(Path(data_dir) if data_dir is not None else settings.data_dir, settings)
+
+    # ------------------------------------------------------------------ writing
+    def ingest(self, path: Path | str, *, build: bool = True, on_step: Callable[[str], None] | None = None,
+               **options: Any) -> IngestResult:
+        """Ingest a source file (see :func:`shopops.ingest.pipeline.ingest` for the options)."""
+        return ingest(self.data_dir, Path(path), settings=self.settings, build=build, on_step=on_step, **options)
+
+    def build(self, engine: str | None = None, on_step: Callable[[str], None] | None = None) -> BuildResult:
+        """Rebuild the warehouse from the lake with ``engine`` (``duckdb`` or ``spark``)."""
+        lake = Lake(self.data_dir)
+        with lake.writer_lock():
+            return build_warehouse(self.data_dir, settings=self.settings, engine=engine, on_step=on_step)
+
+    def batches(self) -> list[Batch]:
+        """The committed ingest batches, oldest first."""
+        return Lake(self.data_dir).batches()
+
+    # ------------------------------------------------------------------ reading
+    @property
+    def warehouse_path(self) -> Path:
+        """Path of the DuckDB warehouse file."""
+        return self.data_dir / WAREHOUSE_FILE
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """A read-only connection to the warehouse."""
+        if not self.warehouse_path.is_file():
+            raise WarehouseError(
+                f"no warehouse in {self.data_dir}; run `shopops ingest FILE` or `shopops simulate` first"
+            )
+        return duckdb.connect(str(self.warehouse_path), read_only=True)
+
+    def sql(self, query: str, params: list[Any] | None = None) -> pd.DataFrame:
+        """Run a read-only SQL query on the warehouse and return a DataFrame."""
+        with self.connect() as con:
+            try:
+                return con.execute(query, params or []).df()
+            except duckdb.Error as exc:
+                raise WarehouseError(f"query failed: {exc}") from None
+
+    def tables(self) -> list[str]:
+        """Names of the warehouse tables."""
+        return list(self.sql("SELECT table_name FROM information_schema.tables ORDER BY 1")["table_name"])
+
+    def table(self, name: str, limit: int | None = None) -> pd.DataFrame:
+        """A whole warehouse table (or its first ``limit`` rows)."""
+        if name not in self.tables():
+            raise WarehouseError(f"no table {name!r} in the warehouse; tables: {', '.join(self.tables())}")
+        return self.sql(f'SELECT * FROM "{name}"' + (f" LIMIT {int(limit)}" if limit else ""))
+
+    def kpis(self, grain: str = "month", start: str | date | None = None,
+             end: str | date | None = None) -> pd.DataFrame:
+        """The KPIs by period (definitions in ``docs/data.md``).
+
+        Parameters
+        ----------
+        grain : str
+            ``day``, ``week`` (ISO, from Monday) or ``month``.
+        start, end : str or date or None
+            Keep periods starting on or after ``start`` and on or before ``end`` (YYYY-MM-DD).
+        """
+        if grain not in GRAINS:
+            raise ShopopsError(f"grain must be one of {', '.join(GRAINS)}, not {grain!r}")
+        lo, hi = _parse_day(start, "start"), _parse_day(end, "end")
+        return self.sql(
+            "SELECT * EXCLUDE (grain) FROM kpi_period WHERE grain = ? AND (? IS NULL OR period_start >= ?) "
+            "AND (? IS NULL OR period_start <= ?) ORDER BY period_start",
+            [grain, lo, lo, hi, hi],
+        )
+
+    def _top(self, group: str, n: int, start: str | date | None, end: str | date | None, by: str) -> pd.DataFrame:
+        if by not in _TOP_BY:
+            raise ShopopsError(f"by must be one of {', '.join(_TOP_BY)}, not {by!r}")
+        if n < 1:
+            raise ShopopsError(f"n must be at least 1, not {n}")
+        lo, hi = _parse_day(start, "start"), _parse_day(end, "end")
+        cols = "f.product_id, any_value(p.name) AS name, any_value(f.category) AS category" \
+            if group == "product" else "f.category"
+        keys = "f.product_id" if group == "product" else "f.category"
+        return self.sql(
+            f"""SELECT {cols},
+                   sum(CASE WHEN line_type = 'sale' THEN quantity ELSE 0 END) AS units,
+                   sum(CASE WHEN line_type = 'sale' THEN gross_amount ELSE 0 END) AS gross_sales,
+                   sum(CASE WHEN line_type IN ('sale', 'cancellation', 'return') THEN net_amount ELSE 0 END)
+                       AS net_sales,
+                   count(DISTINCT CASE WHEN line_type = 'sale' THEN order_id END) AS orders
+                FROM fact_order_line f LEFT JOIN dim_product p ON p.product_id = f.product_id
+                WHERE f.is_product AND (? IS NULL OR f.order_date >= ?) AND (? IS NULL OR f.order_date <= ?)
+                GROUP BY {keys} ORDER BY {by} DESC, {keys} LIMIT {int(n)}""",
+            [lo, lo, hi, hi],
+        )
+
+    def top_products(self, n: int = 10, start: str | date | None = None, end: str | date | None = None,
+                     by: str = "net_sales") -> pd.DataFrame:
+        """The ``n`` best products between ``start`` and ``end`` by ``by``."""
+        return self._top("product", n, start, end, by)
+
+    def top_categories(self, n: int = 10, start: str | date | None = None, end: str | date | None = None,
+                       by: str = "net_sales") -> pd.DataFrame:
+        """The ``n`` best categories between ``start`` and ``end`` by ``by``."""
+        return self._top("category", n, start, end, by)
+
+    def quality(self) -> pd.DataFrame:
+        """Rows in / ok / quarantined per ingest batch and table."""
+        return self.sql("SELECT * EXCLUDE (report) FROM ingest_report ORDER BY seq, table_name")
+
+    def quarantine(self, table: str | None = None, limit: int = 1000) -> pd.DataFrame:
+        """Quarantined rows with their reason and source file/row."""
+        return self.sql(
+            "SELECT * FROM quarantine WHERE (? IS NULL OR table_name = ?) ORDER BY table_name, _source_file, "
+            f"_source_row LIMIT {int(limit)}",
+            [table, table],
+        )

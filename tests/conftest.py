@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+ONLINE_RETAIL = SHARED / "online_retail" / "online_retail.parquet"
+
+
+@pytest.fixture(scope="session")
+def online_retail() -> Path:
+    if not ONLINE_RETAIL.is_file():
+        pytest.skip(f"real data not found at {ONLINE_RETAIL}")
+    return ONLINE_RETAIL
+
+
+@pytest.fixture(scope="session")
+def retail_shop(tmp_path_factory: pytest.TempPathFactory, online_retail: Path):
+    """Online Retail ingested once for the whole session (read-only for tests)."""
+    from shopops import Shop
+
+    shop = Shop.open(tmp_path_factory.mktemp("retail"))
+    result = shop.ingest(online_retail)
+    return shop, result

@@ -1,0 +1,234 @@
+"""Idempotency, atomicity and bad input: clear errors, nothing lost."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from shopops import Shop
+from shopops.errors import IngestError, MappingError, ShopopsError, SourceError
+
+LINES = """order_id,line_no,ordered_at,product_id,quantity,unit_price,customer_id
+1001,1,2024-03-01 10:00,SKU-1,2,9.99,C1
+1001,2,2024-03-01 10:00,SKU-2,1,20.00,C1
+1002,1,2024-03-02 11:30,SKU-1,1,9.99,C2
+1003,1,2024-03-05 09:15,SKU-3,5,1.50,
+"""
+
+
+def _write(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def _fingerprint(shop: Shop) -> tuple:
+    batches = [(b.batch_id, b.seq) for b in shop.batches()]
+    wh = hashlib.sha256(shop.warehouse_path.read_bytes()).hexdigest() if shop.warehouse_path.exists() else None
+    return batches, wh
+
+
+@pytest.fixture()
+def shop(tmp_path: Path) -> Shop:
+    s = Shop.open(tmp_path / "data")
+    s.ingest(_write(tmp_path / "lines.csv", LINES), table="order_lines")
+    return s
+
+
+def test_same_file_twice_is_skipped(shop: Shop, tmp_path: Path):
+    before = shop.sql("SELECT count(*) FROM fact_order_line").iloc[0, 0]
+    again = shop.ingest(tmp_path / "lines.csv", table="order_lines")
+    assert again.status == "skipped"
+    assert shop.sql("SELECT count(*) FROM fact_order_line").iloc[0, 0] == before == 4
+    assert len(shop.batches()) == 1
+
+
+def test_overlapping_file_updates_not_duplicates(shop: Shop, tmp_path: Path):
+    # A re-export with a corrected price and one new line: keys are unique, the latest batch wins.
+    text = LINES.replace("1002,1,2024-03-02 11:30,SKU-1,1,9.99,C2", "1002,1,2024-03-02 11:30,SKU-1,1,8.99,C2")
+    text += "1004,1,2024-03-06 12:00,SKU-2,1,20.00,C3\n"
+    shop.ingest(_write(tmp_path / "lines2.csv", text), table="order_lines")
+    df = shop.table("fact_order_line")
+    assert len(df) == 5
+    assert df.loc[df.order_id == "1002", "unit_price"].item() == pytest.approx(8.99)
+
+
+def test_bad_rows_are_quarantined_with_reason_and_row(tmp_path: Path):
+    s = Shop.open(tmp_path / "d")
+    bad = LINES + (
+        "1005,1,2024-03-07 10:00,SKU-1,abc,9.99,C1\n"      # line 6: wrong type
+        "1006,1,31/02/2024,SKU-1,1,9.99,C1\n"               # line 7: unparseable date
+        "1007,1,2024-03-07 10:00,SKU-1,1,-5,C1\n"           # line 8: negative price
+        "1001,1,2024-03-01 10:00,SKU-9,1,1.00,C1\n"         # line 9: duplicate key
+        "1008,1,2024-03-07 10:00,,1,1.00,C1\n"              # line 10: missing product
+    )
+    result = s.ingest(_write(tmp_path / "bad.csv", bad), table="order_lines")
+    rep = result.tables["order_lines"]
+    assert (rep.rows_in, rep.rows_ok, rep.rows_quarantined) == (9, 4, 5)
+    q = s.quarantine("order_lines").set_index("_source_row")["_reason"].to_dict()
+    assert q[6] == 'quantity: "abc" is not a whole number'
+    assert q[7] == 'ordered_at: "31/02/2024" is not a date and time'
+    assert q[8].startswith("unit_price: -5.0 is below the minimum 0")
+    assert q[9] == "duplicate key (order_id=1001, line_no=1): first at row 2"
+    assert q[10] == "product_id: missing"
+    assert set(s.quarantine()["_source_file"]) == {str(tmp_path / "bad.csv")}
+
+
+def test_missing_required_column_says_which(tmp_path: Path):
+    s = Shop.open(tmp_path / "d")
+    path = _write(tmp_path / "x.csv", "order_id,ordered_at,quantity\n1,2024-01-01,1\n")
+    with pytest.raises(SourceError, match=r"x\.csv: missing required column\(s\) product_id, unit_price"):
+        s.ingest(path, table="order_lines")
+    assert s.batches() == []
+
+
+def test_empty_and_corrupt_files(shop: Shop, tmp_path: Path):
+    before = _fingerprint(shop)
+    empty = _write(tmp_path / "empty.csv", "")
+    with pytest.raises(SourceError, match="empty"):
+        shop.ingest(empty, table="order_lines")
+    header_only = _write(tmp_path / "header.csv", "order_id,line_no,ordered_at,product_id,quantity,unit_price\n")
+    with pytest.raises(ShopopsError, match="no data rows"):
+        shop.ingest(header_only, table="order_lines")
+    good = tmp_path / "good.parquet"
+    pq.write_table(pa.table({"order_id": ["1"] * 1000, "product_id": ["a"] * 1000}), good)
+    truncated = tmp_path / "truncated.parquet"
+    truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    with pytest.raises(SourceError, match="not a readable Parquet file"):
+        shop.ingest(truncated, table="order_lines")
+    assert _fingerprint(shop) == before
+
+
+def test_mapping_file(tmp_path: Path):
+    data = _write(tmp_path / "export.csv",
+                  "Invoice;Date;SKU;Qty;Price\nA1;01/03/2024 10:00;P1;2;3,50\nA2;02/03/2024 11:00;P2;1;10,00\n")
+    mapping = _write(tmp_path / "map.toml", """
+[source]
+table = "order_lines"
+delimiter = ";"
+[columns]
+order_id = "Invoice"
+ordered_at = "Date"
+product_id = "SKU"
+quantity = "Qty"
+unit_price = "Price"
+[parse]
+date_formats = ["%d/%m/%Y %H:%M"]
+decimal = ","
+[defaults]
+channel = "shopify"
+""")
+    s = Shop.open(tmp_path / "d")
+    s.ingest(data, mapping=mapping)
+    df = s.table("fact_order_line").sort_values("order_id")
+    assert df["unit_price"].tolist() == [3.5, 10.0]
+    assert str(df["ordered_at"].iloc[0]) == "2024-03-01 10:00:00"
+    assert set(df["channel"]) == {"shopify"}
+
+
+def test_mapping_names_missing_column(tmp_path: Path):
+    data = _write(tmp_path / "export.csv", "Invoice,Date,SKU,Qty,Price\nA1,2024-03-01,P1,2,3.5\n")
+    mapping = _write(tmp_path / "map.toml", """
+[source]
+table = "order_lines"
+[columns]
+order_id = "Invoice"
+ordered_at = "Order Date"
+product_id = "SKU"
+quantity = "Qty"
+unit_price = "Price"
+""")
+    with pytest.raises(MappingError, match=r"column 'Order Date' \(for ordered_at\) not found in .*export\.csv; "
+                                           r"the file has: Invoice, Date, SKU, Qty, Price"):
+        Shop.open(tmp_path / "d").ingest(data, mapping=mapping)
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "utf-8-sig", "gbk"])
+def test_encodings(tmp_path: Path, encoding: str):
+    text = "customer_id,name,city,country\nK1,Zoë Müller,Zürich,CH\nK2,王伟,北京市朝阳区,CN\n"
+    expected = {"Zürich", "北京市朝阳区"}
+    if encoding == "latin-1":
+        text = "customer_id,name,city,country\nK1,Zoë Müller,Zürich,CH\nK2,José Peña,Córdoba,ES\n"
+        expected = {"Zürich", "Córdoba"}
+    if encoding == "gbk":
+        text = "customer_id,name,city,country\nK1,李娜,上海,CN\nK2,王伟,北京市朝阳区,CN\n"
+        expected = {"上海", "北京市朝阳区"}
+    s = Shop.open(tmp_path / "d")
+    s.ingest(_write(tmp_path / "c.csv", text, encoding), table="customers")
+    cities = set(s.table("dim_customer")["city"])
+    assert cities == expected
+
+
+def test_personal_data_is_pseudonymised(tmp_path: Path):
+    text = ("customer_id,name,email,phone,city\n"
+            "K1,Ann Smith,Ann.Smith@Example.com,+44 20 7946 0000,London\n")
+    s = Shop.open(tmp_path / "d")
+    s.ingest(_write(tmp_path / "c1.csv", text), table="customers")
+    row = s.table("dim_customer").iloc[0]
+    assert row["email"].startswith("pii_") and "Smith" not in row["email"]
+    assert row["name"].startswith("pii_") and row["phone"].startswith("pii_")
+    assert row["city"] == "London"  # not personal on its own
+    # Normalised before hashing: same person, other spelling, same pseudonym.
+    s.ingest(_write(tmp_path / "c2.csv", "customer_id,email,phone\nK2,ann.smith@example.COM,0044-20-79460000\n"),
+             table="customers")
+    df = s.table("dim_customer").set_index("customer_id")
+    assert df.loc["K2", "email"] == df.loc["K1", "email"]
+    # No raw copy of personal data anywhere in the lake.
+    for f in (tmp_path / "d" / "lake").rglob("*.parquet"):
+        assert b"Smith" not in f.read_bytes()
+
+
+def test_failed_ingest_leaves_earlier_data_intact(shop: Shop, tmp_path: Path):
+    before = _fingerprint(shop)
+    kpis = shop.kpis("day")
+    with pytest.raises(ShopopsError):
+        shop.ingest(_write(tmp_path / "junk.bin", "\x00\x01garbage"), table="order_lines", format="parquet")
+    assert _fingerprint(shop) == before
+    pd.testing.assert_frame_equal(shop.kpis("day"), kpis)
+
+
+def test_kill_9_mid_ingest_then_rerun(tmp_path: Path):
+    """A hard kill while an ingest runs leaves the lake and warehouse as before; the rerun completes."""
+    data = tmp_path / "d"
+    s = Shop.open(data)
+    s.ingest(_write(tmp_path / "lines.csv", LINES), table="order_lines")
+    before = _fingerprint(s)
+    big = tmp_path / "big.csv"
+    with big.open("w") as fh:
+        fh.write("order_id,line_no,ordered_at,product_id,quantity,unit_price,customer_id\n")
+        for i in range(600_000):
+            fh.write(f"B{i},1,2024-04-01 10:00,SKU-{i % 500},1,2.5,C{i % 9000}\n")
+    code = (f"from shopops import Shop; Shop.open({str(data)!r}).ingest({str(big)!r}, table='order_lines')")
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    staging = data / "lake" / "_staging"
+    deadline = time.time() + 60
+    while time.time() < deadline and not (staging.is_dir() and any(staging.iterdir())):
+        time.sleep(0.005)
+    assert staging.is_dir() and any(staging.iterdir()), "ingest never started staging"
+    time.sleep(0.2)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert _fingerprint(s) == before
+    result = s.ingest(big, table="order_lines")
+    assert result.status == "committed"
+    assert not any(staging.iterdir())
+    assert s.sql("SELECT count(*) FROM fact_order_line").iloc[0, 0] == 600_004
+
+
+def test_unknown_table_and_adapter(tmp_path: Path):
+    path = _write(tmp_path / "x.csv", "a,b\n1,2\n")
+    with pytest.raises(KeyError, match="unknown table 'nope'"):
+        Shop.open(tmp_path / "d").ingest(path, table="nope")
+    with pytest.raises(MappingError, match="cannot tell which table"):
+        Shop.open(tmp_path / "d").ingest(path)
+    with pytest.raises(IngestError.__mro__[1], match="unknown adapter"):
+        Shop.open(tmp_path / "d").ingest(path, adapter="magic")
