@@ -105,7 +105,8 @@ def print_ingest(result: IngestResult) -> None:
             console.print(f"[bold]{rep.table}[/] line types: " +
                           ", ".join(f"{k} {v:,}" for k, v in rep.line_types.items()))
         if rep.nulls:
-            console.print(f"[bold]{rep.table}[/] empty values: " + ", ".join(f"{k} {v:,}" for k, v in rep.nulls.items()))
+            empties = ", ".join(f"{k} {v:,}" for k, v in rep.nulls.items())
+            console.print(f"[bold]{rep.table}[/] empty values: {empties}")
         real = [o for o in rep.outliers if "row" in o]
         if real:
             shown = ", ".join(f"row {o['row']} ({o['product_id']} ×{o['quantity']:,})" for o in real[:5])

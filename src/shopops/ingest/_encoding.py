@@ -45,6 +45,7 @@ _CYRILLIC = {"cp1251", "koi8_r", "koi8_u", "cp866", "iso8859_5", "mac_cyrillic"}
 _CYRILLIC_LANGUAGES = {"Russian", "Ukrainian", "Bulgarian", "Serbian", "Macedonian", "Belarusian", "Kazakh"}
 _LEGACY_SAMPLE = 256 << 10
 _SCAN_CHUNK = 1 << 20
+_MIN_CJK = 2  # fewer CJK characters than this is no evidence (any two high bytes decode as one)
 
 
 def _is_cjk(ch: str) -> bool:
@@ -160,7 +161,8 @@ def guess_legacy(data: bytes) -> str:
         if candidate is not None and _decodes(whole, candidate):
             text = whole.decode(candidate)
             non_ascii = [ch for ch in text if ord(ch) >= 0x80]
-            if non_ascii and sum(map(_is_cjk, non_ascii)) >= 0.5 * len(non_ascii):
+            cjk = sum(map(_is_cjk, non_ascii))
+            if cjk >= _MIN_CJK and cjk >= 0.5 * len(non_ascii):
                 return candidate
     return "cp1252" if _decodes(whole, "cp1252") else "latin-1"
 

@@ -599,16 +599,16 @@ def resolve_adapter(
         return OnlineRetailAdapter(path, **read)
     if {"customer_id", "date", "number_of_cds", "dollar_value"} <= cols:
         return CdnowAdapter(path, **read)
-    name = table or (path.parent.name if path.parent.name in TABLES else None)
-    if name is None:
+    guessed: str | None = table or (path.parent.name if path.parent.name in TABLES else None)
+    if guessed is None:
         scores = {t.name: len(set(t.required) & cols) / len(t.required) for t in TABLES.values()}
         best = max(scores, key=lambda k: scores[k])
         if scores[best] == 1.0:
-            name = best
-    if name is None:
+            guessed = best
+    if guessed is None:
         raise MappingError(
             f"{path}: cannot tell which table this file holds (columns: {', '.join(sorted(cols)) or 'none'}). "
             "Give --table NAME when its columns carry canonical names, or --mapping FILE for any other layout "
             "(see docs/data.md)."
         )
-    return CanonicalAdapter(path, name, **read)
+    return CanonicalAdapter(path, guessed, **read)

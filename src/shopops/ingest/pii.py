@@ -100,7 +100,8 @@ class PiiHasher:
             con.register("_pii_map", mapping)
             try:
                 con.execute(
-                    f'UPDATE "{table}" SET "{column}" = _pii_map.h FROM _pii_map WHERE "{table}"."{column}" = _pii_map.v'
+                    f'UPDATE "{table}" SET "{column}" = _pii_map.h FROM _pii_map '
+                    f'WHERE "{table}"."{column}" = _pii_map.v'
                 )
             finally:
                 con.unregister("_pii_map")

@@ -95,7 +95,7 @@ _FORMAT_NAMES: dict[str, str] = {
 }
 _DELIMITERS = (",", ";", "\t", "|")
 _DELIMITER_WORDS = {"\\t": "\t", "tab": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
-_CSV_BLOCK_SIZE = 8 << 20  # bytes Arrow parses at a time; also the longest possible CSV record
+_CSV_BLOCK_SIZE = 2 << 20  # bytes Arrow parses at a time (it reads a few ahead): the longest CSV record
 _PROBE_BLOCK_SIZE = 1 << 20
 _SNIFF_BYTES = 256 << 10
 _SNIFF_LINES = 50
@@ -430,21 +430,25 @@ class _CsvReader(SourceReader):
         self._skip = skip
         self._arrow_encoding = "utf8" if codecs.lookup(enc).name in ("utf-8", "utf-8-sig", "ascii") else enc
         # Let Arrow itself parse the header (quotes and all), then read every column as text.
+        self._header_only = False
         try:
             probe = self._open_arrow({}, lambda row: "skip", _PROBE_BLOCK_SIZE)
             raw_names: list[str] = list(probe.schema.names)
             probe.close()
         except (pa.ArrowException, UnicodeError, OSError) as exc:
-            raise self._wrap(exc, "at the header") from exc
+            if not (complete and "Empty CSV file" in str(exc)):
+                raise self._wrap(exc, "at the header") from exc
+            # Arrow cannot read a lone header line without a line break: no rows, parse it here.
+            header_text = "\n".join(lines[skip:])
+            raw_names = next(csv.reader(io.StringIO(header_text), delimiter=delimiter, quotechar='"'))
+            self._header_only = True
         header_line = skip + 1
         self.columns = _check_names(path, raw_names, f"line {header_line}")
         self._raw_names = raw_names
         self._header_record = skip + 1  # Arrow counts the skipped blank lines as rows
         self._header_breaks = sum(_count_breaks(name) for name in raw_names)
 
-    def _open_arrow(
-        self, column_types: dict[str, pa.DataType], handler: Callable[[Any], str], block_size: int
-    ) -> Any:
+    def _open_arrow(self, column_types: dict[str, pa.DataType], handler: Callable[[Any], str], block_size: int) -> Any:
         return pacsv.open_csv(
             self.path,
             read_options=pacsv.ReadOptions(
@@ -478,7 +482,7 @@ class _CsvReader(SourceReader):
         message = str(exc)
         if "straddl" in message:
             return SourceError(
-                f"{self.path}: a record {where} is longer than {_CSV_BLOCK_SIZE >> 20} MB. Most likely a "
+                f"{self.path}: a record {where} is longer than {_CSV_BLOCK_SIZE / 2**20:g} MB. Most likely a "
                 'value opens a quote (") that is never closed, so the rest of the file reads as one value. '
                 'Fix the quoting in the file (a quote inside a value must be doubled: "").'
             )
@@ -488,6 +492,8 @@ class _CsvReader(SourceReader):
         yield from _rebatch(self._csv_batches(), self._batch_rows, _MAX_BATCH_BYTES)
 
     def _csv_batches(self) -> Iterator[pa.RecordBatch]:
+        if self._header_only:
+            return
         pending: deque[_PendingReject] = deque()
 
         def handler(row: Any) -> str:
@@ -513,6 +519,7 @@ class _CsvReader(SourceReader):
         start = self._header_record + 1  # record number of the next record not yet placed
         extra = 0  # line breaks inside the records before `start` (header excluded)
         last_line = self._header_record + self._header_breaks
+        held: pa.RecordBatch | None = None
         try:
             reader = self._open_arrow(types, handler, _CSV_BLOCK_SIZE)
         except (pa.ArrowException, UnicodeError, OSError) as exc:
@@ -547,9 +554,7 @@ class _CsvReader(SourceReader):
                 done = int(np.searchsorted(before, n, side="right"))
                 for j in range(done):
                     p = pending.popleft()
-                    line = int(
-                        rej_numbers[j] + offset + extra + rows_prefix[min(before[j], n)] + rej_prefix[j]
-                    )
+                    line = int(rej_numbers[j] + offset + extra + rows_prefix[min(before[j], n)] + rej_prefix[j])
                     self._add_reject(p, line)
                 start = max(int(records[-1]), int(rej_numbers[done - 1]) if done else 0) + 1
                 extra += int(rows_prefix[n] + rej_prefix[done])
@@ -563,13 +568,54 @@ class _CsvReader(SourceReader):
                 if pc.sum(keep).as_py() != n:
                     out = out.filter(keep)
                 if out.num_rows:
-                    yield out
+                    if held is not None:
+                        yield held
+                    held = out  # held back: an unclosed quote can only show in the very last row
         finally:
             reader.close()
+        if held is not None:
+            held = self._drop_unclosed_quote(held)
+            if held.num_rows:
+                yield held
         for p in pending:  # bad lines after the last good row
             self._add_reject(p, p.number + offset + extra)
             extra += p.breaks
         pending.clear()
+
+    def _drop_unclosed_quote(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        """Reject the last row when its last value is a quote left open up to the end of the file.
+
+        Arrow reads such a value as everything up to the end of the file; it is told by the file ending
+        in exactly ``"`` + that value (a closed quote would end in ``"`` + line break).
+        """
+        assert self.encoding is not None
+        value = batch.column(len(self.columns) - 1)[-1].as_py()
+        if not value or value[-1] not in "\r\n" or not _encoding.is_ascii_compatible(self.encoding):
+            return batch
+        codec = "utf-8" if self._arrow_encoding == "utf8" else self.encoding
+        try:
+            tail = ('"' + value).encode(codec)
+        except UnicodeError:
+            return batch
+        with self.path.open("rb") as f:
+            size = f.seek(0, os.SEEK_END)
+            start = size - len(tail)
+            if start < 0:
+                return batch
+            f.seek(start)
+            if f.read() != tail:
+                return batch
+            f.seek(max(start - 65_536, 0))
+            before = f.read(start - max(start - 65_536, 0))
+        line_start = max(before.rfind(b"\n"), before.rfind(b"\r")) + 1
+        line = int(batch.column(len(self.columns))[-1].as_py())
+        self._reject(
+            line,
+            (before[line_start:] + tail).decode(codec, "replace").rstrip("\r\n"),
+            'opens a quote (") that is never closed, so every line after it was read as part of one value. '
+            'Close the quote; a quote inside a value must be doubled ("")',
+        )
+        return batch.slice(0, batch.num_rows - 1)
 
     def _add_reject(self, p: _PendingReject, line: int) -> None:
         if p.silent:
@@ -636,9 +682,7 @@ class _ParquetReader(SourceReader):
         try:
             pf = pq.ParquetFile(self.path)
         except (pa.ArrowException, OSError) as exc:
-            raise SourceError(
-                f"{self.path} is not a readable Parquet file (truncated or corrupt?): {exc}"
-            ) from exc
+            raise SourceError(f"{self.path} is not a readable Parquet file (truncated or corrupt?): {exc}") from exc
         try:
             it = pf.iter_batches(batch_size=self._batch_rows)
             while True:
@@ -705,6 +749,15 @@ def _json_kind(value: Any) -> str:
     return "a number"
 
 
+def _is_json_array_file(first: str) -> bool:
+    """Whether a first line starting with '[' opens a JSON array document (not a JSON Lines record)."""
+    try:
+        value = _json_loads(first)
+    except (ValueError, RecursionError):
+        return True  # '[' or '[{"a": 1},' : an array spread over lines
+    return isinstance(value, list) and any(isinstance(item, dict) for item in value)
+
+
 class _JsonlReader(SourceReader):
     format = "jsonl"
 
@@ -730,14 +783,14 @@ class _JsonlReader(SourceReader):
                 keys.update(dict.fromkeys(obj))
             if seen >= JSONL_SCHEMA_LINES:
                 break
+        if not seen:
+            raise SourceError(f"{path} has no data: it contains only blank lines.")
+        if first.startswith("[") and _is_json_array_file(first):
+            raise SourceError(
+                f"{path} holds a JSON array, not JSON Lines (one JSON object per line). Convert it, "
+                "e.g. with: jq -c '.[]' in.json > out.jsonl"
+            )
         if not objects:
-            if not seen:
-                raise SourceError(f"{path} has no data: it contains only blank lines.")
-            if first.startswith("["):
-                raise SourceError(
-                    f"{path} holds a JSON array, not JSON Lines (one JSON object per line). Convert it, "
-                    "e.g. with: jq -c '.[]' in.json > out.jsonl"
-                )
             raise SourceError(
                 f"{path} is not a JSON Lines file: none of its first {seen:,} non-blank lines is a JSON "
                 'object. Each line must hold one object, like {"order_id": 1, "sku": "A"}.'
@@ -803,9 +856,7 @@ class _JsonlReader(SourceReader):
 
         for number, text, too_long in self._lines():
             if too_long:
-                self._reject(
-                    number, text or "", f"is longer than {_MAX_LINE_BYTES >> 20} MB, too long for one record"
-                )
+                self._reject(number, text or "", f"is longer than {_MAX_LINE_BYTES >> 20} MB, too long for one record")
                 continue
             assert text is not None
             stripped = text.strip()
@@ -888,9 +939,7 @@ class _ExcelReader(SourceReader):
         try:
             workbook = CalamineWorkbook.from_path(str(path))
         except PasswordError as exc:
-            raise SourceError(
-                f"{path} is password-protected. Save an unprotected copy and read that instead."
-            ) from exc
+            raise SourceError(f"{path} is password-protected. Save an unprotected copy and read that instead.") from exc
         except (CalamineError, OSError, ValueError) as exc:
             raise SourceError(
                 f"{path} is not a readable Excel/OpenDocument workbook (truncated, corrupt or another "
@@ -905,8 +954,7 @@ class _ExcelReader(SourceReader):
         elif isinstance(sheet, int):
             if not -len(names) <= sheet < len(names):
                 raise SourceError(
-                    f"{path} has no sheet number {sheet} (counting from 0); it has {len(names)} sheet(s): "
-                    f"{listed}."
+                    f"{path} has no sheet number {sheet} (counting from 0); it has {len(names)} sheet(s): {listed}."
                 )
             name = names[sheet]
         elif sheet in names:
@@ -1132,8 +1180,7 @@ def open_source(
             delimiter = _DELIMITER_WORDS.get(delimiter.lower(), delimiter)
             if len(delimiter) != 1 or delimiter in '"\r\n':
                 raise SourceError(
-                    f"Invalid delimiter {delimiter!r} for {p}: give one character such as "
-                    "',' ';' '|' or '\\t'."
+                    f"Invalid delimiter {delimiter!r} for {p}: give one character such as ',' ';' '|' or '\\t'."
                 )
         return _CsvReader(p, size, encoding=encoding, delimiter=delimiter, batch_rows=batch_rows)
     if fmt == "jsonl":

@@ -123,22 +123,22 @@ class DuckDBEngine:
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
 
-    def register_parquet(self, view: str, files: list[str]) -> None:  # noqa: D102
+    def register_parquet(self, view: str, files: list[str]) -> None:
         listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
         self.con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM read_parquet([{listed}])")
 
-    def run(self, name: str, sql: str, *, temporary: bool = False) -> None:  # noqa: D102
+    def run(self, name: str, sql: str, *, temporary: bool = False) -> None:
         kind = "TEMP TABLE" if temporary else "TABLE"
         self.con.execute(f"CREATE OR REPLACE {kind} {name} AS {sql}")
 
-    def load_arrow(self, name: str, data: pa.Table) -> None:  # noqa: D102
+    def load_arrow(self, name: str, data: pa.Table) -> None:
         self.con.register("_arrow_in", data)
         try:
             self.con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _arrow_in")
         finally:
             self.con.unregister("_arrow_in")
 
-    def scalar(self, sql: str) -> Any:  # noqa: D102
+    def scalar(self, sql: str) -> Any:
         row = first_row(self.con, sql)
         return row[0] if row else None
 

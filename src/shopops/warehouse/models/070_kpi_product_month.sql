@@ -1,5 +1,7 @@
 -- kpi_product_month: sales of each product by month, ranked by net sales within the month.
 -- net_sales here = gross - line discounts - cancellations - returns of that product.
+-- The rank rounds net_sales to 4 decimals so equal amounts tie (then product_id decides) whatever
+-- order the floating-point sum ran in (thread count, engine).
 WITH m AS (
     SELECT
         CAST(date_trunc('month', order_date) AS DATE) AS month,
@@ -21,6 +23,6 @@ SELECT
     m.gross_sales,
     m.net_sales,
     m.orders,
-    row_number() OVER (PARTITION BY m.month ORDER BY m.net_sales DESC, m.product_id) AS rank
+    row_number() OVER (PARTITION BY m.month ORDER BY round(m.net_sales, 4) DESC, m.product_id) AS rank
 FROM m
 LEFT JOIN dim_product AS p ON p.product_id = m.product_id
