@@ -706,7 +706,7 @@ def _quality(wh: _Warehouse, fmt: _Fmt) -> list[_QualityRow]:
             flagged=quarantined > 0,
             reasons=[f"{_truncate(str(k), 70)}: {fmt.count(v)}"
                      for k, v in sorted(reasons.items(), key=lambda kv: -(_num(kv[1]) or 0))[:3]],
-            line_types=[f"{k} {fmt.count(v)}"
+            line_types=[f"{'not given (sale or return by sign)' if k == '(none)' else k} {fmt.count(v)}"
                         for k, v in sorted(line_types.items(), key=lambda kv: -(_num(kv[1]) or 0))],
             outliers=fmt.count(n_out) if r.get("table_name") == "order_lines" else "–",
             outlier_examples=examples,
