@@ -67,6 +67,9 @@ _STYLE: dict[str, Any] = {
     "axes.axisbelow": True,
     "legend.frameon": False,
 }
+# Legends sit above the plot, left, so they never cover a bar; notes go above it on the right.
+_LEGEND: dict[str, Any] = {"loc": "lower left", "bbox_to_anchor": (0.0, 1.0), "borderaxespad": 0.2,
+                           "fontsize": 9}
 
 
 # --------------------------------------------------------------------------------------------
@@ -111,8 +114,10 @@ class _Fmt:
             body = f"{a / 1e6:.1f}M".replace(".0M", "M")
         elif a >= 1e3:
             body = f"{a / 1e3:.0f}k" if a >= 1e4 else f"{a / 1e3:.1f}k".replace(".0k", "k")
-        else:
+        elif a >= 100 or a.is_integer():
             body = f"{a:.0f}"
+        else:
+            body = f"{a:.2f}".rstrip("0").rstrip(".")
         return f"{sign}{self.symbol}{body}" if self.symbol else f"{sign}{body}"
 
     @staticmethod
@@ -415,7 +420,13 @@ def _figure(width: float, height: float) -> Figure:
 
 
 def _money_axis(ax: Axes, fmt: _Fmt) -> None:
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: fmt.money_short(v)))
+
+
+def _slots(n: int, least: int) -> tuple[float, float]:
+    """The x limits of a categorical axis of ``n`` bars: at least ``least`` slots, so one bar stays a bar."""
+    return -0.6, max(n, least) - 0.4
 
 
 def _month_labels(starts: Sequence[date]) -> list[str]:
@@ -479,12 +490,12 @@ def _chart_weekly(wh: _Warehouse, span: _Span, fmt: _Fmt) -> _Chart:
         ax.axhline(0, color="#9ca3af", linewidth=0.8)
         _money_axis(ax, fmt)
         ax.set_xticks(*_week_ticks(weeks))
-        ax.set_xlim(-0.7, len(weeks) - 0.3)
+        ax.set_xlim(*_slots(len(weeks), 8))
         ax.legend(handles=[
             Line2D([], [], color=_BLUE, linewidth=1.8, label="net sales"),
             Patch(color=_LIGHT_BLUE, label="gross sales"),
             Patch(color=_RED, label="cancellations + returns"),
-        ], loc="upper left", ncols=3, fontsize=9)
+        ], **_LEGEND, ncols=3)
         if partial:
             ax.text(1.0, 1.02, "hatched: week only partly in the data", transform=ax.transAxes,
                     ha="right", va="bottom", fontsize=8, color=_GREY)
@@ -524,13 +535,13 @@ def _chart_monthly(months: dict[date, _Month], span: _Span, fmt: _Fmt) -> _Chart
         ax2.set_ylabel("average order value")
         _money_axis(ax2, fmt)
         ax.set_xticks(pos, _month_labels(starts))
-        ax.set_xlim(-0.6, len(pos) - 0.4)
+        ax.set_xlim(*_slots(len(pos), 6))
         ax.legend(handles=[
             Patch(color=_TEAL, label="orders"),
             Line2D([], [], color=_BLUE, marker="o", markersize=4, linewidth=1.8, label="average order value"),
-        ], loc="upper left", ncols=2, fontsize=9)
-        ax.set_ylim(top=max([*orders, 1.0]) * 1.18)
-        ax2.set_ylim(top=max([v for v in aov if v is not None] + [1.0]) * 1.18)
+        ], **_LEGEND, ncols=2)
+        ax.set_ylim(top=max([*orders, 1.0]) * 1.08)
+        ax2.set_ylim(top=max([v for v in aov if v is not None] + [1.0]) * 1.08)
         if partial:
             ax.text(1.0, 1.02, "hatched: month only partly in the data", transform=ax.transAxes,
                     ha="right", va="bottom", fontsize=8, color=_GREY)
@@ -556,12 +567,12 @@ def _chart_customers(months: dict[date, _Month]) -> _Chart:
         ax.bar(pos, ret, width=0.65, color=_BLUE, label="returning")
         ax.bar(pos, new, width=0.65, bottom=ret, color=_AMBER, label="new")
         ax.set_xticks(pos, _month_labels(starts))
-        ax.set_xlim(-0.6, len(pos) - 0.4)
+        ax.set_xlim(*_slots(len(pos), 6))
         ax.set_ylabel("customers")
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:,.0f}"))
         ax.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
-        ax.set_ylim(top=max(n + r for n, r in zip(new, ret, strict=True)) * 1.18)
-        ax.legend(loc="upper left", ncols=2, fontsize=9)
+        ax.set_ylim(top=max(n + r for n, r in zip(new, ret, strict=True)) * 1.08)
+        ax.legend(**_LEGEND, ncols=2)
         svg = _svg(fig, "customers", title)
     return _Chart("customers", title, caption, svg)
 
@@ -659,6 +670,8 @@ def _chart_heatmap(wh: _Warehouse, span: _Span) -> _Chart:
                             color="white" if v > peak * 0.55 else "#374151")
         bar = fig.colorbar(image, ax=ax, shrink=0.9, pad=0.01)
         bar.set_label("orders")
+        bar.locator = MaxNLocator(nbins=5, integer=True)
+        bar.update_ticks()
         bar.outline.set_visible(False)
         svg = _svg(fig, "heatmap", title)
     return _Chart("heatmap", title, caption, svg)
@@ -817,7 +830,7 @@ def write_report(
         months = _months(wh)
         header = _header(wh, span, fmt)
         kpis = _kpis(months, span, fmt)
-        charts = [
+        charts = [] if span.empty else [
             _safe(lambda: _chart_weekly(wh, span, fmt), "weekly", "Weekly sales"),
             _safe(lambda: _chart_monthly(months, span, fmt), "monthly", "Orders and average order value"),
             _safe(lambda: _chart_customers(months), "customers", "New and returning customers"),

@@ -1155,6 +1155,9 @@ def open_source(
       lines (in order of appearance). A later line with a key outside that set is rejected (with the
       key named) rather than silently losing the key's value; nested values become JSON text and
       numbers keep the text they were written with.
+    * A CSV quote that is never closed swallows the rest of the file: when that rest is shorter than
+      2 MB the record is rejected (and the lines after it with it); otherwise the read stops with a
+      :class:`SourceError` that points at the quoting.
     * Excel sheets are bounded by the format (about one million rows): the sheet's cells are held
       in memory by calamine while rows are converted lazily.
     """
