@@ -5,7 +5,8 @@ WITH seen AS (
     SELECT product_id,
            min(ordered_at) AS first_line_at,
            max(ordered_at) AS last_line_at,
-           max(CASE WHEN line_type IN ('sale', 'return', 'cancellation', 'writeoff') THEN 1 ELSE 0 END)
+           max(CASE WHEN coalesce(line_type, CASE WHEN quantity < 0 THEN 'return' ELSE 'sale' END)
+                         IN ('sale', 'return', 'cancellation', 'writeoff') THEN 1 ELSE 0 END)
                AS goods_lines
     FROM stg_order_lines
     GROUP BY product_id
