@@ -1,0 +1,22 @@
+"""The synthetic shop: a seeded, deterministic generator of a realistic online shop.
+
+:func:`simulate_shop` writes every canonical table (``shopops.schema.TABLES``) as Parquet parts,
+month by month, so memory stays bounded at any size. The data carries real structure for the
+models downstream: heavy-tailed, intermittent, seasonal demand with holidays and promotions
+(``demand_truth`` keeps the true demand behind the censored sales), a naive replenishment policy
+with stock-outs and supplier lead times, BG/NBD-style repeat customers with category tastes,
+late deliveries with learnable causes, cancellations and returns, ad campaigns, a web funnel
+and customer-service messages in English and Chinese labelled with their intent.
+
+Examples
+--------
+>>> from pathlib import Path
+>>> from shopops.simulate import SimulationConfig, simulate_shop
+>>> summary = simulate_shop(Path("shop"), SimulationConfig(seed=1, days=90))  # doctest: +SKIP
+>>> summary.rows["order_lines"]  # doctest: +SKIP
+"""
+
+from shopops.simulate._config import SimulationConfig, SimulationConfigError, SimulationSummary
+from shopops.simulate._shop import simulate_shop
+
+__all__ = ["SimulationConfig", "SimulationConfigError", "SimulationSummary", "simulate_shop"]
