@@ -232,3 +232,20 @@ def test_unknown_table_and_adapter(tmp_path: Path):
         Shop.open(tmp_path / "d").ingest(path)
     with pytest.raises(IngestError.__mro__[1], match="unknown adapter"):
         Shop.open(tmp_path / "d").ingest(path, adapter="magic")
+
+
+def test_key_replaced_twice_and_null_key_parts(tmp_path: Path):
+    """The latest batch wins per key, also over several batches and when a key part is empty."""
+    s = Shop.open(tmp_path / "d")
+    for i, (qty, price) in enumerate([(5, 1.0), (6, 2.0), (7, 3.0)]):
+        s.ingest(_write(tmp_path / f"stock{i}.csv",
+                        f"product_id,date,on_hand,location\nP1,2024-01-01,{qty},\nP2,2024-01-0{i + 1},1,\n"),
+                 table="stock")
+        s.ingest(_write(tmp_path / f"lines{i}.csv",
+                        f"order_id,line_no,ordered_at,product_id,quantity,unit_price\n1,1,2024-01-01,P1,1,{price}\n"),
+                 table="order_lines")
+    stock = s.table("fact_inventory").sort_values(["product_id", "date"])
+    assert stock[stock.product_id == "P1"]["on_hand"].tolist() == [7]   # one row: the third batch's
+    assert len(stock[stock.product_id == "P2"]) == 3                   # three different days, all kept
+    lines = s.table("fact_order_line")
+    assert lines["unit_price"].tolist() == [3.0]

@@ -7,6 +7,7 @@ Layout under ``<data_dir>/lake``::
     raw/<source>/batch=<id>/            the source as it was read (Parquet), for re-processing
     clean/<table>/batch=<id>/           validated canonical rows
     quarantine/<table>/batch=<id>/      rejected rows with ``_reason``, ``_source_file``, ``_source_row``
+    superseded/<table>/batch=<id>/      keys (and batch seq) of earlier rows this batch replaces
 
 Why this shape: an ingest writes everything into its staging folder, moves the folders into place
 and only then writes its commit record with an atomic ``os.replace``. Readers list only committed
@@ -32,7 +33,8 @@ from shopops.errors import IngestError
 
 __all__ = ["Batch", "Lake"]
 
-_ZONES = ("raw", "clean", "quarantine")
+_ZONES = ("raw", "clean", "quarantine", "superseded")
+_FILES_KEY = {"raw": "files", "clean": "files", "quarantine": "quarantine_files", "superseded": "superseded_files"}
 
 
 @dataclass(frozen=True)
@@ -133,8 +135,7 @@ class Lake:
             info = batch.tables.get(table)
             if not info:
                 continue
-            key = "quarantine_files" if zone == "quarantine" else "files"
-            for rel in info.get(key, []):
+            for rel in info.get(_FILES_KEY[zone], []):
                 out.append((self.root / rel, batch))
         return out
 
@@ -224,8 +225,7 @@ class Lake:
                 if zone == "raw":
                     rel_files.setdefault("_raw", {}).setdefault("files", []).extend(files)
                 else:
-                    info = rel_files.setdefault(name_dir.name, {})
-                    info["quarantine_files" if zone == "quarantine" else "files"] = files
+                    rel_files.setdefault(name_dir.name, {})[_FILES_KEY[zone]] = files
         batch = Batch(
             batch_id=batch_id,
             seq=seq,

@@ -330,6 +330,7 @@ def _run_batch(
         rejects_done.add(load.source)
         redact = load.source in pii_sources
         _write_table(con, staged, table.names, staging, load.table, src_file, rejects, redact)
+        _write_superseded(con, staged, load.table, Lake(data_dir), staging)
         _fill_report(con, staged, report, table.names, rejects, settings)
         if load.table in reports:  # two loads into one table (not used by built-ins, but allowed)
             raise IngestError(f"adapter {chosen.name} loads table {load.table} twice")
@@ -386,6 +387,37 @@ def _write_table(
         }
         tbl = pa.Table.from_arrays(arrays + list(extra.values()), names=schema.names + list(extra))
         pq.write_table(tbl, q_dir / "unreadable.parquet", compression="zstd")
+
+
+def _write_superseded(
+    con: duckdb.DuckDBPyConnection, staged: str, table_name: str, lake: Lake, staging: Path
+) -> None:
+    """Record which rows of earlier batches this batch replaces (same key; the latest batch wins).
+
+    Found once here, against the key columns of the earlier batches, so that a warehouse build
+    needs no key-wide de-duplication: it drops exactly these rows, usually none.
+    """
+    by_batch: dict[int, list[str]] = {}
+    for path, batch in lake.files("clean", table_name):
+        by_batch.setdefault(batch.seq, []).append(str(path))
+    if not by_batch:
+        return
+    key = get_table(table_name).key
+    cols = ", ".join(f'"{k}"' for k in key)
+    union = " UNION ALL ".join(
+        f"SELECT {cols}, {seq} AS _seq FROM read_parquet({files!r})" for seq, files in by_batch.items()
+    )
+    match = " AND ".join(f'e."{k}" IS NOT DISTINCT FROM n."{k}"' for k in key)
+    out = staging / "superseded" / table_name
+    out.mkdir(parents=True, exist_ok=True)
+    con.execute(
+        f"""COPY (SELECT {", ".join(f'e."{k}"' for k in key)}, e._seq FROM ({union}) AS e
+                  WHERE EXISTS (SELECT 1 FROM "{staged}" AS n WHERE n._reason IS NULL AND {match}))
+            TO '{(out / "keys.parquet").as_posix()}' (FORMAT parquet, COMPRESSION zstd)"""
+    )
+    if not first_row(con, f"SELECT count(*) FROM read_parquet('{(out / 'keys.parquet').as_posix()}')")[0]:
+        (out / "keys.parquet").unlink()
+        out.rmdir()
 
 
 def _fill_report(

@@ -92,8 +92,8 @@ def _empty_sql(table: Table) -> str:
     return f"SELECT {cols} WHERE 1 = 0"
 
 
-def source_sql(table: Table, batch_views: list[tuple[str, int]]) -> str:
-    """SQL of ``stg_<table>``: the union of its batches, the latest batch winning per key.
+def source_sql(table: Table, batch_views: list[tuple[str, int]], superseded_view: str | None = None) -> str:
+    """SQL of ``stg_<table>``: the union of its batches without the rows later batches replaced.
 
     Parameters
     ----------
@@ -101,17 +101,20 @@ def source_sql(table: Table, batch_views: list[tuple[str, int]]) -> str:
         The canonical table.
     batch_views : list of (view, seq)
         One registered view per committed batch that holds the table, with its commit order.
+    superseded_view : str or None
+        A view of (key columns, ``_seq``) naming rows of batch ``_seq`` that a later batch
+        replaced (written at ingest); None when no batch replaced anything.
     """
     cols = ", ".join(table.names)
     if not batch_views:
         return _empty_sql(table)
-    if len(batch_views) == 1:
-        return f"SELECT {cols} FROM {batch_views[0][0]}"
+    if superseded_view is None:
+        return " UNION ALL ".join(f"SELECT {cols} FROM {view}" for view, _ in batch_views)
     union = " UNION ALL ".join(f"SELECT {cols}, {seq} AS _seq FROM {view}" for view, seq in batch_views)
-    key = ", ".join(table.key)
+    match = " AND ".join(f"s.{k} IS NOT DISTINCT FROM u.{k}" for k in table.key)
     return (
-        f"SELECT {cols} FROM (SELECT {cols}, row_number() OVER (PARTITION BY {key} ORDER BY _seq DESC) AS _rn "
-        f"FROM ({union}) AS u) AS d WHERE _rn = 1"
+        f"SELECT {cols} FROM ({union}) AS u "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {superseded_view} AS s WHERE s._seq = u._seq AND {match})"
     )
 
 
@@ -128,7 +131,9 @@ class DuckDBEngine:
         self.con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM read_parquet([{listed}])")
 
     def run(self, name: str, sql: str, *, temporary: bool = False) -> None:
-        kind = "TEMP TABLE" if temporary else "TABLE"
+        # Temporary results (the stg_* staging of the lake) are views: they are scans of Parquet,
+        # which DuckDB reads column by column where they are used; copying them costs more.
+        kind = "TEMP VIEW" if temporary else "TABLE"
         self.con.execute(f"CREATE OR REPLACE {kind} {name} AS {sql}")
 
     def load_arrow(self, name: str, data: pa.Table) -> None:
@@ -163,16 +168,24 @@ def dim_date(first: date, last: date) -> pa.Table:
     })
 
 
-def _batch_views(lake: Lake, engine: Engine) -> dict[str, list[tuple[str, int]]]:
-    views: dict[str, list[tuple[str, int]]] = {name: [] for name in TABLES}
+def _batch_views(lake: Lake, engine: Engine) -> dict[str, tuple[list[tuple[str, int]], str | None]]:
+    views: dict[str, tuple[list[tuple[str, int]], str | None]] = {}
     for name in TABLES:
+        batch_views: list[tuple[str, int]] = []
+        superseded: list[str] = []
         for batch in lake.batches():
-            files = [str(lake.root / rel) for rel in batch.tables.get(name, {}).get("files", [])]
-            if not files:
-                continue
-            view = f"_src_{name}_{batch.seq}"
-            engine.register_parquet(view, files)
-            views[name].append((view, batch.seq))
+            info = batch.tables.get(name, {})
+            files = [str(lake.root / rel) for rel in info.get("files", [])]
+            if files:
+                view = f"_src_{name}_{batch.seq}"
+                engine.register_parquet(view, files)
+                batch_views.append((view, batch.seq))
+            superseded += [str(lake.root / rel) for rel in info.get("superseded_files", [])]
+        superseded_view = None
+        if superseded:
+            superseded_view = f"_superseded_{name}"
+            engine.register_parquet(superseded_view, superseded)
+        views[name] = (batch_views, superseded_view)
     return views
 
 
@@ -181,7 +194,8 @@ def run_models(engine: Engine, lake: Lake, step: Callable[[str], None]) -> list[
     views = _batch_views(lake, engine)
     for name, table in TABLES.items():
         step(f"stage {name}")
-        engine.run(f"stg_{name}", source_sql(table, views[name]), temporary=True)
+        batch_views, superseded_view = views[name]
+        engine.run(f"stg_{name}", source_sql(table, batch_views, superseded_view), temporary=True)
     first = engine.scalar("SELECT CAST(min(ordered_at) AS DATE) FROM stg_order_lines")
     last = engine.scalar("SELECT CAST(max(ordered_at) AS DATE) FROM stg_order_lines")
     today = datetime.now(UTC).date()

@@ -1,5 +1,6 @@
 -- kpi_period: the shop's KPIs by day, ISO week (starting Monday) and calendar month.
--- Definitions (docs/data.md): product sales are 'sale' lines of real products.
+-- Definitions (docs/data.md): product sales are 'sale' lines of real products; amounts are dated
+-- by their order (document) date, so one order never splits across periods.
 --   gross_sales       sum of quantity * unit_price on product sales
 --   discounts         line discounts on product sales + discount lines (as a positive amount)
 --   cancellations     value of cancelled product lines (positive)
@@ -18,7 +19,7 @@
 WITH grains AS (
     SELECT 'day' AS grain UNION ALL SELECT 'week' UNION ALL SELECT 'month'
 ),
-lines AS (
+orders AS (
     SELECT
         g.grain,
         CASE g.grain
@@ -28,7 +29,7 @@ lines AS (
         END AS period_start,
         f.*,
         CAST(c.first_sale_at AS DATE) AS first_sale_date
-    FROM fact_order_line AS f
+    FROM fact_order AS f
     CROSS JOIN grains AS g
     LEFT JOIN dim_customer AS c ON c.customer_id = f.customer_id
 ),
@@ -36,20 +37,19 @@ agg AS (
     SELECT
         grain,
         period_start,
-        sum(CASE WHEN line_type = 'sale' AND is_product THEN gross_amount ELSE 0 END) AS gross_sales,
-        sum(CASE WHEN line_type = 'sale' AND is_product THEN discount ELSE 0 END) AS line_discounts,
-        0.0 - sum(CASE WHEN line_type = 'discount' THEN net_amount ELSE 0 END) AS discount_lines,
-        0.0 - sum(CASE WHEN line_type = 'cancellation' AND is_product THEN gross_amount ELSE 0 END) AS cancellations,
-        0.0 - sum(CASE WHEN line_type = 'return' AND is_product THEN gross_amount ELSE 0 END) AS returns,
-        sum(CASE WHEN line_type = 'shipping' THEN gross_amount ELSE 0 END) AS shipping_revenue,
-        count(DISTINCT CASE WHEN line_type = 'sale' AND is_product THEN order_id END) AS orders,
-        sum(CASE WHEN line_type = 'sale' AND is_product THEN quantity ELSE 0 END) AS units,
-        count(DISTINCT CASE WHEN line_type = 'sale' AND is_product THEN customer_id END) AS customers,
-        count(DISTINCT CASE WHEN line_type = 'sale' AND is_product AND first_sale_date >= period_start
-                            THEN customer_id END) AS new_customers,
-        count(DISTINCT CASE WHEN line_type = 'sale' AND is_product AND customer_id IS NULL
-                            THEN order_id END) AS guest_orders
-    FROM lines
+        sum(gross_sales) AS gross_sales,
+        sum(line_discounts) AS line_discounts,
+        sum(discount_lines) AS discount_lines,
+        sum(cancellations) AS cancellations,
+        sum(returns) AS returns,
+        sum(shipping_revenue) AS shipping_revenue,
+        sum(CASE WHEN is_sale THEN 1 ELSE 0 END) AS orders,
+        CAST(sum(units) AS BIGINT) AS units,
+        count(DISTINCT CASE WHEN is_sale THEN customer_id END) AS customers,
+        count(DISTINCT CASE WHEN is_sale AND first_sale_date >= period_start THEN customer_id END)
+            AS new_customers,
+        sum(CASE WHEN is_sale AND customer_id IS NULL THEN 1 ELSE 0 END) AS guest_orders
+    FROM orders
     GROUP BY grain, period_start
 )
 SELECT
@@ -60,7 +60,7 @@ SELECT
     cancellations,
     returns,
     gross_sales - line_discounts - discount_lines - cancellations - returns AS net_sales,
-    orders,
+    CAST(orders AS BIGINT) AS orders,
     units,
     CASE WHEN orders > 0 THEN (gross_sales - line_discounts) / orders END AS aov,
     customers,
@@ -70,5 +70,5 @@ SELECT
     CASE WHEN gross_sales > 0 THEN cancellations / gross_sales END AS cancellation_rate,
     CASE WHEN gross_sales > 0 THEN returns / gross_sales END AS return_rate,
     shipping_revenue,
-    guest_orders
+    CAST(guest_orders AS BIGINT) AS guest_orders
 FROM agg

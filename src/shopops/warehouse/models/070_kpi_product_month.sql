@@ -6,7 +6,7 @@ WITH m AS (
     SELECT
         CAST(date_trunc('month', order_date) AS DATE) AS month,
         product_id,
-        sum(CASE WHEN line_type = 'sale' THEN quantity ELSE 0 END) AS units,
+        CAST(sum(CASE WHEN line_type = 'sale' THEN quantity ELSE 0 END) AS BIGINT) AS units,
         sum(CASE WHEN line_type = 'sale' THEN gross_amount ELSE 0 END) AS gross_sales,
         sum(CASE WHEN line_type IN ('sale', 'cancellation', 'return') THEN net_amount ELSE 0 END) AS net_sales,
         count(DISTINCT CASE WHEN line_type = 'sale' THEN order_id END) AS orders

@@ -3,7 +3,7 @@
 SELECT
     month,
     category,
-    sum(units) AS units,
+    CAST(sum(units) AS BIGINT) AS units,
     sum(gross_sales) AS gross_sales,
     sum(net_sales) AS net_sales,
     count(DISTINCT product_id) AS products_sold,

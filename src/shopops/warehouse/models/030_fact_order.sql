@@ -1,0 +1,49 @@
+-- fact_order: one row per order document (sales orders, cancellation and return documents),
+-- dated by its first line, with the money of its lines split by what they are.
+WITH o AS (
+    SELECT
+        order_id,
+        min(ordered_at) AS ordered_at,
+        any_value(customer_id) AS customer_id,
+        any_value(country) AS country,
+        any_value(channel) AS channel,
+        count(*) AS lines,
+        CAST(sum(CASE WHEN line_type = 'sale' AND is_product THEN quantity ELSE 0 END) AS BIGINT) AS units,
+        sum(CASE WHEN line_type = 'sale' AND is_product THEN gross_amount ELSE 0 END) AS gross_sales,
+        sum(CASE WHEN line_type = 'sale' AND is_product THEN discount ELSE 0 END) AS line_discounts,
+        0.0 - sum(CASE WHEN line_type = 'discount' THEN net_amount ELSE 0 END) AS discount_lines,
+        0.0 - sum(CASE WHEN line_type = 'cancellation' AND is_product THEN gross_amount ELSE 0 END)
+            AS cancellations,
+        0.0 - sum(CASE WHEN line_type = 'return' AND is_product THEN gross_amount ELSE 0 END) AS returns,
+        sum(CASE WHEN line_type = 'shipping' THEN gross_amount ELSE 0 END) AS shipping_revenue,
+        sum(net_amount) AS net_amount,
+        max(CASE WHEN line_type = 'sale' AND is_product THEN 1 ELSE 0 END) AS is_sale
+    FROM fact_order_line
+    GROUP BY order_id
+)
+SELECT
+    o.order_id,
+    o.ordered_at,
+    CAST(o.ordered_at AS DATE) AS order_date,
+    o.customer_id,
+    o.country,
+    coalesce(o.channel, h.channel) AS channel,
+    o.lines,
+    o.units,
+    o.gross_sales,
+    o.line_discounts,
+    o.discount_lines,
+    o.cancellations,
+    o.returns,
+    o.shipping_revenue,
+    o.net_amount,
+    o.is_sale = 1 AS is_sale,
+    h.status,
+    h.payment_type,
+    h.promised_at,
+    h.shipped_at,
+    h.delivered_at,
+    h.ship_city,
+    h.ship_country
+FROM o
+LEFT JOIN stg_orders AS h ON h.order_id = o.order_id
