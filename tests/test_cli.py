@@ -62,3 +62,10 @@ def test_quality_lists_quarantine(tmp_path: Path):
     rows = json.loads(out.stdout)
     assert len(rows) == 1 and rows[0]["_source_row"] == 2
     assert rows[0]["_reason"] == 'ordered_at: "x" is not a date and time'
+
+
+def test_duckdb_never_prints_progress_into_output(tmp_path: Path):
+    # DuckDB draws a progress bar on stdout for queries over 2 s; it would corrupt --format csv/json.
+    data = _ingested(tmp_path)
+    with Shop.open(data).connect() as con:
+        assert con.execute("SELECT current_setting('enable_progress_bar')").fetchall() == [(False,)]

@@ -249,3 +249,34 @@ def test_key_replaced_twice_and_null_key_parts(tmp_path: Path):
     assert len(stock[stock.product_id == "P2"]) == 3                   # three different days, all kept
     lines = s.table("fact_order_line")
     assert lines["unit_price"].tolist() == [3.0]
+
+
+@pytest.mark.slow
+def test_file_larger_than_the_memory_limit_streams(tmp_path: Path):
+    """A CSV over twice DuckDB's memory limit ingests whole; memory follows the limit, not the file.
+
+    Size: SHOPOPS_BIG_INGEST_MB (default 800) against a 384 MB limit. Peak RSS is the limit plus a
+    fixed overhead (Python, Arrow batches); a 2 GB file with a 1 GB limit peaked at 1.56 GiB.
+    """
+    size_mb = int(os.environ.get("SHOPOPS_BIG_INGEST_MB", "800"))
+    limit_mb = 384
+    big = tmp_path / "big.csv"
+    block = "".join(f"{{k}}-{i},1,2024-03-{1 + i % 28:02d} 10:00,SKU-{i % 997},{1 + i % 5},2.5,C{i % 5000}\n"
+                    for i in range(10_000))
+    rows = 0
+    with big.open("w") as fh:
+        fh.write("order_id,line_no,ordered_at,product_id,quantity,unit_price,customer_id\n")
+        k = 0
+        while fh.tell() < size_mb << 20:
+            fh.write(block.replace("{k}", f"B{k}"))
+            rows += 10_000
+            k += 1
+    code = ("import resource; from shopops import Shop; "
+            f"r = Shop.open({str(tmp_path / 'd')!r}).ingest({str(big)!r}, table='order_lines', build=False); "
+            "print(r.tables['order_lines'].rows_ok, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    env = dict(os.environ, SHOPOPS_DUCKDB_MEMORY_LIMIT=f"{limit_mb}MB")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
+    assert out.returncode == 0, out.stderr[-2000:]
+    ok, peak_kib = (int(x) for x in out.stdout.split())
+    assert ok == rows
+    assert peak_kib >> 10 < limit_mb + 900, f"peak RSS {peak_kib >> 10} MiB: memory did not stay bounded"

@@ -13,3 +13,14 @@ def first_row(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
     if not rows:
         raise LookupError(f"query returned no row: {sql[:200]}")
     return tuple(rows[0])
+
+
+def connect(path: str = ":memory:", *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection for shopops.
+
+    DuckDB's progress bar is switched off: it prints to standard output on queries longer than
+    two seconds, which would corrupt CSV and JSON that shopops writes there.
+    """
+    con = duckdb.connect(path, read_only=read_only)
+    con.execute("SET enable_progress_bar = false")
+    return con

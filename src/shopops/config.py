@@ -36,6 +36,6 @@ class Settings(BaseSettings):
     currency: str = Field(default="GBP", description="Currency that money columns are in.")
     outlier_z: float = Field(
         default=6.0,
-        description="A line whose quantity is this many robust standard deviations above its product's "
-        "median is reported as an outlier in the data-quality report (never dropped).",
+        description="A line whose log quantity is this many robust standard deviations above its product's "
+        "median (products with at least 10 lines) is reported as an outlier (never dropped).",
     )

@@ -33,6 +33,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from shopops._duck import connect
 from shopops.config import Settings
 from shopops.errors import WarehouseError
 
@@ -821,7 +822,7 @@ def write_report(
     if not path.is_file():
         raise WarehouseError(f"{path}: no warehouse; ingest data first (shopops ingest FILE --data {data_dir})")
     try:
-        con = duckdb.connect(str(path), read_only=True)
+        con = connect(str(path), read_only=True)
     except duckdb.Error as exc:
         raise WarehouseError(f"{path}: cannot open the warehouse: {exc}") from None
     try:

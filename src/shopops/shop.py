@@ -10,6 +10,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from shopops._duck import connect
 from shopops.config import Settings
 from shopops.errors import ShopopsError, WarehouseError
 from shopops.ingest.pipeline import IngestResult, ingest
@@ -86,7 +87,7 @@ class Shop:
             raise WarehouseError(
                 f"no warehouse in {self.data_dir}; run `shopops ingest FILE` or `shopops simulate` first"
             )
-        return duckdb.connect(str(self.warehouse_path), read_only=True)
+        return connect(str(self.warehouse_path), read_only=True)
 
     def sql(self, query: str, params: list[Any] | None = None) -> pd.DataFrame:
         """Run a read-only SQL query on the warehouse and return a DataFrame."""

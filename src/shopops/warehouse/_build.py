@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import duckdb
 import pyarrow as pa
 
-from shopops._duck import first_row
+from shopops._duck import connect, first_row
 from shopops.config import Settings
 from shopops.errors import WarehouseError
 from shopops.lake import Batch, Lake
@@ -250,7 +250,7 @@ def warehouse_is_current(data_dir: Path) -> bool:
         return False
     wanted = [b.batch_id for b in Lake(Path(data_dir)).batches()]
     try:
-        with duckdb.connect(str(path), read_only=True) as con:
+        with connect(str(path), read_only=True) as con:
             row = first_row(con, "SELECT value FROM _meta WHERE key = 'batches'")
     except duckdb.Error:
         return False

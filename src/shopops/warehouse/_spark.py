@@ -24,6 +24,7 @@ import pyarrow as pa
 import sqlglot
 from sqlglot.errors import ErrorLevel, SqlglotError
 
+from shopops._duck import connect
 from shopops.config import Settings
 from shopops.errors import WarehouseError
 from shopops.lake import Lake
@@ -245,7 +246,7 @@ def _first_lines(message: str, lines: int = 6) -> str:
 
 def _duckdb_schemas() -> dict[str, list[tuple[str, str]]]:
     """Column names and types of every model as the DuckDB engine makes them (on an empty lake)."""
-    with tempfile.TemporaryDirectory(prefix="shopops-schema-") as tmp, duckdb.connect() as ref:
+    with tempfile.TemporaryDirectory(prefix="shopops-schema-") as tmp, connect() as ref:
         names = run_models(DuckDBEngine(ref), Lake(Path(tmp)), lambda _m: None)
         return {name: [(str(r[0]), str(r[1])) for r in ref.execute(f"DESCRIBE {name}").fetchall()] for name in names}
 
