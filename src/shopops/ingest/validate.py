@@ -229,15 +229,29 @@ def stage(
     key = ", ".join(_q(k) for k in table.key)
     dup_parts = [f"{_lit(k + '=')} || coalesce(CAST({_q(k)} AS VARCHAR), '')" for k in table.key]
     dup_label = " || ', ' || ".join(dup_parts)
-    exact = ""
     if opts.exact_duplicates:
         same = ", ".join([_q(c.name) for c in table.columns if c.name != "line_no"] + [_q(c) for c in extras])
+        # Partitioning by one 64-bit hash of the row (within its order, when there is one) is half
+        # the work of partitioning by every column; two different rows of one order would have to
+        # collide on 64 bits to be mistaken for duplicates.
+        scope = f"{_q('order_id')}, " if "order_id" in table.names else ""
         exact = (
-            f", CASE WHEN _reason IS NULL THEN min(_source_row) OVER (PARTITION BY {same}, _reason IS NULL) END"
-            " AS _exact_first"
+            f", CASE WHEN _reason IS NULL THEN min(_source_row) OVER (PARTITION BY {scope}hash({same}), "
+            "_reason IS NULL) END AS _exact_first"
         )
     else:
         exact = ", CAST(NULL AS BIGINT) AS _exact_first"
+    # Line numbers numbered here (row_number within the order) make (order_id, line_no) unique by
+    # construction: no duplicate-key pass is needed then.
+    numbered_here = table.key == ("order_id", "line_no") and "line_no" not in src_cols \
+        and "line_no" not in opts.defaults and "order_id" in src_cols
+    if numbered_here:
+        key_first = "CAST(NULL AS BIGINT) AS _key_first"
+    else:
+        key_first = f"""CASE WHEN _reason IS NULL AND (_exact_first IS NULL OR _exact_first = _source_row) THEN
+                    min(_source_row) OVER (PARTITION BY {key},
+                        (_reason IS NULL AND (_exact_first IS NULL OR _exact_first = _source_row)))
+               END AS _key_first"""
 
     sql = f"""
     CREATE OR REPLACE TEMP TABLE {_q(staged_name)} AS
@@ -256,11 +270,7 @@ def stage(
         SELECT *{exact} FROM c
     ),
     d AS (
-        SELECT *,
-               CASE WHEN _reason IS NULL AND (_exact_first IS NULL OR _exact_first = _source_row) THEN
-                    min(_source_row) OVER (PARTITION BY {key},
-                        (_reason IS NULL AND (_exact_first IS NULL OR _exact_first = _source_row)))
-               END AS _key_first
+        SELECT *, {key_first}
         FROM e
     )
     SELECT * EXCLUDE (_reason, _exact_first, _key_first{extra_sql}),
