@@ -637,6 +637,16 @@ class _CsvReader(SourceReader):
 # --------------------------------------------------------------------------------------------- Parquet
 
 
+def _take_batch(values: list[list[str | None]], rows: list[int], names: list[str]) -> pa.RecordBatch:
+    """Turn buffered string cells and their source rows into a batch, and empty the buffers."""
+    arrays = [pa.array(col, type=pa.string()) for col in values]
+    out = pa.RecordBatch.from_arrays([*arrays, pa.array(rows, type=pa.int64())], names=names)
+    for col in values:
+        col.clear()
+    rows.clear()
+    return out
+
+
 class _ParquetReader(SourceReader):
     format = "parquet"
 
@@ -846,14 +856,6 @@ class _JsonlReader(SourceReader):
         rows: list[int] = []
         held = 0
 
-        def flush() -> pa.RecordBatch:
-            arrays = [pa.array(col, type=pa.string()) for col in values]
-            out = pa.RecordBatch.from_arrays([*arrays, pa.array(rows, type=pa.int64())], names=names)
-            for col in values:
-                col.clear()
-            rows.clear()
-            return out
-
         for number, text, too_long in self._lines():
             if too_long:
                 self._reject(number, text or "", f"is longer than {_MAX_LINE_BYTES >> 20} MB, too long for one record")
@@ -892,10 +894,10 @@ class _JsonlReader(SourceReader):
             rows.append(number)
             held += len(stripped)
             if len(rows) >= self._batch_rows or held >= _JSONL_MAX_BATCH_TEXT:
-                yield flush()
+                yield _take_batch(values, rows, names)
                 held = 0
         if rows:
-            yield flush()
+            yield _take_batch(values, rows, names)
 
 
 # ----------------------------------------------------------------------------------------------- Excel
@@ -1004,14 +1006,6 @@ class _ExcelReader(SourceReader):
         values: list[list[str | None]] = [[] for _ in range(width)]
         rows: list[int] = []
 
-        def flush() -> pa.RecordBatch:
-            arrays = [pa.array(col, type=pa.string()) for col in values]
-            out = pa.RecordBatch.from_arrays([*arrays, pa.array(rows, type=pa.int64())], names=names)
-            for col in values:
-                col.clear()
-            rows.clear()
-            return out
-
         for index, cells in enumerate(self._sh.iter_rows()):
             if index <= self._header_index:
                 continue
@@ -1035,9 +1029,9 @@ class _ExcelReader(SourceReader):
                 col.append(value)
             rows.append(row_number)
             if len(rows) >= self._batch_rows:
-                yield flush()
+                yield _take_batch(values, rows, names)
         if rows:
-            yield flush()
+            yield _take_batch(values, rows, names)
 
 
 # ------------------------------------------------------------------------------------------ public API
