@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -24,3 +25,19 @@ def connect(path: str = ":memory:", *, read_only: bool = False) -> duckdb.DuckDB
     con = duckdb.connect(path, read_only=read_only)
     con.execute("SET enable_progress_bar = false")
     return con
+
+
+def sql_str(text: str | Path) -> str:
+    """``text`` as an SQL string literal (paths included: a quote in a folder name is data)."""
+    value = text.as_posix() if isinstance(text, Path) else text
+    return "'" + value.replace("'", "''") + "'"
+
+
+def sql_ident(name: str) -> str:
+    """``name`` as a quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def sql_str_list(items: list[str]) -> str:
+    """A list literal of strings, e.g. the files for ``read_parquet([...])``."""
+    return "[" + ", ".join(sql_str(i) for i in items) + "]"

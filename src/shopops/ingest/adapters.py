@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from shopops._duck import sql_ident, sql_str
 from shopops.errors import MappingError, SourceError
 from shopops.ingest.validate import ParseOptions
 from shopops.schema import TABLES, get_table
@@ -75,14 +76,6 @@ class Adapter:
         return self.name
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _require(source: SourceFile, columns: list[str], needed: list[str], adapter: str) -> None:
     missing = [c for c in needed if c not in columns]
     if missing:
@@ -123,7 +116,7 @@ class CanonicalAdapter(Adapter):
         needed = [c for c in table.required if c not in self.options.defaults and c != "line_no"]
         _require(self.sources()[0], cols, needed, f"canonical '{self.table}'")
         picked = [c for c in table.names if c in cols]
-        select = ", ".join(_q(c) for c in picked)
+        select = ", ".join(sql_ident(c) for c in picked)
         return [TableLoad(self.table, f"SELECT {select}, _source_row FROM src", "src", self.options)]
 
     def fingerprint(self) -> str:  # noqa: D102
@@ -239,7 +232,7 @@ class MappingAdapter(Adapter):
                 f"mapping file {self.mapping_file}: required column(s) {', '.join(unmapped)} of "
                 f"{self.table.name} are not mapped; add them under [columns] (the file has: {', '.join(have)})"
             )
-        select = ", ".join(f"{_q(src)} AS {_q(canon)}" for canon, src in selected.items())
+        select = ", ".join(f"{sql_ident(src)} AS {sql_ident(canon)}" for canon, src in selected.items())
         return [TableLoad(self.table.name, f"SELECT {select}, _source_row FROM src", "src", self.options)]
 
     def fingerprint(self) -> str:  # noqa: D102
@@ -266,7 +259,7 @@ _OR_COLUMNS = ["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate
 
 
 def _or_non_product_case(code: str) -> str:
-    whens = " ".join(f"WHEN {code} = {_lit(k)} THEN {_lit(v)}" for k, v in ONLINE_RETAIL_NON_PRODUCTS.items())
+    whens = " ".join(f"WHEN {code} = {sql_str(k)} THEN {sql_str(v)}" for k, v in ONLINE_RETAIL_NON_PRODUCTS.items())
     return f"CASE {whens} WHEN {code} LIKE 'gift\\_0001\\_%' ESCAPE '\\' THEN 'voucher' END"
 
 
@@ -313,7 +306,7 @@ class OnlineRetailAdapter(Adapter):
                    Quantity AS quantity, UnitPrice AS unit_price, {customer} AS customer_id,
                    CASE
                      WHEN {invoice} LIKE 'A%' THEN 'adjustment'
-                     WHEN {code} IN ({", ".join(_lit(k) for k in ONLINE_RETAIL_NON_PRODUCTS)})
+                     WHEN {code} IN ({", ".join(sql_str(k) for k in ONLINE_RETAIL_NON_PRODUCTS)})
                           OR {code} LIKE 'gift%' THEN {non_product}
                      WHEN {invoice} LIKE 'C%' THEN 'cancellation'
                      WHEN {price} = 0 AND {customer} IS NULL THEN 'writeoff'
@@ -467,7 +460,7 @@ class OlistAdapter(Adapter):
         if has("payments"):
             ordered_h = "o.order_purchase_timestamp" if has("orders") else "it.first_limit"
             join_h = "LEFT JOIN olist_orders o USING (order_id)" if has("orders") else ""
-            status_h = ("CASE o.order_status " + " ".join(f"WHEN {_lit(k)} THEN {_lit(v)}"
+            status_h = ("CASE o.order_status " + " ".join(f"WHEN {sql_str(k)} THEN {sql_str(v)}"
                         for k, v in _OLIST_STATUS.items()) + " END") if has("orders") else "NULL"
             extra = ("o.order_estimated_delivery_date AS promised_at, o.order_delivered_carrier_date AS shipped_at, "
                      "o.order_delivered_customer_date AS delivered_at,") if has("orders") else ""

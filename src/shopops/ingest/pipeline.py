@@ -20,11 +20,12 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from shopops._duck import connect, first_row
+from shopops._duck import connect, first_row, sql_str, sql_str_list
 from shopops.config import Settings
 from shopops.errors import IngestError, ShopopsError, SourceError
 from shopops.ingest.adapters import Adapter, SourceFile, TableLoad, resolve_adapter
 from shopops.ingest.pii import PiiHasher, load_or_create_key
+from shopops.ingest.readers import open_source
 from shopops.ingest.validate import stage
 from shopops.lake import Lake
 from shopops.schema import get_table
@@ -79,7 +80,7 @@ def connect_duckdb(settings: Settings, data_dir: Path, path: str = ":memory:") -
     con = connect(path)
     con.execute(f"SET memory_limit = '{settings.duckdb_memory_limit}'")
     con.execute(f"SET threads = {int(settings.duckdb_threads)}")
-    con.execute(f"SET temp_directory = '{spill.as_posix()}'")
+    con.execute(f"SET temp_directory = {sql_str(spill)}")
     con.execute("SET preserve_insertion_order = false")
     return con
 
@@ -111,13 +112,6 @@ def _is_parquet(src: SourceFile) -> bool:
 
 
 def _peek_columns(path: Path) -> list[str]:
-    if path.suffix.lower() in (".parquet", ".pq"):
-        try:
-            return list(pq.read_schema(path).names)
-        except Exception as exc:
-            raise SourceError(f"{path}: is not a readable Parquet file (truncated or corrupt?): {exc}") from None
-    from shopops.ingest.readers import open_source
-
     return list(open_source(path).columns)
 
 
@@ -132,22 +126,16 @@ class _Sources:
 
     def register(self, src: SourceFile) -> None:
         if _is_parquet(src):
-            try:
-                meta = pq.ParquetFile(src.path).metadata
-            except Exception as exc:
-                raise SourceError(
-                    f"{src.path}: is not a readable Parquet file (truncated or corrupt?): {exc}"
-                ) from None
-            path = str(src.path).replace("'", "''")
+            # The reader checks the file (footer, column chunks inside the file, column names);
+            # DuckDB then scans it directly, which is faster than going through Arrow batches.
+            open_source(src.path, format="parquet")
             self.con.execute(
                 f'CREATE TEMP VIEW "{src.name}" AS SELECT * EXCLUDE (file_row_number), '
-                f"file_row_number + 1 AS _source_row FROM read_parquet('{path}', file_row_number = true)"
+                f"file_row_number + 1 AS _source_row FROM read_parquet({sql_str(src.path)}, file_row_number = true)"
             )
-            self.details[src.name] = {"format": "parquet", "rows": meta.num_rows}
+            self.details[src.name] = {"format": "parquet"}
             self.rejects[src.name] = []
         else:
-            from shopops.ingest.readers import open_source
-
             reader = open_source(src.path, format=src.format, encoding=src.encoding,
                                  delimiter=src.delimiter, sheet=src.sheet)
             batches = reader.batches()
@@ -311,7 +299,7 @@ def _run_batch(
         if _is_parquet(src):
             shutil.copyfile(src.path, raw_dir / f"{src.name}.parquet")
         else:
-            con.execute(f"COPY \"{src.name}\" TO '{(raw_dir / (src.name + '.parquet')).as_posix()}' "
+            con.execute(f"COPY \"{src.name}\" TO {sql_str(raw_dir / (src.name + '.parquet'))} "
                         "(FORMAT parquet, COMPRESSION zstd)")
 
     hasher = PiiHasher(load_or_create_key(data_dir, settings.pii_key))
@@ -360,7 +348,7 @@ def _write_table(
     clean_dir = staging / "clean" / table
     clean_dir.parent.mkdir(parents=True, exist_ok=True)
     con.execute(
-        f"COPY (SELECT {cols} FROM \"{staged}\" WHERE _reason IS NULL) TO '{clean_dir.as_posix()}' "
+        f"COPY (SELECT {cols} FROM \"{staged}\" WHERE _reason IS NULL) TO {sql_str(clean_dir)} "
         "(FORMAT parquet, COMPRESSION zstd, FILE_SIZE_BYTES '256MB', OVERWRITE_OR_IGNORE)"
     )
     n_bad = first_row(con, f'SELECT count(*) FROM "{staged}" WHERE _reason IS NOT NULL')
@@ -368,11 +356,10 @@ def _write_table(
         return
     q_dir = staging / "quarantine" / table
     q_dir.mkdir(parents=True, exist_ok=True)
-    file_lit = src_file.replace("'", "''")
     con.execute(
-        f"COPY (SELECT {cols}, _reason, '{file_lit}' AS _source_file, _source_row, "
+        f"COPY (SELECT {cols}, _reason, {sql_str(src_file)} AS _source_file, _source_row, "
         f"CAST(NULL AS VARCHAR) AS _raw_text FROM \"{staged}\" WHERE _reason IS NOT NULL) "
-        f"TO '{(q_dir / 'rows.parquet').as_posix()}' (FORMAT parquet, COMPRESSION zstd)"
+        f"TO {sql_str(q_dir / 'rows.parquet')} (FORMAT parquet, COMPRESSION zstd)"
     )
     if rejects:
         schema = get_table(table).arrow_schema()
@@ -405,7 +392,7 @@ def _write_superseded(
     key = get_table(table_name).key
     cols = ", ".join(f'"{k}"' for k in key)
     union = " UNION ALL ".join(
-        f"SELECT {cols}, {seq} AS _seq FROM read_parquet({files!r})" for seq, files in by_batch.items()
+        f"SELECT {cols}, {seq} AS _seq FROM read_parquet({sql_str_list(files)})" for seq, files in by_batch.items()
     )
     match = " AND ".join(f'e."{k}" IS NOT DISTINCT FROM n."{k}"' for k in key)
     out = staging / "superseded" / table_name
@@ -413,9 +400,9 @@ def _write_superseded(
     con.execute(
         f"""COPY (SELECT {", ".join(f'e."{k}"' for k in key)}, e._seq FROM ({union}) AS e
                   WHERE EXISTS (SELECT 1 FROM "{staged}" AS n WHERE n._reason IS NULL AND {match}))
-            TO '{(out / "keys.parquet").as_posix()}' (FORMAT parquet, COMPRESSION zstd)"""
+            TO {sql_str(out / "keys.parquet")} (FORMAT parquet, COMPRESSION zstd)"""
     )
-    if not first_row(con, f"SELECT count(*) FROM read_parquet('{(out / 'keys.parquet').as_posix()}')")[0]:
+    if not first_row(con, f"SELECT count(*) FROM read_parquet({sql_str(out / 'keys.parquet')})")[0]:
         (out / "keys.parquet").unlink()
         out.rmdir()
 
@@ -432,7 +419,6 @@ def _fill_report(
     row = first_row(
         con, f"SELECT count(*), count(*) FILTER (WHERE _reason IS NULL), {nulls} FROM \"{staged}\""
     )
-    assert row is not None
     report.rows_in = int(row[0]) + len(rejects)
     report.rows_ok = int(row[1])
     report.rows_quarantined = report.rows_in - report.rows_ok

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from shopops._duck import sql_ident, sql_str
 from shopops.schema import Column, Table
 
 __all__ = ["ParseOptions", "stage"]
@@ -51,14 +52,6 @@ class ParseOptions:
     exact_duplicates: bool = False
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _as_text(expr: str) -> str:
     return f"NULLIF(TRIM(CAST({expr} AS VARCHAR)), '')"
 
@@ -77,7 +70,7 @@ def _typed_expr(col: Column, src_type: str, opts: ParseOptions) -> tuple[str, st
     Typed sources (Parquet numbers and timestamps) are used as they are: formatting millions of
     values as text only to parse them back is what made naive validation slow.
     """
-    raw = _q(col.name)
+    raw = sql_ident(col.name)
     text = _as_text(raw)
     numeric_src = src_type in _NUMERIC_TYPES or src_type.startswith("DECIMAL")
     missing = f"{text} IS NULL" if _is_text(src_type) else f"{raw} IS NULL"
@@ -91,7 +84,7 @@ def _typed_expr(col: Column, src_type: str, opts: ParseOptions) -> tuple[str, st
                 return f"CAST({raw} AS BIGINT)", "FALSE", missing
         else:
             num_text = text if opts.decimal == "." else (
-                f"REPLACE(REPLACE({text}, '.', ''), {_lit(opts.decimal)}, '.')")
+                f"REPLACE(REPLACE({text}, '.', ''), {sql_str(opts.decimal)}, '.')")
             as_double = f"TRY_CAST({num_text} AS DOUBLE)"
         ok = f"isfinite({as_double})"
         if col.dtype == "int":
@@ -111,7 +104,7 @@ def _typed_expr(col: Column, src_type: str, opts: ParseOptions) -> tuple[str, st
         return f"CAST({raw} AS {target})", "FALSE", missing
     parsed = f"TRY_CAST({text} AS TIMESTAMP)"
     if opts.date_formats:
-        fmts = "[" + ", ".join(_lit(f) for f in opts.date_formats) + "]"
+        fmts = "[" + ", ".join(sql_str(f) for f in opts.date_formats) + "]"
         parsed = f"coalesce({parsed}, TRY_STRPTIME({text}, {fmts}))"
     value = f"CAST({parsed} AS {target})"
     return value, f"({text} IS NOT NULL AND {value} IS NULL)", missing
@@ -166,18 +159,18 @@ def stage(
     mapped: list[str] = []
     for col in table.columns:
         if col.name in src_cols:
-            mapped.append(f"{_q(col.name)}")
+            mapped.append(f"{sql_ident(col.name)}")
         elif col.name in opts.defaults:
-            mapped.append(f"{_lit(opts.defaults[col.name])} AS {_q(col.name)}")
+            mapped.append(f"{sql_str(opts.defaults[col.name])} AS {sql_ident(col.name)}")
         elif col.name == "line_no" and "order_id" in src_cols:
-            mapped.append(f"row_number() OVER (PARTITION BY {_as_text(_q('order_id'))} ORDER BY _source_row) "
-                          f"AS {_q('line_no')}")
+            mapped.append(f"row_number() OVER (PARTITION BY {_as_text(sql_ident('order_id'))} ORDER BY _source_row) "
+                          f"AS {sql_ident('line_no')}")
         else:
-            mapped.append(f"CAST(NULL AS VARCHAR) AS {_q(col.name)}")
+            mapped.append(f"CAST(NULL AS VARCHAR) AS {sql_ident(col.name)}")
     # Columns named _dup_* are not stored but take part in the exact-duplicate check (a source
     # column such as a description that is not part of the canonical table).
     extras = [c for c in src_cols if c.startswith("_dup_")]
-    extra_sql = "".join(f", {_q(c)}" for c in extras)
+    extra_sql = "".join(f", {sql_ident(c)}" for c in extras)
     m_sql = f"SELECT {', '.join(mapped)}{extra_sql}, _source_row FROM ({source_sql})"
 
     typed: list[str] = []
@@ -187,54 +180,55 @@ def stage(
         if col.name == "line_no" and col.name not in src_cols:
             src_type = "BIGINT"
         value, bad, missing = _typed_expr(col, src_type, opts)
-        typed.append(f"{value} AS {_q(col.name)}")
-        shown = f"left({_as_text(_q(col.name))}, 60)"
+        typed.append(f"{value} AS {sql_ident(col.name)}")
+        shown = f"left({_as_text(sql_ident(col.name))}, 60)"
         reasons.append(
-            f"CASE WHEN {bad} THEN {_lit(col.name + ': ')} || '\"' || {shown} || '\" is not "
+            f"CASE WHEN {bad} THEN {sql_str(col.name + ': ')} || '\"' || {shown} || '\" is not "
             f"{_type_word(col)}' END"
         )
         if col.required:
-            reasons.append(f"CASE WHEN {missing} THEN {_lit(col.name + ': missing')} END")
+            reasons.append(f"CASE WHEN {missing} THEN {sql_str(col.name + ': missing')} END")
     checks: list[str] = []
     for col in table.columns:
-        ref = _q(col.name)
+        ref = sql_ident(col.name)
         if col.min_value is not None:
             cond = f"{ref} < {col.min_value}"
             exempt = _MIN_VALUE_EXEMPTIONS.get((table.name, col.name))
             if exempt:
                 cond = f"{cond} AND NOT coalesce({exempt}, FALSE)"
             checks.append(
-                f"CASE WHEN {cond} THEN {_lit(col.name + ': ')} || CAST({ref} AS VARCHAR) || "
-                f"{_lit(f' is below the minimum {col.min_value:g}')} END"
+                f"CASE WHEN {cond} THEN {sql_str(col.name + ': ')} || CAST({ref} AS VARCHAR) || "
+                f"{sql_str(f' is below the minimum {col.min_value:g}')} END"
             )
         if col.allowed:
-            allowed = ", ".join(_lit(a) for a in col.allowed)
+            allowed = ", ".join(sql_str(a) for a in col.allowed)
             checks.append(
-                f"CASE WHEN {ref} IS NOT NULL AND {ref} NOT IN ({allowed}) THEN {_lit(col.name + ': ')} || "
-                f"'\"' || {ref} || '\" is not one of ' || {_lit(', '.join(col.allowed))} END"
+                f"CASE WHEN {ref} IS NOT NULL AND {ref} NOT IN ({allowed}) THEN {sql_str(col.name + ': ')} || "
+                f"'\"' || {ref} || '\" is not one of ' || {sql_str(', '.join(col.allowed))} END"
             )
         if col.dtype in ("date", "ts"):
             checks.append(
-                f"CASE WHEN {ref} < DATE {_lit(_EARLIEST)} OR {ref} >= DATE {_lit(_LATEST)} THEN "
-                f"{_lit(col.name + ': ')} || CAST({ref} AS VARCHAR) || ' is not a plausible date' END"
+                f"CASE WHEN {ref} < DATE {sql_str(_EARLIEST)} OR {ref} >= DATE {sql_str(_LATEST)} THEN "
+                f"{sql_str(col.name + ': ')} || CAST({ref} AS VARCHAR) || ' is not a plausible date' END"
             )
             if col.name in _NOT_IN_FUTURE:
                 checks.append(
-                    f"CASE WHEN {ref} > {now_sql} + INTERVAL 2 DAY AND {ref} < DATE {_lit(_LATEST)} THEN "
-                    f"{_lit(col.name + ': ')} || CAST({ref} AS VARCHAR) || ' is in the future' END"
+                    f"CASE WHEN {ref} > {now_sql} + INTERVAL 2 DAY AND {ref} < DATE {sql_str(_LATEST)} THEN "
+                    f"{sql_str(col.name + ': ')} || CAST({ref} AS VARCHAR) || ' is in the future' END"
                 )
         if table.name == "order_lines" and col.name == "quantity":
             checks.append(f"CASE WHEN {ref} = 0 THEN 'quantity: 0 units' END")
 
-    key = ", ".join(_q(k) for k in table.key)
-    dup_parts = [f"{_lit(k + '=')} || coalesce(CAST({_q(k)} AS VARCHAR), '')" for k in table.key]
+    key = ", ".join(sql_ident(k) for k in table.key)
+    dup_parts = [f"{sql_str(k + '=')} || coalesce(CAST({sql_ident(k)} AS VARCHAR), '')" for k in table.key]
     dup_label = " || ', ' || ".join(dup_parts)
     if opts.exact_duplicates:
-        same = ", ".join([_q(c.name) for c in table.columns if c.name != "line_no"] + [_q(c) for c in extras])
+        compared = [c.name for c in table.columns if c.name != "line_no"] + extras
+        same = ", ".join(sql_ident(c) for c in compared)
         # Partitioning by one 64-bit hash of the row (within its order, when there is one) is half
         # the work of partitioning by every column; two different rows of one order would have to
         # collide on 64 bits to be mistaken for duplicates.
-        scope = f"{_q('order_id')}, " if "order_id" in table.names else ""
+        scope = f"{sql_ident('order_id')}, " if "order_id" in table.names else ""
         exact = (
             f", CASE WHEN _reason IS NULL THEN min(_source_row) OVER (PARTITION BY {scope}hash({same}), "
             "_reason IS NULL) END AS _exact_first"
@@ -254,7 +248,7 @@ def stage(
                END AS _key_first"""
 
     sql = f"""
-    CREATE OR REPLACE TEMP TABLE {_q(staged_name)} AS
+    CREATE OR REPLACE TEMP TABLE {sql_ident(staged_name)} AS
     WITH m AS ({m_sql}),
     t AS (
         SELECT {', '.join(typed)}{extra_sql}, _source_row,

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import duckdb
 import pyarrow as pa
 
-from shopops._duck import connect, first_row
+from shopops._duck import connect, first_row, sql_str_list
 from shopops.config import Settings
 from shopops.errors import WarehouseError
 from shopops.lake import Batch, Lake
@@ -127,8 +127,7 @@ class DuckDBEngine:
         self.con = con
 
     def register_parquet(self, view: str, files: list[str]) -> None:
-        listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
-        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM read_parquet([{listed}])")
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM read_parquet({sql_str_list(files)})")
 
     def run(self, name: str, sql: str, *, temporary: bool = False) -> None:
         # Temporary results (the stg_* staging of the lake) are views: they are scans of Parquet,
@@ -231,10 +230,9 @@ def _lake_tables(con: duckdb.DuckDBPyConnection, lake: Lake, batches: list[Batch
     for name in TABLES:
         files = [str(p) for p, _ in lake.files("quarantine", name)]
         if files:
-            listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
             parts.append(
                 f"SELECT '{name}' AS table_name, _source_file, _source_row, _reason, _raw_text, "
-                f"to_json(r) AS row_json FROM read_parquet([{listed}], union_by_name = true) AS r"
+                f"to_json(r) AS row_json FROM read_parquet({sql_str_list(files)}, union_by_name = true) AS r"
             )
     if parts:
         con.execute("CREATE OR REPLACE TABLE quarantine AS " + " UNION ALL ".join(parts))
