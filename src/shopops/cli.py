@@ -272,6 +272,185 @@ def demo(
     console.print(json.dumps({"data_dir": str(shop.data_dir), "seconds": round(outcome.seconds, 1)}))
 
 
+# ---- customers and recommendations (issue #6)
+def _write_frame(df: pd.DataFrame, out: Path) -> None:
+    """Write ``df`` as CSV, or Parquet when ``out`` ends in .parquet."""
+    try:
+        if out.suffix == ".parquet":
+            df.to_parquet(out, index=False)
+        else:
+            df.to_csv(out, index=False)
+    except OSError as exc:
+        raise ShopopsError(f"cannot write {out}: {exc.strerror}; choose another --out path") from None
+    console.print(f"wrote {len(df):,} rows to {out}")
+
+
+@app.command()
+def segment(
+    data: DataOpt = None,
+    as_of: Annotated[str | None, typer.Option(help="Analysis date YYYY-MM-DD (default: day after the last order).")]
+    = None,
+    out: Annotated[Path | None, typer.Option(help="Write every customer (id, RFM, segment, cluster) to this "
+                                                  "CSV/Parquet file.")] = None,
+    plot: Annotated[Path | None, typer.Option(help="Write the segment chart to this PNG file.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+) -> None:
+    """RFM segments (named by documented rules) and k-means clusters of the customers."""
+    try:
+        with _steps("segments") as step:
+            step("RFM, segments and clusters")
+            shop = _shop(data)
+            table = shop.segments(as_of)
+            summary = shop.segment_summary(as_of)
+        _emit(summary, fmt, "Segments")
+        profiles = table.attrs.get("cluster_profiles")
+        if fmt == "table" and isinstance(profiles, pd.DataFrame) and not profiles.empty:
+            scores = ", ".join(f"k={k}: {v:.3f}" for k, v in table.attrs["silhouette"].items())
+            _emit(profiles[["cluster", "customers", "share", "revenue_share", "median_recency_days",
+                            "median_frequency", "median_monetary", "description"]], "table",
+                  f"Clusters (k chosen by silhouette; {scores})")
+        if out is not None:
+            _write_frame(table, out)
+        if plot is not None:
+            from shopops.customers.plots import plot_segments
+
+            console.print(f"plot: {plot_segments(summary, plot)}")
+    except ShopopsError as exc:
+        _fail(exc)
+
+
+@app.command()
+def churn(
+    data: DataOpt = None,
+    horizon_days: Annotated[int, typer.Option(help="Churned = no purchase within this many days.")] = 90,
+    as_of: Annotated[str | None, typer.Option(help="Analysis date YYYY-MM-DD.")] = None,
+    top: Annotated[int, typer.Option(help="Customers to show, highest risk first.")] = 20,
+    out: Annotated[Path | None, typer.Option(help="Write every customer's risk and reasons to this file.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+) -> None:
+    """Churn probability per customer (LightGBM on a time split) with holdout AUC, PR-AUC and lift."""
+    try:
+        with _steps("churn") as step:
+            step("features, time-split training, holdout")
+            risk = _shop(data).churn(horizon_days, as_of)
+        metrics = risk.attrs["metrics"]
+        _emit(risk.head(top)[["customer_id", "churn_probability", "recency_days", "frequency", "monetary",
+                              "reasons"]], fmt, f"Churn risk (no purchase in {horizon_days} days)")
+        if fmt == "table":
+            console.print(
+                f"holdout ({risk.attrs['windows']['holdout_cutoff']}, {int(metrics['customers']):,} customers, "
+                f"churn rate {metrics['churn_rate']:.1%}): AUC {metrics['auc']:.3f} (recency alone "
+                f"{metrics['auc_recency_only']:.3f}), PR-AUC {metrics['pr_auc']:.3f}, top-decile lift "
+                f"{metrics['top_decile_lift']:.2f}"
+            )
+        if out is not None:
+            _write_frame(risk, out)
+    except ShopopsError as exc:
+        _fail(exc)
+
+
+@app.command()
+def clv(
+    data: DataOpt = None,
+    horizon_days: Annotated[int, typer.Option(help="Days ahead to value.")] = 365,
+    as_of: Annotated[str | None, typer.Option(help="End of the history used, YYYY-MM-DD.")] = None,
+    top: Annotated[int, typer.Option(help="Customers to show, most valuable first.")] = 20,
+    out: Annotated[Path | None, typer.Option(help="Write every customer's CLV to this file.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+) -> None:
+    """Expected purchases, value and P(alive) per customer (BG/NBD + Gamma-Gamma)."""
+    try:
+        with _steps("clv") as step:
+            step("BG/NBD and Gamma-Gamma")
+            values = _shop(data).clv(horizon_days, as_of)
+        _emit(values.head(top)[["customer_id", "frequency", "p_alive", "expected_purchases", "expected_order_value",
+                                "clv"]], fmt, f"Customer lifetime value, next {horizon_days} days")
+        if fmt == "table":
+            params = ", ".join(f"{k} {v:.4g}" for k, v in values.attrs["bgnbd"].items())
+            console.print(f"BG/NBD: {params}; Gamma-Gamma: " +
+                          (", ".join(f"{k} {v:.4g}" for k, v in values.attrs["gamma_gamma"].items()) or "not fitted"))
+            bt = values.attrs["backtest"]
+            if bt.get("status") == "ok":
+                console.print(f"backtest (holdout after {bt['calibration_end']}, {bt['holdout_days']:.0f} days): "
+                              f"predicted {bt['predicted_repeat_purchases']:,.0f} repeat purchases, actual "
+                              f"{bt['actual_repeat_purchases']:,.0f}; per-customer correlation "
+                              f"{bt['correlation']:.2f}")
+            else:
+                console.print(f"backtest {bt.get('status')}")
+        if out is not None:
+            _write_frame(values, out)
+    except ShopopsError as exc:
+        _fail(exc)
+
+
+recommend_app = typer.Typer(help="Product recommendations; `shopops recommend evaluate` for the offline test.")
+app.add_typer(recommend_app, name="recommend")
+
+
+@recommend_app.callback(invoke_without_command=True)
+def recommend(
+    ctx: typer.Context,
+    data: DataOpt = None,
+    customer: Annotated[str | None, typer.Option(help="Customer id as stored in the warehouse (see "
+                                                       "`shopops segment --out`).")] = None,
+    k: Annotated[int, typer.Option("-k", help="How many products.")] = 10,
+    all_customers: Annotated[bool, typer.Option("--all", help="Every customer (batch mode; needs --out).")] = False,
+    basket: Annotated[str | None, typer.Option(help="Comma-separated product ids: frequently bought together.")]
+    = None,
+    model: Annotated[str, typer.Option(help="als, bpr, item-item or popularity.")] = "als",
+    exclude_bought: Annotated[bool, typer.Option(help="Leave out products the customer already bought.")] = False,
+    out: Annotated[Path | None, typer.Option(help="Write the recommendations to this CSV/Parquet file.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+) -> None:
+    """Recommend products to one customer (--customer), to all (--all --out FILE) or for a basket (--basket)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    chosen = sum(x for x in (customer is not None, all_customers, basket is not None))
+    try:
+        if chosen != 1:
+            raise ShopopsError("recommend: give exactly one of --customer ID, --all (with --out FILE) or "
+                               "--basket IDS; or run `shopops recommend evaluate`")
+        shop = _shop(data)
+        with _steps("recommend") as step:
+            step(f"fitting {model}")
+            if basket is not None:
+                recs = shop.recommend_basket([p.strip() for p in basket.split(",") if p.strip()], k)
+                title = f"Frequently bought with {basket}"
+            elif all_customers:
+                if out is None:
+                    raise ShopopsError("recommend --all writes one row per customer and product: add --out FILE")
+                recs = shop.recommend_all(k, model, exclude_bought)
+                title = "Recommendations"
+            else:
+                recs = shop.recommend(str(customer), k, model, exclude_bought)
+                title = f"Recommendations for {customer}"
+        if out is not None:
+            _write_frame(recs, out)
+        else:
+            _emit(recs, fmt, title)
+    except ShopopsError as exc:
+        _fail(exc)
+
+
+@recommend_app.command("evaluate")
+def recommend_evaluate(
+    data: DataOpt = None,
+    test_days: Annotated[int, typer.Option(help="The last N days are the test period.")] = 30,
+    k: Annotated[int, typer.Option("-k", help="Cut-off of the ranking metrics.")] = 10,
+    models: Annotated[str, typer.Option(help="Comma-separated: popularity, item-item, als, bpr.")]
+    = "popularity,item-item,als",
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+) -> None:
+    """Time-split offline evaluation: precision, recall, nDCG, MAP@k, hit rate, coverage per model."""
+    try:
+        with _steps("evaluate") as step:
+            step("training on the past, testing on the last days")
+            table = _shop(data).recommend_evaluate(test_days, k, tuple(m.strip() for m in models.split(",")))
+        _emit(table, fmt, f"Recommenders, last {test_days} days as test (train before {table.attrs['cutoff']})")
+    except ShopopsError as exc:
+        _fail(exc)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -170,3 +170,94 @@ class Shop:
             f"_source_row LIMIT {int(limit)}",
             [table, table],
         )
+
+    # ---- customers and recommendations (issue #6)
+    def segments(self, as_of: str | None = None, seed: int = 0) -> pd.DataFrame:
+        """RFM scores, named segment and data-driven cluster of every customer with a purchase.
+
+        Columns: ``customer_id, recency_days, frequency, monetary, r_score, f_score, m_score, segment,
+        segment_reason, cluster, cluster_description`` and more (see ``docs/customers.md``). Cluster
+        profiles and silhouette scores are in ``.attrs["cluster_profiles"]`` and ``.attrs["silhouette"]``.
+        """
+        from shopops.customers._api import segments_of
+
+        return segments_of(self, as_of, seed)
+
+    def segment_summary(self, as_of: str | None = None) -> pd.DataFrame:
+        """One row per named segment: customers, share, revenue and mean recency/frequency/monetary."""
+        from shopops.customers._api import summary_of
+
+        return summary_of(self, as_of)
+
+    def cluster_profiles(self, as_of: str | None = None, seed: int = 0) -> pd.DataFrame:
+        """One readable row per customer cluster (medians, shares, a description)."""
+        profiles = self.segments(as_of, seed).attrs.get("cluster_profiles")
+        return profiles.copy() if isinstance(profiles, pd.DataFrame) else pd.DataFrame()
+
+    def churn(self, horizon_days: int = 90, as_of: str | None = None, seed: int = 0) -> pd.DataFrame:
+        """P(no purchase in the next ``horizon_days``) per customer, with the top reasons.
+
+        Holdout metrics (AUC, PR-AUC, top-decile lift) are in ``.attrs["metrics"]``.
+        """
+        from shopops.customers._api import churn_model
+
+        model = churn_model(self, horizon_days, as_of, seed)
+        out = model.predict()
+        out.attrs.update({"metrics": dict(model.metrics_), "importance": model.importance_.to_dict(),
+                          "windows": {k: str(v.date()) for k, v in model.windows_.items()}})
+        return out
+
+    def clv(self, horizon_days: int = 365, as_of: str | None = None) -> pd.DataFrame:
+        """Expected purchases, value per purchase, lifetime value and P(alive) per customer.
+
+        BG/NBD + Gamma-Gamma over ``horizon_days``; parameters and the backtest are in ``.attrs``.
+        """
+        from shopops.customers._api import clv_result
+
+        result = clv_result(self, horizon_days, as_of)
+        out = result.customers.sort_values("clv", ascending=False, ignore_index=True)
+        out.attrs.update({"bgnbd": dict(result.bgnbd.params_),
+                          "gamma_gamma": dict(result.gamma_gamma.params_) if result.gamma_gamma else {},
+                          "backtest": dict(result.backtest), "horizon_days": horizon_days})
+        return out
+
+    def recommend(self, customer_id: str, k: int = 10, model: str = "als",
+                  exclude_bought: bool = False) -> pd.DataFrame:
+        """The ``k`` best products for one customer: ``product_id, score, model, reason, name``.
+
+        Customers without purchases get the popularity list; an id the warehouse does not know raises
+        :class:`~shopops.customers.UnknownCustomerError`.
+        """
+        from shopops.recommend._api import recommender_of
+
+        return recommender_of(self, model, exclude_bought).recommend(customer_id, k)
+
+    def recommend_all(self, k: int = 10, model: str = "als", exclude_bought: bool = False) -> pd.DataFrame:
+        """Recommendations for every customer with a purchase (``customer_id, rank`` + the usual columns)."""
+        from shopops.recommend._api import recommender_of
+
+        return recommender_of(self, model, exclude_bought).recommend_all(k)
+
+    def recommend_basket(self, product_ids: list[str], k: int = 10) -> pd.DataFrame:
+        """'Frequently bought together' products for a basket, from association rules."""
+        from shopops.recommend._api import basket_rules_of
+
+        if not product_ids:
+            raise ShopopsError("recommend_basket: the basket is empty; pass at least one product id")
+        from shopops.recommend._data import eligible_products
+
+        allowed = set(eligible_products(self)["product_id"])
+        return basket_rules_of(self).recommend([str(p) for p in product_ids], k, allowed)
+
+    def basket_rules(self, min_support: float = 0.002, min_confidence: float = 0.1) -> pd.DataFrame:
+        """Association rules ``antecedent -> consequent`` with support, confidence and lift."""
+        from shopops.recommend._api import basket_rules_of
+
+        return basket_rules_of(self, min_support, min_confidence).rules_.copy()
+
+    def recommend_evaluate(self, test_days: int = 30, k: int = 10,
+                           models: tuple[str, ...] = ("popularity", "item-item", "als")) -> pd.DataFrame:
+        """Time-split offline evaluation (last ``test_days`` as test) of ``models`` and the popularity baseline."""
+        from shopops.recommend._api import evaluate_of
+
+        return evaluate_of(self, test_days, k, models)

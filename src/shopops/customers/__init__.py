@@ -1,0 +1,41 @@
+"""Customers: RFM scores, named segments, clusters, churn risk and lifetime value (BG/NBD + Gamma-Gamma)."""
+
+from shopops.customers._errors import CustomerDataError, UnknownCustomerError
+from shopops.customers._history import customer_orders
+from shopops.customers.churn import CHURN_FEATURES, ChurnModel, churn_features, churn_labels, top_decile_lift
+from shopops.customers.clusters import CLUSTER_FEATURES, CustomerClusters
+from shopops.customers.clv import (
+    BetaGeoModel,
+    ClvResult,
+    GammaGammaModel,
+    clv_summary,
+    customer_lifetime_value,
+    repeat_tracking,
+)
+from shopops.customers.rfm import rfm_table, score_quintiles
+from shopops.customers.segments import SEGMENT_RULES, SegmentRule, assign_segments, segment_summary
+
+__all__ = [
+    "CHURN_FEATURES",
+    "CLUSTER_FEATURES",
+    "SEGMENT_RULES",
+    "BetaGeoModel",
+    "ChurnModel",
+    "ClvResult",
+    "CustomerClusters",
+    "CustomerDataError",
+    "GammaGammaModel",
+    "SegmentRule",
+    "UnknownCustomerError",
+    "assign_segments",
+    "churn_features",
+    "churn_labels",
+    "clv_summary",
+    "customer_lifetime_value",
+    "customer_orders",
+    "repeat_tracking",
+    "rfm_table",
+    "score_quintiles",
+    "segment_summary",
+    "top_decile_lift",
+]
