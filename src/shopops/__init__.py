@@ -5,6 +5,7 @@ the canonical schema and the error family.
 """
 
 from shopops.config import Settings
+from shopops.customers._errors import CustomerDataError, UnknownCustomerError
 from shopops.errors import IngestError, MappingError, ShopopsError, SourceError, WarehouseError
 from shopops.ingest.pipeline import IngestResult, TableReport, ingest
 from shopops.lake import Batch, Lake
@@ -18,6 +19,7 @@ __all__ = [
     "Batch",
     "BuildResult",
     "Column",
+    "CustomerDataError",
     "IngestError",
     "IngestResult",
     "Lake",
@@ -28,6 +30,7 @@ __all__ = [
     "SourceError",
     "Table",
     "TableReport",
+    "UnknownCustomerError",
     "WarehouseError",
     "build_warehouse",
     "ingest",

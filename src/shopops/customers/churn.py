@@ -96,12 +96,14 @@ class ChurnModel:
     horizon_days: int = 90
     seed: int = 0
     params: dict[str, float | int | str] = field(default_factory=lambda: {
-        "objective": "binary", "learning_rate": 0.05, "num_leaves": 15, "min_data_in_leaf": 20,
+        # Small, shallow trees: a few thousand customers per window; 15 leaves overfitted (holdout AUC 0.724
+        # against 0.738 on Online Retail, 0.55 against 0.64 on the simulated shop).
+        "objective": "binary", "learning_rate": 0.03, "num_leaves": 4, "min_data_in_leaf": 50,
         "feature_fraction": 0.9, "bagging_fraction": 0.9, "bagging_freq": 1, "lambda_l2": 1.0,
         # One thread: on a few thousand customers, two threads on a shared 2-core machine ran 6x slower.
         "num_threads": 1, "verbose": -1,
     })
-    rounds: int = 200
+    rounds: int = 150
 
     def _train(self, features: pd.DataFrame, labels: pd.Series) -> lgb.Booster:
         if labels.nunique() < 2:
