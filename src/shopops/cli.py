@@ -343,6 +343,9 @@ def churn(
                 f"{metrics['auc_recency_only']:.3f}), PR-AUC {metrics['pr_auc']:.3f}, top-decile lift "
                 f"{metrics['top_decile_lift']:.2f}"
             )
+            top_features = sorted(risk.attrs["importance"].items(), key=lambda kv: -kv[1])[:5]
+            console.print("model: LightGBM (time split, see docs/customers.md); most important features (mean "
+                          "|SHAP|): " + ", ".join(f"{name} {value:.2f}" for name, value in top_features))
         if out is not None:
             _write_frame(risk, out)
     except ShopopsError as exc:
@@ -428,6 +431,9 @@ def recommend(
             _write_frame(recs, out)
         else:
             _emit(recs, fmt, title)
+        if fmt == "table" and basket is None:
+            console.print(f"model: {model} on all purchases of known customers; its offline accuracy against "
+                          "the popularity baseline: `shopops recommend evaluate`")
     except ShopopsError as exc:
         _fail(exc)
 
