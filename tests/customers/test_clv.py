@@ -33,6 +33,19 @@ def test_bgnbd_matches_the_published_cdnow_parameters(sample_summary: pd.DataFra
     assert model.log_likelihood_ == pytest.approx(-9582.4, abs=0.1)  # the paper's LL
 
 
+def test_cdnow_through_the_warehouse_gives_the_published_parameters(cdnow_sample, tmp_path):
+    from shopops import Shop
+    from tests.customers.conftest import CDNOW
+
+    shop = Shop.open(tmp_path / "cdnow")
+    shop.ingest(CDNOW / "cdnow_sample.parquet")
+    values = shop.clv(horizon_days=273, as_of="1997-09-30")
+    assert len(values) == 2357  # the 8 customers whose first CD was free count too
+    for name, published in PUBLISHED_BGNBD.items():
+        assert values.attrs["bgnbd"][name] == pytest.approx(published, rel=0.01), name
+    assert values["p_alive"].between(0, 1).all() and (values["clv"] >= 0).all()
+
+
 def test_gamma_gamma_matches_the_published_parameters(sample_summary: pd.DataFrame):
     model = GammaGammaModel().fit(sample_summary["frequency"], sample_summary["monetary_value"])
     for name, published in PUBLISHED_GG.items():

@@ -35,8 +35,8 @@ def test_every_rf_cell_has_exactly_one_segment():
 def test_retail_segments_follow_the_contract(retail: Shop):
     seg = retail.segments()
     assert list(seg.columns[: len(CONTRACT)]) == CONTRACT
-    # Customers with a paid product sale (13256 only ever got 12,540 units at price 0: not a purchase).
-    known = retail.sql("SELECT count(*) AS n FROM dim_customer WHERE sales_amount > 0")["n"].iloc[0]
+    # Customers with a product sale, free ones included (13256 only ever got 12,540 units at price 0).
+    known = retail.sql("SELECT count(*) AS n FROM dim_customer WHERE orders > 0")["n"].iloc[0]
     assert len(seg) == seg["customer_id"].nunique() == known  # lines without a customer id are not a customer
     assert seg["segment"].notna().all()
     assert seg[["r_score", "f_score", "m_score"]].isin(range(1, 6)).all().all()
@@ -76,7 +76,7 @@ def test_churn_features_use_only_the_past():
     orders = pd.DataFrame({
         "customer_id": ["a", "a", "a"], "order_id": ["1", "2", "3"],
         "order_date": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01"]),
-        "sales": [10.0, 20.0, 30.0], "refunds": [0.0, 0.0, 0.0], "products": [1, 2, 3]})
+        "sales": [10.0, 20.0, 30.0], "refunds": [0.0, 0.0, 0.0], "units": [1, 2, 3], "products": [1, 2, 3]})
     f = churn_features(orders, pd.Timestamp("2024-02-15"))
     assert f.loc["a", "frequency"] == 2 and f.loc["a", "monetary"] == 30.0
     assert f.loc["a", "recency_days"] == 14 and f.loc["a", "mean_gap_days"] == 31
@@ -126,7 +126,7 @@ def test_no_customer_ids_at_all(tmp_path):
 def test_churn_needs_both_outcomes():
     days = pd.date_range("2024-01-01", periods=40, freq="7D")
     orders = pd.DataFrame({"customer_id": ["a"] * 40, "order_id": [str(i) for i in range(40)],
-                           "order_date": days, "sales": 1.0, "refunds": 0.0, "products": 1})
+                           "order_date": days, "sales": 1.0, "refunds": 0.0, "units": 1, "products": 1})
     with pytest.raises(CustomerDataError, match="needs both outcomes"):
         ChurnModel(horizon_days=30).fit(orders)
 

@@ -97,7 +97,7 @@ def clv_transactions(orders: pd.DataFrame) -> pd.DataFrame:
     bought = purchases(orders)
     sales = bought.groupby("customer_id")["sales"].sum()
     refunds = orders.groupby("customer_id")["refunds"].sum().reindex(sales.index).fillna(0.0)
-    kept = (1.0 - refunds / sales).clip(lower=0.0, upper=1.0)
+    kept = (1.0 - refunds / sales.where(sales > 0)).clip(lower=0.0, upper=1.0).fillna(1.0)
     return pd.DataFrame({
         "customer_id": bought["customer_id"].to_numpy(),
         "date": bought["order_date"].to_numpy(),

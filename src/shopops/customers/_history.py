@@ -47,8 +47,11 @@ def customer_orders(shop: Shop) -> pd.DataFrame:
 
 
 def purchases(orders: pd.DataFrame) -> pd.DataFrame:
-    """The orders that bought something (``sales > 0``)."""
-    return orders[orders["sales"] > 0]
+    """The orders that bought something: product units sold, even at price 0.
+
+    CDNOW has free CDs, and Fader, Hardie and Lee count them as transactions.
+    """
+    return orders[(orders["units"] > 0) | (orders["sales"] > 0)]
 
 
 def as_of_date(orders: pd.DataFrame, as_of: str | pd.Timestamp | None) -> pd.Timestamp:
