@@ -182,6 +182,6 @@ class ChurnModel:
 
 
 def _fmt(value: float) -> str:
-    if np.isnan(value):
-        return "n/a"
+    if np.isnan(value):  # only mean_gap_days is ever missing: the customer bought once
+        return "none (one purchase)"
     return f"{value:.0f}" if float(value).is_integer() or abs(value) >= 100 else f"{value:.2f}"
