@@ -1,0 +1,145 @@
+"""The FastAPI app: API under /api/v1, OpenAPI at /docs, the dashboard at /."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from shopops import __version__
+from shopops.api._auth import PERMISSIONS, ROLE_PERMISSIONS, allowed, principal
+from shopops.api._common import Ctx, CtxDep
+from shopops.api._errors import install_error_handlers
+from shopops.api._keys import KeyStore, Principal
+from shopops.api._settings import ServiceSettings
+from shopops.api._warehouse import WarehouseReader
+from shopops.api.routers import CAPABILITIES
+from shopops.api.schemas import CapabilityOut, Health, Me
+from shopops.errors import ShopopsError
+from shopops.shop import Shop
+
+__all__ = ["API_PREFIX", "create_app"]
+
+API_PREFIX = "/api/v1"
+_WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+class _BodyLimit:
+    """Answer 413 before reading a body whose declared length is over the limit."""
+
+    def __init__(self, app: ASGIApp, small: int, upload: int) -> None:
+        self.app, self.small, self.upload = app, small, upload
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            limit = self.upload if scope["path"] == f"{API_PREFIX}/ingest" else self.small
+            for name, value in scope.get("headers", []):
+                if name == b"content-length":
+                    try:
+                        length = int(value)
+                    except ValueError:
+                        length = -1
+                    if length < 0 or length > limit:
+                        message = (f"request body of {value.decode(errors='replace')[:20]} bytes refused: "
+                                   f"at most {limit:,} bytes here")
+                        response = JSONResponse({"error": message, "status": 413}, status_code=413)
+                        await response(scope, receive, send)
+                        return
+        await self.app(scope, receive, send)
+
+
+def _who(request: Request) -> Principal | None:
+    who = getattr(request.state, "principal", None)
+    return who if isinstance(who, Principal) else None
+
+
+def _meta_router() -> APIRouter:
+    router = APIRouter(tags=["meta"])
+
+    @router.get("/health", response_model=Health, summary="Liveness (no key needed)")
+    def health(ctx: CtxDep) -> Any:
+        try:
+            ctx.reader.identity()
+            has_warehouse = True
+        except ShopopsError:
+            has_warehouse = False
+        return {"status": "ok", "version": __version__, "warehouse": has_warehouse,
+                "currency": ctx.shop.settings.currency}
+
+    @router.get("/me", response_model=Me, summary="Who am I")
+    def me(who: Annotated[Principal, Depends(principal)]) -> Any:
+        return {"key_id": who.key_id, "name": who.name, "role": who.role,
+                "permissions": sorted(ROLE_PERMISSIONS[who.role])}
+
+    @router.get("/capabilities", response_model=list[CapabilityOut], summary="Capabilities and dashboard pages")
+    def capabilities(ctx: CtxDep, who: Annotated[Principal, Depends(principal)]) -> Any:
+        out = []
+        for cap in CAPABILITIES:
+            ok = cap.available(ctx) if cap.available else True
+            out.append({"name": cap.name, "page": cap.page or "", "permission": cap.permission, "available": ok,
+                        "allowed": allowed(who.role, cap.permission), "message": None if ok else cap.missing})
+        return out
+
+    return router
+
+
+def create_app(shop: Shop, settings: ServiceSettings | None = None) -> FastAPI:
+    """The service for ``shop``: API, OpenAPI docs and dashboard in one ASGI app.
+
+    Parameters
+    ----------
+    shop : Shop
+        The shop whose warehouse is served (its data directory also holds the API keys).
+    settings : ServiceSettings or None
+        Limits and bind address; from ``SHOPOPS_*`` environment variables when None.
+    """
+    settings = settings or ServiceSettings()
+    keys = KeyStore.for_data_dir(shop.data_dir)
+    app = FastAPI(title="shopops", version=__version__, docs_url="/docs", redoc_url=None,
+                  openapi_url=f"{API_PREFIX}/openapi.json",
+                  description="The shopops middle platform. Send an API key in the `X-API-Key` header "
+                              f"(`shopops keys create`). Roles: {', '.join(ROLE_PERMISSIONS)}; permissions: "
+                              + "; ".join(f"{k} ({v})" for k, v in PERMISSIONS.items()) + ".")
+    app.state.keys = keys
+    app.state.ctx = Ctx(shop, WarehouseReader(shop.warehouse_path), keys, settings)
+    install_error_handlers(app)
+
+    @app.middleware("http")
+    async def audit_writes(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        if request.method in _WRITES and request.url.path.startswith(API_PREFIX):
+            detail = getattr(request.state, "audit_detail", None)
+            action = f"{request.method} {request.url.path.removeprefix(API_PREFIX)}"
+            from starlette.concurrency import run_in_threadpool
+
+            await run_in_threadpool(keys.audit, _who(request), request.method, request.url.path, action,
+                                    response.status_code, detail)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
+
+    app.add_middleware(_BodyLimit, small=settings.max_body_kb * 1024,
+                       upload=int(settings.max_upload_mb * 1024 * 1024))
+    app.include_router(_meta_router(), prefix=API_PREFIX)
+    for cap in CAPABILITIES:
+        app.include_router(cap.router, prefix=API_PREFIX)
+    _mount_dashboard(app)
+    return app
+
+
+def _mount_dashboard(app: FastAPI) -> None:
+    from shopops.web import page_scripts
+
+    static = resources.files("shopops.web") / "static"
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    env = Environment(loader=PackageLoader("shopops.web", "templates"), autoescape=select_autoescape())
+    html = env.get_template("index.html.j2").render(pages=page_scripts(), version=__version__)
+
+    @app.get("/", include_in_schema=False)
+    def dashboard() -> HTMLResponse:
+        return HTMLResponse(html, headers={"Cache-Control": "no-cache"})
+
