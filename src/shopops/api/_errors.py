@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shopops.api._auth import AuthError, ForbiddenError
+from shopops.api._keys import UnknownKeyError
 from shopops.errors import ShopopsError, WarehouseError
 
 __all__ = ["CapabilityMissingError", "NoWarehouseError", "NotFoundError", "PayloadTooLargeError",
@@ -40,7 +41,7 @@ def _body(status: int, message: str, **extra: object) -> JSONResponse:
 
 
 def _status_of(exc: ShopopsError) -> int:
-    if isinstance(exc, NotFoundError):
+    if isinstance(exc, NotFoundError | UnknownKeyError):
         return 404
     if isinstance(exc, PayloadTooLargeError):
         return 413

@@ -12,6 +12,7 @@ import json
 import secrets
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -106,12 +107,16 @@ class KeyStore:
     ----------
     path : Path
         The SQLite file (created with its tables on first use).
+    cache_seconds : float
+        How long a verified key is trusted without looking it up again. A key revoked through this store
+        stops at once; one revoked by another process (``shopops keys revoke``) within this time.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, cache_seconds: float = 2.0) -> None:
         self.path = Path(path)
+        self.cache_seconds = cache_seconds
         self._lock = threading.Lock()
-        self._cache: dict[str, Principal] = {}
+        self._cache: dict[str, tuple[float, Principal]] = {}
 
     @classmethod
     def for_data_dir(cls, data_dir: Path) -> KeyStore:
@@ -163,8 +168,8 @@ class KeyStore:
     def verify(self, secret: str) -> Principal | None:
         """The principal of a valid, unrevoked key, else None."""
         cached = self._cache.get(secret)
-        if cached is not None:
-            return cached
+        if cached is not None and time.monotonic() - cached[0] < self.cache_seconds:
+            return cached[1]
         parts = secret.split("_")
         if len(secret) > 200 or len(parts) < 3 or not secret.startswith(_PREFIX):
             return None
@@ -176,7 +181,9 @@ class KeyStore:
             return None
         principal = Principal(key_id, str(row[0]), str(row[1]))
         with self._lock:
-            self._cache[secret] = principal
+            if len(self._cache) > 10_000:  # bounded: stale entries of many keys must not pile up
+                self._cache.clear()
+            self._cache[secret] = (time.monotonic(), principal)
         return principal
 
     # ------------------------------------------------------------------ audit
