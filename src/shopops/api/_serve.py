@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from shopops.api._settings import ServiceSettings
 from shopops.shop import Shop
@@ -21,7 +22,12 @@ def serve(shop: Shop, settings: ServiceSettings | None = None, *,
     app = create_app(shop, settings)
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=log_level,
                             access_log=False, server_header=False)
-    server = uvicorn.Server(config)
-    if on_ready is not None:
-        on_ready(f"http://{settings.host}:{settings.port}/")
-    server.run()
+    url = f"http://{settings.host}:{settings.port}/"
+
+    class _Server(uvicorn.Server):
+        async def startup(self, sockets: list[Any] | None = None) -> None:
+            await super().startup(sockets)
+            if on_ready is not None and self.started:  # announce the URL only once it answers
+                on_ready(url)
+
+    _Server(config).run()

@@ -12,6 +12,8 @@
     page(name, spec) { pages[name] = spec; },
     t(key) { const cat = I18N[Shop.lang] || I18N.en; return cat[key] !== undefined ? cat[key] : (I18N.en[key] || key); },
     key() { return sessionStorage.getItem(KEY_STORE) || ""; },
+    me: null,
+    can(permission) { return !!Shop.me && Shop.me.permissions.includes(permission); },
     currency() { return currency; },
   };
 
@@ -57,7 +59,7 @@
       if (k === "text") e.textContent = v; else if (k === "i18n") { e.dataset.i18n = v; e.textContent = Shop.t(v); }
       else if (k.startsWith("on")) e.addEventListener(k.slice(2), v); else if (v !== null && v !== undefined) e.setAttribute(k, v);
     });
-    (children || []).forEach((c) => e.append(c));
+    (children || []).forEach((c) => { if (c !== null && c !== undefined) e.append(c); });
     return e;
   };
 
@@ -186,7 +188,7 @@
     const login = document.getElementById("login"), page = document.getElementById("page");
     if (!Shop.key()) { login.hidden = false; page.hidden = true; document.getElementById("logout").hidden = true; return; }
     try {
-      const me = await Shop.api("/me");
+      const me = Shop.me = await Shop.api("/me");
       capabilities = await Shop.api("/capabilities");
       try { currency = (await Shop.api("/health")).currency || currency; } catch (e) { /* keep default */ }
       document.getElementById("who").textContent = `${me.name} · ${me.role}`;
@@ -200,6 +202,12 @@
   }
 
   Shop.start = function () {
+    // `shopops demo` prints a URL with the key in the fragment (never sent to the server): take it and
+    // drop it from the address bar and history.
+    if (location.hash.startsWith("#key=")) {
+      sessionStorage.setItem(KEY_STORE, decodeURIComponent(location.hash.slice(5)));
+      history.replaceState(null, "", location.pathname + "#/overview");
+    }
     applyI18n();
     document.getElementById("lang-switch").addEventListener("click", () => {
       Shop.lang = Shop.lang === "zh" ? "en" : "zh";

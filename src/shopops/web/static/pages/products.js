@@ -37,6 +37,6 @@ Shop.page("products", {
       datasets: [{ label: Shop.t("kpi.net_sales"), data: cats.items.map((c) => c.net_sales), backgroundColor: Shop.palette[0] }] },
       options: { indexAxis: "y", plugins: { legend: { display: false } }, scales: { x: { ticks: { callback: (v) => F.money(v) } } } } });
     host.append(Shop.el("div", { class: "grid2" }, [Shop.panel("pr.category_chart", catChart), Shop.panel("pr.detail", detail)]));
-    host.append(Shop.panel("pr.table", [Shop.el("p", { class: "muted", text: `${F.count(prods.total)} ${Shop.t("rows")}` }), table]));
+    host.append(Shop.panel("pr.table", table));
   },
 });
