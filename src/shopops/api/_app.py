@@ -5,11 +5,12 @@ from __future__ import annotations
 from importlib import resources
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shopops import __version__
 from shopops.api._auth import PERMISSIONS, ROLE_PERMISSIONS, allowed, principal
@@ -53,9 +54,41 @@ class _BodyLimit:
         await self.app(scope, receive, send)
 
 
-def _who(request: Request) -> Principal | None:
-    who = getattr(request.state, "principal", None)
-    return who if isinstance(who, Principal) else None
+class _AuditWrites:
+    """Record every write under /api/v1 (who, what, when, status) in the audit log; add safe headers.
+
+    A plain ASGI middleware: reads pass straight through at almost no cost.
+    """
+
+    def __init__(self, app: ASGIApp, keys: KeyStore) -> None:
+        self.app, self.keys = app, keys
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-content-type-options", b"nosniff")]
+            await send(message)
+
+        path: str = scope["path"]
+        if scope["method"] not in _WRITES or not path.startswith(API_PREFIX):
+            await self.app(scope, receive, send_with_headers)
+            return
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            state = scope.get("state", {})
+            who = state.get("principal")
+            await run_in_threadpool(
+                self.keys.audit, who if isinstance(who, Principal) else None, scope["method"], path,
+                f"{scope['method']} {path.removeprefix(API_PREFIX)}", status, state.get("audit_detail"))
 
 
 def _meta_router() -> APIRouter:
@@ -109,19 +142,7 @@ def create_app(shop: Shop, settings: ServiceSettings | None = None) -> FastAPI:
     app.state.ctx = Ctx(shop, WarehouseReader(shop.warehouse_path), keys, settings)
     install_error_handlers(app)
 
-    @app.middleware("http")
-    async def audit_writes(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
-        if request.method in _WRITES and request.url.path.startswith(API_PREFIX):
-            detail = getattr(request.state, "audit_detail", None)
-            action = f"{request.method} {request.url.path.removeprefix(API_PREFIX)}"
-            from starlette.concurrency import run_in_threadpool
-
-            await run_in_threadpool(keys.audit, _who(request), request.method, request.url.path, action,
-                                    response.status_code, detail)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        return response
-
+    app.add_middleware(_AuditWrites, keys=keys)
     app.add_middleware(_BodyLimit, small=settings.max_body_kb * 1024,
                        upload=int(settings.max_upload_mb * 1024 * 1024))
     app.include_router(_meta_router(), prefix=API_PREFIX)

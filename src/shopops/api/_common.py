@@ -36,7 +36,7 @@ class Ctx:
     settings: ServiceSettings
 
 
-def context(request: Request) -> Ctx:
+async def context(request: Request) -> Ctx:
     """The service context of the app handling ``request``."""
     ctx: Ctx = request.app.state.ctx
     return ctx
@@ -51,7 +51,7 @@ class Paging:
     fmt: Format
 
 
-def paging(
+async def paging(
     request: Request,
     limit: Annotated[int, Query(ge=1, le=1_000_000, description="Rows per page (JSON: at most page_max).")] = 100,
     offset: Annotated[int, Query(ge=0, le=10**12)] = 0,
@@ -73,7 +73,7 @@ class Window:
     end: date | None
 
 
-def window(
+async def window(
     start: Annotated[date | None, Query(description="First day, YYYY-MM-DD.")] = None,
     end: Annotated[date | None, Query(description="Last day, YYYY-MM-DD.")] = None,
 ) -> Window:

@@ -165,11 +165,18 @@ class KeyStore:
             self._cache.clear()
         return next(k for k in self.list_keys() if k.key_id == key_id)
 
-    def verify(self, secret: str) -> Principal | None:
-        """The principal of a valid, unrevoked key, else None."""
+    def recently_verified(self, secret: str) -> Principal | None:
+        """The principal of a key verified less than ``cache_seconds`` ago (no file access), else None."""
         cached = self._cache.get(secret)
         if cached is not None and time.monotonic() - cached[0] < self.cache_seconds:
             return cached[1]
+        return None
+
+    def verify(self, secret: str) -> Principal | None:
+        """The principal of a valid, unrevoked key, else None."""
+        cached = self.recently_verified(secret)
+        if cached is not None:
+            return cached
         parts = secret.split("_")
         if len(secret) > 200 or len(parts) < 3 or not secret.startswith(_PREFIX):
             return None

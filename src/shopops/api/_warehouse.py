@@ -128,6 +128,12 @@ class WarehouseReader:
         return set(self.frame("SELECT table_name FROM information_schema.tables WHERE table_catalog = 'wh'")
                    ["table_name"])
 
+    def peek(self, key: str) -> Any | None:
+        """The cached answer for ``key`` on the current warehouse, or None (never computes; no blocking work)."""
+        full = (self.identity(), key)
+        with self._lock:
+            return self._cache.get(full)
+
     def cached(self, key: str, compute: Callable[[], T]) -> T:
         """``compute()`` once per warehouse identity and key; later calls are served from memory.
 

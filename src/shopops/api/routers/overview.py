@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from shopops.api._auth import require
 from shopops.api._common import CtxDep, Paging, WindowDep, frame_page, records
@@ -95,15 +96,17 @@ def compute_overview(ctx: Any, grain: str, start: date | None, end: date | None)
 
 
 @router.get("/overview", response_model=Overview, summary="KPI cards and trends")
-def overview(ctx: CtxDep, window: WindowDep, grain: Annotated[Grain, Query()] = "month") -> Response:
+async def overview(ctx: CtxDep, window: WindowDep, grain: Annotated[Grain, Query()] = "month") -> Response:
     """KPI cards of the last full period (against the one before) and the KPI series.
 
-    Cached per warehouse build: the answer is computed once and then served from memory.
+    Cached per warehouse build: computed once (in the thread pool), then served from memory on the event
+    loop, so that many clients asking at once cost one query.
     """
     key = f"overview:{grain}:{window.start}:{window.end}"
-    body: bytes = ctx.reader.cached(
-        key, lambda: Overview.model_validate(compute_overview(ctx, grain, window.start, window.end))
-        .model_dump_json().encode())
+    body = ctx.reader.peek(key)
+    if body is None:
+        body = await run_in_threadpool(ctx.reader.cached, key, lambda: Overview.model_validate(
+            compute_overview(ctx, grain, window.start, window.end)).model_dump_json().encode())
     return Response(body, media_type="application/json")
 
 
