@@ -291,7 +291,8 @@ def _serve_dashboard(shop: Shop, host: str, port: int, *, demo_key: bool = False
         fragment = f"#key={secret}"
 
     def ready(url: str) -> None:
-        console.print(f"[bold green]dashboard:[/] {url}{fragment}   (API docs: {url}docs; Ctrl+C stops)")
+        console.print(f"[bold green]dashboard:[/] {url}{fragment}  (API docs: {url}docs; Ctrl+C stops)",
+                      soft_wrap=True)
 
     serve(shop, settings, on_ready=ready)
 

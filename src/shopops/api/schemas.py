@@ -127,6 +127,8 @@ class Overview(BaseModel):
     currency: str
     cards: list[KpiCard]
     series: list[KpiRow]
+    partial_from: date | None = Field(
+        default=None, description="First period of the series that the data covers only in part (drawn dashed).")
     notes: list[str]
     built_at: str | None
 

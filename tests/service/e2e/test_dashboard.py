@@ -141,10 +141,19 @@ def test_real_online_retail_pages(page, retail_server):
     sign_in(page, retail_server, role="admin")
     ov = retail_server.api("/api/v1/overview")
     assert ov["period_start"] == "2011-11-01"  # the data ends on 9 Dec 2011: November is the last full month
+    assert ov["partial_from"] == "2011-12-01"
     for name in ("overview", "products", "customers", "quality"):
         open_page(page, retail_server, name)
         assert drawn_charts(page), name
         shoot(page, f"retail-{name}")
     open_page(page, retail_server, "overview")
+    assert "2011-12-01 → 2011-12-09" in page.inner_text('[data-testid="partial"]')
     shown = float(page.get_attribute('[data-kpi="orders"]', "data-value"))
     assert shown == next(c["value"] for c in ov["cards"] if c["key"] == "orders")
+
+
+def test_the_demo_link_signs_in_and_hides_the_key(page, sim_server):
+    page.goto(f"{sim_server.url}#key={sim_server.keys['viewer']}")
+    page.wait_for_selector('#page[data-page="overview"][data-ready="1"]')
+    assert sim_server.keys["viewer"] not in page.url
+    assert page.inner_text("#who").endswith("viewer")

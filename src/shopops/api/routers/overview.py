@@ -62,6 +62,7 @@ def compute_overview(ctx: Any, grain: str, start: date | None, end: date | None)
         "AND (? IS NULL OR period_start <= ?) ORDER BY period_start", [grain, start, start, end, end])
     rows = records(df)
     notes: list[str] = []
+    partial_from = None
     current: dict[str, Any] | None = None
     previous: dict[str, Any] | None = None
     if rows:
@@ -72,6 +73,7 @@ def compute_overview(ctx: Any, grain: str, start: date | None, end: date | None)
             notes.append("no full period in the range: the current period is partial")
         current = rows[idx]
         previous = rows[idx - 1] if idx > 0 else None
+        partial_from = rows[idx + 1]["period_start"] if idx + 1 < len(rows) else None
         if previous is None:
             notes.append("no earlier period in the range, so there is no comparison")
     cards = []
@@ -90,6 +92,7 @@ def compute_overview(ctx: Any, grain: str, start: date | None, end: date | None)
         "currency": ctx.shop.settings.currency,
         "cards": cards,
         "series": rows,
+        "partial_from": partial_from,
         "notes": notes,
         "built_at": str(meta["value"].iloc[0]) if meta is not None and len(meta) else None,
     }

@@ -26,17 +26,21 @@ Shop.page("overview", {
       ]));
     });
     host.append(Shop.el("p", { class: "muted", text: `${Shop.t("ov.period")}: ${F.date(ov.period_start)} (${Shop.t("vs")} ${F.date(ov.previous_start)})` }), cards);
+    const partialIdx = ov.partial_from ? ov.series.findIndex((r) => r.period_start === ov.partial_from) : -1;
+    if (partialIdx >= 0) host.append(Shop.el("p", { class: "muted", "data-testid": "partial", text: `${Shop.t("ov.partial")}: ${F.date(ov.partial_from)} → ${F.date(ov.data_last)}` }));
+    // a period the data covers only in part is drawn dashed, so its dip is not read as a fall in sales
+    const dashed = { borderDash: (c) => (partialIdx >= 0 && c.p1DataIndex >= partialIdx ? [5, 4] : undefined) };
     const labels = ov.series.map((r) => String(r.period_start).slice(0, grain === "month" ? 7 : 10));
     const P = Shop.palette;
     const money = { ticks: { callback: (v) => F.money(v) } };
     host.append(Shop.el("div", { class: "grid2" }, [
       Shop.panel("ov.sales_trend", Shop.chart("chart-sales", { type: "line", data: { labels, datasets: [
-        { label: Shop.t("kpi.net_sales"), data: ov.series.map((r) => r.net_sales), borderColor: P[0], backgroundColor: P[0], pointRadius: 0, tension: 0.2 },
-        { label: Shop.t("kpi.gross_sales"), data: ov.series.map((r) => r.gross_sales), borderColor: P[5], backgroundColor: P[5], borderDash: [4, 3], pointRadius: 0, tension: 0.2 },
+        { label: Shop.t("kpi.net_sales"), data: ov.series.map((r) => r.net_sales), borderColor: P[0], backgroundColor: P[0], pointRadius: 0, tension: 0.2, segment: dashed },
+        { label: Shop.t("kpi.gross_sales"), data: ov.series.map((r) => r.gross_sales), borderColor: P[5], backgroundColor: P[5], pointRadius: 0, tension: 0.2, segment: dashed },
       ] }, options: { scales: { y: money } } })),
       Shop.panel("ov.orders_trend", Shop.chart("chart-orders", { type: "bar", data: { labels, datasets: [
         { label: Shop.t("kpi.orders"), data: ov.series.map((r) => r.orders), backgroundColor: P[0] + "aa", yAxisID: "y" },
-        { label: Shop.t("kpi.aov"), data: ov.series.map((r) => r.aov), type: "line", borderColor: P[1], backgroundColor: P[1], pointRadius: 0, yAxisID: "y1" },
+        { label: Shop.t("kpi.aov"), data: ov.series.map((r) => r.aov), type: "line", borderColor: P[1], backgroundColor: P[1], pointRadius: 0, yAxisID: "y1", segment: dashed },
       ] }, options: { scales: { y: { position: "left" }, y1: { position: "right", grid: { drawOnChartArea: false }, ticks: money.ticks } } } })),
       Shop.panel("ov.customers_trend", Shop.chart("chart-customers", { type: "bar", data: { labels, datasets: [
         { label: Shop.t("kpi.new_customers"), data: ov.series.map((r) => r.new_customers), backgroundColor: P[2], stack: "c" },
