@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 
 from shopops.api._auth import require
 from shopops.api._common import Ctx, CtxDep, PagingDep, TextFilter, frame_page, needs_method, paged, records
+from shopops.api.schemas import Page, StockRow
 
 __all__ = ["plan_available", "router"]
 
@@ -20,9 +21,9 @@ def plan_available(ctx: Ctx) -> bool:
     return callable(getattr(ctx.shop, "replenish", None))
 
 
-@router.get("/inventory/stock", summary="Stock on hand on the latest day")
+@router.get("/inventory/stock", response_model=Page[StockRow], summary="Stock on hand on the latest day")
 def stock(ctx: CtxDep, page: PagingDep, product: TextFilter = None, category: TextFilter = None) -> Any:
-    """Each product's stock on the last day of ``fact_inventory``, lowest days of cover first is up to the plan."""
+    """Each product's stock on the last day of ``fact_inventory``, lowest stock first."""
     select = """SELECT s.product_id, p.name, p.category, s.date, s.location, s.on_hand, s.stock_value
         FROM fact_inventory s LEFT JOIN dim_product p ON p.product_id = s.product_id
         WHERE s.date = (SELECT max(date) FROM fact_inventory)"""

@@ -44,3 +44,37 @@ def test_demo_and_serve_have_their_switches():
     assert "--no-serve" in demo.output
     serve = runner.invoke(app, ["serve", "--help"])
     assert "127.0.0.1" in serve.output and "8321" in serve.output
+
+
+def test_demo_ends_by_serving_the_dashboard_and_prints_a_link_that_signs_in(tmp_path):
+    import os
+    import re
+    import socket
+    import subprocess
+    import sys
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "shopops.cli", "demo", "--data", str(tmp_path), "--lines", "5000",
+                             "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "COLUMNS": "80"})
+    try:
+        assert proc.stdout is not None
+        link = None
+        for line in proc.stdout:  # the link is printed once the server answers
+            found = re.search(r"dashboard: (http://127\.0\.0\.1:\d+/)#key=(sk_\S+)", line)
+            if found:
+                link = found
+                break
+        assert link is not None, "demo printed no dashboard link"
+        url, key = link.group(1), link.group(2)
+        assert url == f"http://127.0.0.1:{port}/"
+        assert "<title>shopops</title>" in httpx.get(url, timeout=10).text
+        overview = httpx.get(url + "api/v1/overview", headers={"X-API-Key": key}, timeout=30)
+        assert overview.status_code == 200 and overview.json()["cards"][0]["value"] > 0
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
