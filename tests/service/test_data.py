@@ -138,6 +138,16 @@ def test_upload_ingests_with_quarantine_and_the_new_warehouse_is_served(empty_se
     assert audit[1]["detail"]["batch_id"] == report["batch_id"]
 
 
+def test_a_form_upload_is_ingested_too(empty_service):
+    svc = empty_service
+    body = b"order_id,line_no,ordered_at,product_id,customer_id,quantity,unit_price\nF1,1,2024-05-01 09:00,P9,C9,2,4.25\n"
+    r = svc.client.post("/api/v1/ingest?adapter=canonical&table=order_lines",
+                        headers={"X-API-Key": svc.keys["admin"]}, files={"file": ("form orders.csv", body, "text/csv")})
+    assert r.status_code == 200, r.text
+    assert r.json()["tables"][0]["rows_ok"] == 1
+    assert svc.get("/api/v1/kpis").json()["items"][0]["gross_sales"] == 8.5
+
+
 def test_a_rebuilt_warehouse_is_picked_up_and_the_overview_cache_follows(empty_service):
     svc = empty_service
     head = "order_id,line_no,ordered_at,product_id,customer_id,quantity,unit_price\n"

@@ -108,3 +108,26 @@ def test_bad_upload_names_are_refused(service, name):
                             headers={"X-API-Key": service.keys["operator"]}, content=b"a,b\n1,2\n")
     assert r.status_code in (400, 422), r.text
     assert "filename" in r.json()["error"]
+
+
+def test_a_chunked_json_body_over_the_limit_is_stopped(service):
+    def chunks():  # no Content-Length: counted while it streams
+        yield b'{"role": "viewer", "name": "'
+        for _ in range(100):
+            yield b"x" * 1000
+        yield b'"}'
+
+    r = service.client.post("/api/v1/keys", headers={"X-API-Key": service.keys["admin"],
+                                                     "Content-Type": "application/json"}, content=chunks())
+    assert r.status_code in (400, 413), r.text
+    assert not any(k.name.startswith("xxx") for k in __import__("shopops.api").api.KeyStore.for_data_dir(
+        service.shop.data_dir).list_keys())
+
+
+def test_a_form_without_a_file_is_refused(service):
+    r = service.client.post("/api/v1/ingest", headers={"X-API-Key": service.keys["operator"]},
+                            data={"note": "no file here"}, files={})
+    assert r.status_code in (400, 422)
+    r = service.client.post("/api/v1/ingest", headers={"X-API-Key": service.keys["operator"]},
+                            files={"file": ("notes.exe", b"MZ\x90\x00")})
+    assert r.status_code == 400 and "filename" in r.json()["error"]

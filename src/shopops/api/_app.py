@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shopops import __version__
 from shopops.api._auth import PERMISSIONS, ROLE_PERMISSIONS, allowed, principal
 from shopops.api._common import Ctx, CtxDep
-from shopops.api._errors import install_error_handlers
+from shopops.api._errors import PayloadTooLargeError, install_error_handlers
 from shopops.api._keys import KeyStore, Principal
 from shopops.api._settings import ServiceSettings
 from shopops.api._warehouse import WarehouseReader
@@ -31,7 +31,11 @@ _WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 class _BodyLimit:
-    """Answer 413 before reading a body whose declared length is over the limit."""
+    """Refuse bodies over the limit with 413.
+
+    A declared length is checked before anything is read; a body without one (chunked) is counted while
+    it streams and stopped when it passes the limit.
+    """
 
     def __init__(self, app: ASGIApp, small: int, upload: int) -> None:
         self.app, self.small, self.upload = app, small, upload
@@ -51,6 +55,20 @@ class _BodyLimit:
                         response = JSONResponse({"error": message, "status": 413}, status_code=413)
                         await response(scope, receive, send)
                         return
+            received = 0
+
+            async def counting() -> Message:
+                nonlocal received
+                message = await receive()
+                if message["type"] == "http.request":
+                    received += len(message.get("body", b""))
+                    if received > limit:
+                        raise PayloadTooLargeError(
+                            f"request body refused: at most {limit:,} bytes ({limit / 2**20:.3g} MB) here")
+                return message
+
+            await self.app(scope, counting, send)
+            return
         await self.app(scope, receive, send)
 
 

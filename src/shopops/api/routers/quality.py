@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import shutil
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from shopops.api._auth import require
 from shopops.api._common import Ctx, CtxDep, PagingDep, TextFilter, paged
@@ -80,21 +82,48 @@ def _result_out(result: IngestResult) -> dict[str, Any]:
 
 @router.post("/ingest", response_model=IngestOut, dependencies=[Depends(require("ingest:write"))],
              summary="Upload a file to ingest",
-             openapi_extra={"requestBody": {"content": {"application/octet-stream": {"schema": {
-                 "type": "string", "format": "binary"}}}, "required": True}})
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+                 "multipart/form-data": {"schema": {"type": "object", "properties": {
+                     "file": {"type": "string", "format": "binary"}}}}}}})
 async def upload(
     request: Request, ctx: CtxDep,
-    filename: Annotated[str, Query(min_length=1, max_length=200, description="The file's name (its extension "
-                                                                             "tells the format).")],
+    filename: Annotated[str | None, Query(min_length=1, max_length=200, description="The file's name (its "
+                                          "extension tells the format); a form upload brings its own.")] = None,
     adapter: Annotated[Literal["auto", "canonical", "online_retail", "olist", "cdnow"], Query()] = "auto",
     table: Annotated[str | None, Query(max_length=50, description="Canonical table (adapter=canonical).")] = None,
     encoding: Annotated[str | None, Query(max_length=40)] = None,
     delimiter: Annotated[str | None, Query(max_length=1)] = None,
 ) -> Any:
-    """Send the file as the raw request body; it goes through the same validated ingest as ``shopops ingest``.
+    """Upload a file: the raw request body (``--data-binary @f.csv``) or a form field (``-F file=@f.csv``).
 
-    Bad rows go to the quarantine; the answer is the data-quality report. Bodies over ``max_upload_mb`` get 413.
+    It goes through the same validated ingest as ``shopops ingest``: bad rows go to the quarantine and the
+    answer is the data-quality report. Bodies over ``max_upload_mb`` get 413.
     """
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        path, size = await _receive_form(request, ctx, filename)
+    else:
+        if not filename:
+            raise ShopopsError("filename: give the file's name (e.g. ?filename=orders.csv) so its format is known")
+        path, size = await _receive_raw(request, ctx, filename)
+    try:
+        if size == 0:
+            raise ShopopsError("the upload is empty: send the file's bytes as the body or in a form field")
+
+        def work() -> IngestResult:
+            with _ingest_lock:
+                return ctx.shop.ingest(path, adapter=adapter, table=table, encoding=encoding, delimiter=delimiter)
+
+        result = await run_in_threadpool(work)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    request.state.audit_detail = {"filename": path.name, "bytes": size, "batch_id": result.batch_id,
+                                  "status": result.status, "rows_quarantined": result.rows_quarantined}
+    return _result_out(result)
+
+
+async def _receive_raw(request: Request, ctx: Ctx, filename: str) -> tuple[Path, int]:
     path = _upload_path(ctx, filename)
     limit = int(ctx.settings.max_upload_mb * 1024 * 1024)
     size = 0
@@ -106,17 +135,25 @@ async def upload(
                     raise PayloadTooLargeError(f"the upload is larger than {ctx.settings.max_upload_mb:g} MB "
                                                "(SHOPOPS_MAX_UPLOAD_MB)")
                 out.write(chunk)
-        if size == 0:
-            raise ShopopsError("the request body is empty: send the file's bytes as the body")
-
-        def work() -> IngestResult:
-            with _ingest_lock:
-                return ctx.shop.ingest(path, adapter=adapter, table=table, encoding=encoding, delimiter=delimiter)
-
-        result = await run_in_threadpool(work)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    request.state.audit_detail = {"filename": filename, "bytes": size, "batch_id": result.batch_id,
-                                  "status": result.status, "rows_quarantined": result.rows_quarantined}
-    return _result_out(result)
+    return path, size
+
+
+async def _receive_form(request: Request, ctx: Ctx, filename: str | None) -> tuple[Path, int]:
+    form = await request.form(max_files=1, max_fields=20)
+    try:
+        sent = next((v for v in form.values() if isinstance(v, UploadFile)), None)
+        if sent is None:
+            raise ShopopsError("the form has no file: send it in a file field (curl -F file=@orders.csv)")
+        path = _upload_path(ctx, filename or sent.filename or "")
+        try:
+            with path.open("wb") as out:
+                await run_in_threadpool(shutil.copyfileobj, sent.file, out, 1 << 20)
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        return path, path.stat().st_size
+    finally:
+        await form.close()
