@@ -7,45 +7,12 @@ with a reason while a method is missing from this build.
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
 import pytest
 
 from shopops import Shop
 
 from .conftest import make_service
-
-QUANTILES = ["q05", "q50", "q80", "q90", "q95", "q99"]
-
-
-class ContractShop(Shop):
-    """A shop with stand-ins shaped exactly like the agreed public API of the coming capabilities."""
-
-    calls: int = 0
-
-    def forecast(self, horizon=28, level="product", freq="D", until=None):
-        ContractShop.calls += 1
-        ids = self.sql("SELECT product_id FROM dim_product WHERE is_product ORDER BY 1 LIMIT 3")["product_id"]
-        days = pd.date_range("2024-07-01", periods=horizon, freq="D")
-        rows = [{"unique_id": p, "ds": d, "yhat": 2.0 + i, **{q: 1.0 + i + k * 0.5 for k, q in enumerate(QUANTILES)}}
-                for i, p in enumerate(ids) for d in days]
-        return pd.DataFrame(rows)
-
-    def segments(self):
-        ids = self.sql("SELECT customer_id FROM dim_customer ORDER BY 1 LIMIT 5")["customer_id"]
-        return pd.DataFrame({"customer_id": ids, "recency_days": np.arange(5.0), "frequency": [1, 2, 3, 4, 5],
-                             "monetary": [10.0] * 5, "r_score": [1, 2, 3, 4, 5], "f_score": [5, 4, 3, 2, 1],
-                             "m_score": [3] * 5, "segment": ["champions"] * 2 + ["at risk"] * 3, "cluster": [0, 0, 1, 1, 1]})
-
-    def segment_summary(self):
-        return pd.DataFrame({"segment": ["champions", "at risk"], "customers": [2, 3], "monetary": [20.0, 30.0]})
-
-    def recommend(self, customer_id, k=10):
-        return pd.DataFrame({"product_id": ["P1", "P2"][:k], "score": [0.9, 0.5], "model": ["als", "als"],
-                             "reason": ["bought with X", "popular"]})
-
-    def replenish(self):
-        return pd.DataFrame({"product_id": ["P1"], "supplier_id": ["S1"], "order_qty": [12], "order_by": ["2024-07-02"]})
+from .contract import QUANTILES, ContractShop
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +27,8 @@ def test_forecast_router_serves_the_contract_and_caches_per_build(contract_servi
     assert caps["forecast"]["available"] and caps["segments"]["available"] and caps["inventory_plan"]["available"]
     ContractShop.calls = 0
     page = contract_service.get("/api/v1/forecast?horizon=7&limit=1000").json()
-    assert page["total"] == 21 and set(QUANTILES) <= set(page["items"][0])
+    products = contract_service.shop.sql("SELECT count(*) AS n FROM dim_product WHERE is_product")["n"].iloc[0]
+    assert page["total"] == 7 * products and set(QUANTILES) <= set(page["items"][0])
     one = contract_service.get("/api/v1/forecast", params={"horizon": 7, "product": page["items"][0]["unique_id"]})
     assert one.json()["total"] == 7
     assert ContractShop.calls == 1  # the second call was served from the cache of this warehouse build

@@ -101,3 +101,29 @@ def page(browser):
     yield p
     context.close()
     assert not errors, errors
+
+
+@pytest.fixture(scope="session")
+def contract_server(sim_shop: Shop) -> Iterator[Server]:
+    """The app over a shop with stand-ins of the coming capabilities, in a uvicorn thread."""
+    import threading
+
+    import uvicorn
+
+    from shopops.api import create_app
+    from tests.service.contract import ContractShop
+
+    shop = ContractShop(sim_shop.data_dir)
+    store = KeyStore.for_data_dir(shop.data_dir)
+    keys = {role: store.create(role, f"contract {role}")[1] for role in ("admin", "analyst")}
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(shop), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(300):
+        if server.started:
+            break
+        time.sleep(0.05)
+    yield Server(f"http://127.0.0.1:{port}/", shop, keys)
+    server.should_exit = True
+    thread.join(timeout=10)

@@ -3,6 +3,8 @@ open every page, charts drawn with the API's numbers, tables that sort and filte
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.service.e2e.conftest import SCREENSHOTS
@@ -157,3 +159,23 @@ def test_the_demo_link_signs_in_and_hides_the_key(page, sim_server):
     page.wait_for_selector('#page[data-page="overview"][data-ready="1"]')
     assert sim_server.keys["viewer"] not in page.url
     assert page.inner_text("#who").endswith("viewer")
+
+
+def test_pages_of_the_coming_capabilities_draw_their_contract_data(page, contract_server):
+    """Forecast band, segments and the purchase-order export, on stand-ins shaped like issues #3/#4/#6."""
+    sign_in(page, contract_server)
+    open_page(page, contract_server, "forecast")
+    page.wait_for_function("Chart.getChart(document.getElementById('chart-forecast'))")
+    bands = page.evaluate("""Chart.getChart(document.getElementById('chart-forecast')).data.datasets
+        .map(d => [d.label, d.data.filter(v => v !== null).length])""")
+    product = page.input_value("#forecast-product")
+    expected = contract_server.api("/api/v1/forecast", product=product, limit=1000)["items"]
+    assert [n for _label, n in bands[1:]] == [len(expected)] * 3 and len(expected) == 28
+    shoot(page, "contract-forecast")
+    open_page(page, contract_server, "customers")
+    sizes = page.evaluate("Chart.getChart(document.getElementById('chart-segments')).data.datasets[0].data")
+    assert sizes == [2, 3]
+    open_page(page, contract_server, "inventory")
+    with page.expect_download() as download:
+        page.click("#export-po")
+    assert "order_qty" in Path(download.value.path()).read_text()

@@ -3,7 +3,16 @@
 Shop.drawForecast = async function (productId, id) {
   const F = Shop.fmt, P = Shop.palette;
   const detail = await Shop.api("/products/" + encodeURIComponent(productId), { grain: "day" });
-  const hist = detail.series.slice(-90);
+  // the API lists days with sales only; a day without sales is a 0, not a gap to draw across
+  const sold = new Map(detail.series.map((r) => [String(r.period_start).slice(0, 10), r.units]));
+  const hist = [];
+  if (detail.series.length) {
+    const last = new Date(String(detail.series[detail.series.length - 1].period_start).slice(0, 10) + "T00:00:00Z");
+    for (let i = 89; i >= 0; i--) {
+      const day = new Date(last.getTime() - i * 86400000).toISOString().slice(0, 10);
+      hist.push({ period_start: day, units: sold.get(day) || 0 });
+    }
+  }
   let fc = [], message = null;
   try { fc = (await Shop.api("/forecast", { product: productId, limit: 1000 })).items; }
   catch (err) { if (err.status === 503 || err.status === 403) message = err.message; else throw err; }
