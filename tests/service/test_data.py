@@ -94,7 +94,10 @@ def test_capabilities_list_pages_and_what_is_missing(service):
 
 
 def test_dashboard_references_no_external_url_and_assets_ship_with_the_package(service):
-    html = service.client.get("/").text
+    page = service.client.get("/")
+    html = page.text
+    assert "default-src 'self'" in page.headers["content-security-policy"]  # the browser enforces it too
+    assert "<script>" not in html  # no inline script: the policy needs none
     static = resources.files("shopops.web") / "static"
     ours = [html] + [p.read_text() for p in (static / "pages").iterdir()] + \
         [(static / n).read_text() for n in ("app.js", "app.css", "i18n.js")]

@@ -97,6 +97,8 @@ def page(browser):
     errors: list[str] = []
     p.on("pageerror", lambda exc: errors.append(str(exc)))
     p.on("requestfailed", lambda req: errors.append(f"request failed: {req.url}"))
+    # the page's Content-Security-Policy allows this server only; a violation would be logged here
+    p.on("console", lambda msg: errors.append(msg.text) if "Content Security Policy" in msg.text else None)
     p.errors = errors
     yield p
     context.close()

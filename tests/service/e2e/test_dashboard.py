@@ -26,6 +26,16 @@ def open_page(page, server, name):
     page.wait_for_selector(f'#page[data-page="{name}"][data-ready="1"]')
 
 
+def until(page, expression: str, seconds: float = 15.0) -> None:
+    """Poll ``expression`` from outside the page (wait_for_function evaluates strings in the page, which
+    the dashboard's Content-Security-Policy forbids, as it should)."""
+    for _ in range(int(seconds / 0.05)):
+        if page.evaluate(expression):
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError(f"timed out waiting for {expression}")
+
+
 def drawn_charts(page) -> dict[str, int]:
     """Chart id -> number of non-empty points of its first dataset, for every chart Chart.js has drawn."""
     return page.evaluate("""() => Object.fromEntries(Array.from(document.querySelectorAll('canvas[data-chart]'))
@@ -44,7 +54,7 @@ def test_sign_in_refuses_a_bad_key_and_accepts_a_good_one(page, sim_server):
     page.goto(sim_server.url)
     page.fill("#login-key", "sk_00000000_wrong")
     page.click("#login-form button")
-    page.wait_for_function("document.querySelector('#login-error').textContent.length > 0")
+    until(page, "document.querySelector('#login-error').textContent.length > 0")
     assert page.is_visible("#login") and not page.is_visible("#page")
     page.errors.clear()  # the refused key's 401 is expected here
     sign_in(page, sim_server)
@@ -109,8 +119,8 @@ def test_product_click_shows_its_sales_chart(page, sim_server):
     sign_in(page, sim_server)
     open_page(page, sim_server, "products")
     page.locator("#products-table tbody tr").first.click()
-    page.wait_for_function("document.getElementById('chart-product') && "
-                           "Chart.getChart(document.getElementById('chart-product'))")
+    until(page, "!!document.getElementById('chart-product') && "
+                "!!Chart.getChart(document.getElementById('chart-product'))")
     assert drawn_charts(page)["chart-product"] > 0
 
 
@@ -165,7 +175,8 @@ def test_pages_of_the_coming_capabilities_draw_their_contract_data(page, contrac
     """Forecast band, segments and the purchase-order export, on stand-ins shaped like issues #3/#4/#6."""
     sign_in(page, contract_server)
     open_page(page, contract_server, "forecast")
-    page.wait_for_function("Chart.getChart(document.getElementById('chart-forecast'))")
+    until(page, "!!document.getElementById('chart-forecast') && "
+                "!!Chart.getChart(document.getElementById('chart-forecast'))")
     bands = page.evaluate("""Chart.getChart(document.getElementById('chart-forecast')).data.datasets
         .map(d => [d.label, d.data.filter(v => v !== null).length])""")
     product = page.input_value("#forecast-product")
