@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from shopops.api._auth import require
-from shopops.api._common import CtxDep, Paging, WindowDep, frame_page, records
+from shopops.api._common import Ctx, CtxDep, Paging, WindowDep, frame_page, records
 from shopops.api.schemas import KpiRow, Overview, Page
 
 __all__ = ["router"]
@@ -49,7 +49,7 @@ def _change(kind: str, cur: Any, prev: Any) -> float | None:
     return (float(cur) - float(prev)) / abs(float(prev))
 
 
-def compute_overview(ctx: Any, grain: str, start: date | None, end: date | None) -> dict[str, Any]:
+def compute_overview(ctx: Ctx, grain: str, start: date | None, end: date | None) -> dict[str, Any]:
     """The overview as plain data (cached per warehouse build by the endpoint)."""
     reader = ctx.reader
     span = reader.frame("SELECT min(order_date) AS lo, max(order_date) AS hi FROM fact_order")
