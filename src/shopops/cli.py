@@ -253,8 +253,10 @@ def demo(
                                                    "of simulating.")] = None,
     lines: Annotated[int | None, typer.Option(help="Sale lines to simulate.")] = None,
     seed: Annotated[int, typer.Option(help="Simulation seed.")] = 0,
+    serve_: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the dashboard at the end.")] = True,
+    port: Annotated[int, typer.Option(help="Port of the dashboard.")] = 8321,
 ) -> None:
-    """End to end: simulate (or ingest real data), build, print the KPIs, write the HTML report."""
+    """End to end: simulate (or ingest real data), build, print the KPIs, write the HTML report, serve the dashboard."""
     from shopops.demo import run_demo
 
     try:
@@ -270,6 +272,85 @@ def demo(
     _emit(shop.top_products(10), "table", "Top 10 products")
     console.print(f"[bold]report:[/] {outcome.report}")
     console.print(json.dumps({"data_dir": str(shop.data_dir), "seconds": round(outcome.seconds, 1)}))
+    if serve_:
+        _serve_dashboard(shop, "127.0.0.1", port, demo_key=True)
+
+
+# ---- service (issue #5)
+keys_app = typer.Typer(no_args_is_help=True, help="API keys of the service (stored hashed; shown once).")
+app.add_typer(keys_app, name="keys")
+
+
+def _serve_dashboard(shop: Shop, host: str, port: int, *, demo_key: bool = False) -> None:
+    from shopops.api import KeyStore, ServiceSettings, serve
+
+    settings = ServiceSettings(host=host, port=port)
+    fragment = ""
+    if demo_key:
+        _record, secret = KeyStore.for_data_dir(shop.data_dir).create("admin", "demo")
+        fragment = f"#key={secret}"
+
+    def ready(url: str) -> None:
+        console.print(f"[bold green]dashboard:[/] {url}{fragment}  (API docs: {url}docs; Ctrl+C stops)",
+                      soft_wrap=True)
+
+    serve(shop, settings, on_ready=ready)
+
+
+@app.command()
+def serve(
+    data: DataOpt = None,
+    host: Annotated[str, typer.Option(help="Address to bind (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8321,
+) -> None:
+    """Serve the HTTP API (/api/v1, docs at /docs) and the web dashboard."""
+    _serve_dashboard(_shop(data), host, port)
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option(help="admin, analyst, operator, agent or viewer.")],
+    name: Annotated[str, typer.Option(help="Who or what uses the key.")],
+    data: DataOpt = None,
+) -> None:
+    """Create an API key and print it (once: only a salted hash is stored)."""
+    from shopops.api import KeyStore
+
+    try:
+        record, secret = KeyStore.for_data_dir(_shop(data).data_dir).create(role, name)
+    except ShopopsError as exc:
+        _fail(exc)
+    err_console.print(f"created key {record.key_id} ({record.role}, {record.name}); it is shown only now:")
+    sys.stdout.write(secret + "\n")
+
+
+@keys_app.command("list")
+def keys_list(data: DataOpt = None,
+              fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table") -> None:
+    """List the API keys (ids, names, roles; never the secrets)."""
+    from dataclasses import asdict
+
+    from shopops.api import KeyStore
+
+    try:
+        keys = KeyStore.for_data_dir(_shop(data).data_dir).list_keys()
+        _emit(pd.DataFrame([asdict(k) for k in keys],
+                           columns=["key_id", "name", "role", "created_at", "revoked_at"]), fmt, "API keys")
+    except ShopopsError as exc:
+        _fail(exc)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (from `shopops keys list`).")],
+                data: DataOpt = None) -> None:
+    """Revoke an API key at once."""
+    from shopops.api import KeyStore
+
+    try:
+        record = KeyStore.for_data_dir(_shop(data).data_dir).revoke(key_id)
+    except ShopopsError as exc:
+        _fail(exc)
+    console.print(f"revoked {record.key_id} ({record.role}, {record.name}) at {record.revoked_at}")
 
 
 # ---- customers and recommendations (issue #6)

@@ -1,0 +1,188 @@
+"""The FastAPI app: API under /api/v1, OpenAPI at /docs, the dashboard at /."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shopops import __version__
+from shopops.api._auth import PERMISSIONS, ROLE_PERMISSIONS, allowed, principal
+from shopops.api._common import Ctx, CtxDep
+from shopops.api._errors import PayloadTooLargeError, install_error_handlers
+from shopops.api._keys import KeyStore, Principal
+from shopops.api._settings import ServiceSettings
+from shopops.api._warehouse import WarehouseReader
+from shopops.api.routers import CAPABILITIES
+from shopops.api.schemas import CapabilityOut, Health, Me
+from shopops.errors import ShopopsError
+from shopops.shop import Shop
+
+__all__ = ["API_PREFIX", "create_app"]
+
+API_PREFIX = "/api/v1"
+_WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+class _BodyLimit:
+    """Refuse bodies over the limit with 413.
+
+    A declared length is checked before anything is read; a body without one (chunked) is counted while
+    it streams and stopped when it passes the limit.
+    """
+
+    def __init__(self, app: ASGIApp, small: int, upload: int) -> None:
+        self.app, self.small, self.upload = app, small, upload
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            limit = self.upload if scope["path"] == f"{API_PREFIX}/ingest" else self.small
+            for name, value in scope.get("headers", []):
+                if name == b"content-length":
+                    try:
+                        length = int(value)
+                    except ValueError:
+                        length = -1
+                    if length < 0 or length > limit:
+                        message = (f"request body of {value.decode(errors='replace')[:20]} bytes refused: "
+                                   f"at most {limit:,} bytes here")
+                        response = JSONResponse({"error": message, "status": 413}, status_code=413)
+                        await response(scope, receive, send)
+                        return
+            received = 0
+
+            async def counting() -> Message:
+                nonlocal received
+                message = await receive()
+                if message["type"] == "http.request":
+                    received += len(message.get("body", b""))
+                    if received > limit:
+                        raise PayloadTooLargeError(
+                            f"request body refused: at most {limit:,} bytes ({limit / 2**20:.3g} MB) here")
+                return message
+
+            await self.app(scope, counting, send)
+            return
+        await self.app(scope, receive, send)
+
+
+class _AuditWrites:
+    """Record every write under /api/v1 (who, what, when, status) in the audit log; add safe headers.
+
+    A plain ASGI middleware: reads pass straight through at almost no cost.
+    """
+
+    def __init__(self, app: ASGIApp, keys: KeyStore) -> None:
+        self.app, self.keys = app, keys
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-content-type-options", b"nosniff")]
+            await send(message)
+
+        path: str = scope["path"]
+        if scope["method"] not in _WRITES or not path.startswith(API_PREFIX):
+            await self.app(scope, receive, send_with_headers)
+            return
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            state = scope.get("state", {})
+            who = state.get("principal")
+            await run_in_threadpool(
+                self.keys.audit, who if isinstance(who, Principal) else None, scope["method"], path,
+                f"{scope['method']} {path.removeprefix(API_PREFIX)}", status, state.get("audit_detail"))
+
+
+def _meta_router() -> APIRouter:
+    router = APIRouter(tags=["meta"])
+
+    @router.get("/health", response_model=Health, summary="Liveness (no key needed)")
+    def health(ctx: CtxDep) -> Any:
+        try:
+            ctx.reader.identity()
+            has_warehouse = True
+        except ShopopsError:
+            has_warehouse = False
+        return {"status": "ok", "version": __version__, "warehouse": has_warehouse,
+                "currency": ctx.shop.settings.currency}
+
+    @router.get("/me", response_model=Me, summary="Who am I")
+    def me(who: Annotated[Principal, Depends(principal)]) -> Any:
+        return {"key_id": who.key_id, "name": who.name, "role": who.role,
+                "permissions": sorted(ROLE_PERMISSIONS[who.role])}
+
+    @router.get("/capabilities", response_model=list[CapabilityOut], summary="Capabilities and dashboard pages")
+    def capabilities(ctx: CtxDep, who: Annotated[Principal, Depends(principal)]) -> Any:
+        out = []
+        for cap in CAPABILITIES:
+            ok = cap.available(ctx) if cap.available else True
+            out.append({"name": cap.name, "page": cap.page or "", "permission": cap.permission, "available": ok,
+                        "allowed": allowed(who.role, cap.permission), "message": None if ok else cap.missing})
+        return out
+
+    return router
+
+
+def create_app(shop: Shop, settings: ServiceSettings | None = None) -> FastAPI:
+    """The service for ``shop``: API, OpenAPI docs and dashboard in one ASGI app.
+
+    Parameters
+    ----------
+    shop : Shop
+        The shop whose warehouse is served (its data directory also holds the API keys).
+    settings : ServiceSettings or None
+        Limits and bind address; from ``SHOPOPS_*`` environment variables when None.
+    """
+    settings = settings or ServiceSettings()
+    keys = KeyStore.for_data_dir(shop.data_dir)
+    app = FastAPI(title="shopops", version=__version__, docs_url="/docs", redoc_url=None,
+                  openapi_url=f"{API_PREFIX}/openapi.json",
+                  description="The shopops middle platform. Send an API key in the `X-API-Key` header "
+                              f"(`shopops keys create`). Roles: {', '.join(ROLE_PERMISSIONS)}; permissions: "
+                              + "; ".join(f"{k} ({v})" for k, v in PERMISSIONS.items()) + ".")
+    app.state.keys = keys
+    app.state.ctx = Ctx(shop, WarehouseReader(shop.warehouse_path), keys, settings)
+    install_error_handlers(app)
+
+    app.add_middleware(_AuditWrites, keys=keys)
+    app.add_middleware(_BodyLimit, small=settings.max_body_kb * 1024,
+                       upload=int(settings.max_upload_mb * 1024 * 1024))
+    app.include_router(_meta_router(), prefix=API_PREFIX)
+    for cap in CAPABILITIES:
+        app.include_router(cap.router, prefix=API_PREFIX)
+    _mount_dashboard(app)
+    return app
+
+
+def _mount_dashboard(app: FastAPI) -> None:
+    from shopops.web import page_scripts
+
+    static = resources.files("shopops.web") / "static"
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    env = Environment(loader=PackageLoader("shopops.web", "templates"), autoescape=select_autoescape())
+    html = env.get_template("index.html.j2").render(pages=page_scripts(), version=__version__)
+
+    # The browser itself refuses anything not served by this process: scripts, styles, fetches, fonts.
+    policy = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+              "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+
+    @app.get("/", include_in_schema=False)
+    def dashboard() -> HTMLResponse:
+        return HTMLResponse(html, headers={"Cache-Control": "no-cache", "Content-Security-Policy": policy})
+

@@ -1,0 +1,142 @@
+"""What the routers share: the service context, paging and filters, JSON or CSV answers."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import pandas as pd
+from fastapi import Depends, Query, Request
+from fastapi.responses import Response
+
+from shopops.api._errors import CapabilityMissingError
+from shopops.api._keys import KeyStore
+from shopops.api._settings import ServiceSettings
+from shopops.api._warehouse import WarehouseReader
+from shopops.errors import ShopopsError
+from shopops.shop import Shop
+
+__all__ = ["Ctx", "Paging", "Window", "context", "frame_page", "needs_method", "paging", "records", "window"]
+
+Format = Literal["json", "csv"]
+# Filters are free text bound as SQL parameters; the cap only keeps absurd inputs out of the logs.
+TextFilter = Annotated[str | None, Query(max_length=200)]
+
+
+@dataclass
+class Ctx:
+    """Everything a request handler needs."""
+
+    shop: Shop
+    reader: WarehouseReader
+    keys: KeyStore
+    settings: ServiceSettings
+
+
+async def context(request: Request) -> Ctx:
+    """The service context of the app handling ``request``."""
+    ctx: Ctx = request.app.state.ctx
+    return ctx
+
+
+@dataclass
+class Paging:
+    """Which rows and in which format."""
+
+    limit: int
+    offset: int
+    fmt: Format
+
+
+async def paging(
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=1_000_000, description="Rows per page (JSON: at most page_max).")] = 100,
+    offset: Annotated[int, Query(ge=0, le=10**12)] = 0,
+    fmt: Annotated[Format, Query(alias="format", description="json, or csv for a download.")] = "json",
+) -> Paging:
+    """Paging parameters; a JSON page holds at most ``page_max`` rows, a CSV download ``export_max``."""
+    settings: ServiceSettings = request.app.state.ctx.settings
+    cap = settings.export_max if fmt == "csv" else settings.page_max
+    if limit > cap:
+        raise ShopopsError(f"limit: at most {cap:,} rows per {fmt} answer, not {limit:,}")
+    return Paging(limit, offset, fmt)
+
+
+@dataclass
+class Window:
+    """A date range (inclusive)."""
+
+    start: date | None
+    end: date | None
+
+
+async def window(
+    start: Annotated[date | None, Query(description="First day, YYYY-MM-DD.")] = None,
+    end: Annotated[date | None, Query(description="Last day, YYYY-MM-DD.")] = None,
+) -> Window:
+    """The date-range filter; ``start`` after ``end`` is an error."""
+    if start is not None and end is not None and start > end:
+        raise ShopopsError(f"start {start} is after end {end}; swap them")
+    return Window(start, end)
+
+
+CtxDep = Annotated[Ctx, Depends(context)]
+PagingDep = Annotated[Paging, Depends(paging)]
+WindowDep = Annotated[Window, Depends(window)]
+
+
+def _plain(value: Any) -> Any:
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    return value
+
+
+def records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """A DataFrame as JSON-ready dicts (NaN and NaT become None)."""
+    cols = list(df.columns)
+    return [{c: _plain(v) for c, v in zip(cols, row, strict=True)} for row in df.itertuples(index=False, name=None)]
+
+
+def csv_response(df: pd.DataFrame, filename: str) -> Response:
+    """A CSV download of ``df``."""
+    buf = io.StringIO()
+    df.to_csv(buf, index=False)
+    return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'})
+
+
+def frame_page(df: pd.DataFrame, total: int, page: Paging, filename: str) -> Any:
+    """``df`` (already limited) as a JSON page or a CSV download."""
+    if page.fmt == "csv":
+        return csv_response(df, filename)
+    return {"items": records(df), "total": total, "limit": page.limit, "offset": page.offset}
+
+
+def needs_method(shop: Shop, method: str, capability: str) -> None:
+    """Raise 503 when ``Shop`` lacks ``method`` (the capability's branch is not in this build)."""
+    if not callable(getattr(shop, method, None)):
+        raise CapabilityMissingError(f"{capability} is not installed in this build (Shop.{method} is missing)")
+
+
+def paged(ctx: Ctx, select: str, where: list[str], params: list[Any], order_by: str, page: Paging,
+          filename: str) -> Any:
+    """Run ``select`` with the ``where`` conditions (bound ``params``), ordered and paged.
+
+    ``select`` is ``SELECT … FROM …`` without WHERE; every user value must be in ``params``.
+    """
+    clause = (" WHERE " + " AND ".join(where)) if where else ""
+    total = 0
+    if page.fmt == "json":
+        total = int(ctx.reader.frame(f"SELECT count(*) AS n FROM ({select}{clause})", params)["n"].iloc[0])
+    df = ctx.reader.frame(f"{select}{clause} ORDER BY {order_by} LIMIT ? OFFSET ?",
+                          [*params, page.limit, page.offset])
+    return frame_page(df, total, page, filename)

@@ -1,0 +1,126 @@
+"""KPIs and the overview: KPI cards of the last full period against the one before, and trends."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from shopops.api._auth import require
+from shopops.api._common import Ctx, CtxDep, Paging, WindowDep, frame_page, records
+from shopops.api.schemas import KpiRow, Overview, Page
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["kpis"], dependencies=[Depends(require("sales:read"))])
+Grain = Literal["day", "week", "month"]
+
+# key, kind, higher is better (the same cards as the HTML report)
+CARDS: tuple[tuple[str, Literal["money", "count", "rate"], bool], ...] = (
+    ("net_sales", "money", True),
+    ("orders", "count", True),
+    ("aov", "money", True),
+    ("new_customers", "count", True),
+    ("repeat_rate", "rate", True),
+    ("cancellation_rate", "rate", False),
+)
+
+
+def period_end(start: date, grain: str) -> date:
+    """The last day of the period that starts on ``start``."""
+    if grain == "day":
+        return start
+    if grain == "week":
+        return start + timedelta(days=6)
+    return date(start.year, start.month, calendar.monthrange(start.year, start.month)[1])
+
+
+def _change(kind: str, cur: Any, prev: Any) -> float | None:
+    if cur is None or prev is None:
+        return None
+    if kind == "rate":
+        return float(cur) - float(prev)
+    if prev == 0:
+        return None
+    return (float(cur) - float(prev)) / abs(float(prev))
+
+
+def compute_overview(ctx: Ctx, grain: str, start: date | None, end: date | None) -> dict[str, Any]:
+    """The overview as plain data (cached per warehouse build by the endpoint)."""
+    reader = ctx.reader
+    span = reader.frame("SELECT min(order_date) AS lo, max(order_date) AS hi FROM fact_order")
+    lo = span["lo"].iloc[0] if len(span) else None
+    hi = span["hi"].iloc[0] if len(span) else None
+    lo = None if lo is None or str(lo) == "NaT" else lo
+    hi = None if hi is None or str(hi) == "NaT" else hi
+    df = reader.frame(
+        "SELECT * EXCLUDE (grain) FROM kpi_period WHERE grain = ? AND (? IS NULL OR period_start >= ?) "
+        "AND (? IS NULL OR period_start <= ?) ORDER BY period_start", [grain, start, start, end, end])
+    rows = records(df)
+    notes: list[str] = []
+    partial_from = None
+    current: dict[str, Any] | None = None
+    previous: dict[str, Any] | None = None
+    if rows:
+        last_day = min(hi, end) if (hi is not None and end is not None) else (hi or end)
+        full = [i for i, r in enumerate(rows) if last_day is None or period_end(r["period_start"], grain) <= last_day]
+        idx = full[-1] if full else len(rows) - 1
+        if not full:
+            notes.append("no full period in the range: the current period is partial")
+        current = rows[idx]
+        previous = rows[idx - 1] if idx > 0 else None
+        partial_from = rows[idx + 1]["period_start"] if idx + 1 < len(rows) else None
+        if previous is None:
+            notes.append("no earlier period in the range, so there is no comparison")
+    cards = []
+    for key, kind, better in CARDS:
+        cur = current.get(key) if current else None
+        prev = previous.get(key) if previous else None
+        cards.append({"key": key, "kind": kind, "value": cur, "previous": prev, "change": _change(kind, cur, prev),
+                      "change_unit": "points" if kind == "rate" else "relative", "higher_is_better": better})
+    meta = reader.frame("SELECT value FROM _meta WHERE key = 'built_at'") if "_meta" in reader.tables() else None
+    return {
+        "grain": grain,
+        "period_start": current["period_start"] if current else None,
+        "previous_start": previous["period_start"] if previous else None,
+        "data_first": lo,
+        "data_last": hi,
+        "currency": ctx.shop.settings.currency,
+        "cards": cards,
+        "series": rows,
+        "partial_from": partial_from,
+        "notes": notes,
+        "built_at": str(meta["value"].iloc[0]) if meta is not None and len(meta) else None,
+    }
+
+
+@router.get("/overview", response_model=Overview, summary="KPI cards and trends")
+async def overview(ctx: CtxDep, window: WindowDep, grain: Annotated[Grain, Query()] = "month") -> Response:
+    """KPI cards of the last full period (against the one before) and the KPI series.
+
+    Cached per warehouse build: computed once (in the thread pool), then served from memory on the event
+    loop, so that many clients asking at once cost one query.
+    """
+    key = f"overview:{grain}:{window.start}:{window.end}"
+    body = ctx.reader.peek(key)
+    if body is None:
+        body = await run_in_threadpool(ctx.reader.cached, key, lambda: Overview.model_validate(
+            compute_overview(ctx, grain, window.start, window.end)).model_dump_json().encode())
+    return Response(body, media_type="application/json")
+
+
+@router.get("/kpis", response_model=Page[KpiRow], summary="KPIs by period")
+def kpis(ctx: CtxDep, window: WindowDep, grain: Annotated[Grain, Query()] = "month",
+         limit: Annotated[int, Query(ge=1, le=100_000)] = 1000, offset: Annotated[int, Query(ge=0)] = 0,
+         fmt: Annotated[Literal["json", "csv"], Query(alias="format")] = "json") -> Any:
+    """``kpi_period`` rows of one grain between ``start`` and ``end`` (periods starting in the range)."""
+    where = "grain = ? AND (? IS NULL OR period_start >= ?) AND (? IS NULL OR period_start <= ?)"
+    params = [grain, window.start, window.start, window.end, window.end]
+    total = int(ctx.reader.frame(f"SELECT count(*) AS n FROM kpi_period WHERE {where}", params)["n"].iloc[0])
+    df = ctx.reader.frame(f"SELECT * EXCLUDE (grain) FROM kpi_period WHERE {where} ORDER BY period_start "
+                          "LIMIT ? OFFSET ?", [*params, limit, offset])
+    return frame_page(df, total, Paging(limit, offset, fmt), f"kpis_{grain}")

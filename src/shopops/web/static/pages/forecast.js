@@ -1,0 +1,52 @@
+// Forecast: a product's recent sales and its forecast band (issue #3). Shop.drawForecast is shared
+// with the products page.
+Shop.drawForecast = async function (productId, id) {
+  const F = Shop.fmt, P = Shop.palette;
+  const detail = await Shop.api("/products/" + encodeURIComponent(productId), { grain: "day" });
+  // the API lists days with sales only; a day without sales is a 0, not a gap to draw across
+  const sold = new Map(detail.series.map((r) => [String(r.period_start).slice(0, 10), r.units]));
+  const hist = [];
+  if (detail.series.length) {
+    const last = new Date(String(detail.series[detail.series.length - 1].period_start).slice(0, 10) + "T00:00:00Z");
+    for (let i = 89; i >= 0; i--) {
+      const day = new Date(last.getTime() - i * 86400000).toISOString().slice(0, 10);
+      hist.push({ period_start: day, units: sold.get(day) || 0 });
+    }
+  }
+  let fc = [], message = null;
+  try { fc = (await Shop.api("/forecast", { product: productId, limit: 1000 })).items; }
+  catch (err) { if (err.status === 503 || err.status === 403) message = err.message; else throw err; }
+  const labels = hist.map((r) => String(r.period_start).slice(0, 10)).concat(fc.map((r) => String(r.ds).slice(0, 10)));
+  const pad = (arr, before) => new Array(before).fill(null).concat(arr);
+  const datasets = [{ label: Shop.t("fc.history"), data: hist.map((r) => r.units).concat(new Array(fc.length).fill(null)), borderColor: P[0], backgroundColor: P[0], pointRadius: 0 }];
+  if (fc.length) {
+    datasets.push(
+      { label: Shop.t("fc.band_hi"), data: pad(fc.map((r) => r.q95), hist.length), borderColor: "transparent", backgroundColor: P[1] + "40", pointRadius: 0, fill: "+1" },
+      { label: Shop.t("fc.band_lo"), data: pad(fc.map((r) => r.q05), hist.length), borderColor: "transparent", backgroundColor: P[1] + "40", pointRadius: 0, fill: false },
+      { label: Shop.t("fc.median"), data: pad(fc.map((r) => r.q50 ?? r.yhat), hist.length), borderColor: P[1], backgroundColor: P[1], pointRadius: 0 });
+  }
+  const box = Shop.el("div", { "data-product": productId });
+  box.append(Shop.el("p", { class: "muted", text: `${detail.product_id} · ${detail.name || ""} · ${detail.category || ""} · ${F.money2(detail.unit_price)}` }));
+  box.append(Shop.chart(id, { type: "line", data: { labels, datasets }, options: { plugins: { legend: { position: "bottom" } } } }));
+  if (message) box.append(Shop.notice(message, "forecast-unavailable"));
+  return box;
+};
+
+Shop.page("forecast", {
+  async render(host, ctx) {
+    if (!ctx.available("forecast")) {
+      const cap = ctx.capabilities.find((c) => c.name === "forecast");
+      host.append(Shop.notice(cap.message, "forecast-unavailable"));
+      return;
+    }
+    const top = (await Shop.api("/products", { limit: 50 })).items;
+    const sel = Shop.el("select", { id: "forecast-product", "aria-label": "product" });
+    top.forEach((p) => sel.append(Shop.el("option", { value: p.product_id, text: `${p.product_id} ${p.name || ""}` })));
+    const slot = Shop.el("div", {});
+    const panel = Shop.panel("fc.band", [Shop.el("div", { class: "filters" }, [Shop.el("label", {}, [Shop.el("span", { i18n: "fc.product" }), sel])]), slot]);
+    host.append(panel);
+    const draw = async () => { slot.replaceChildren(await Shop.drawForecast(sel.value, "chart-forecast")); };
+    sel.addEventListener("change", draw);
+    if (top.length) await draw();
+  },
+});

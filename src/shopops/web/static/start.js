@@ -1,0 +1,2 @@
+// Loaded last, after every page has registered itself.
+Shop.start();
