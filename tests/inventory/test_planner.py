@@ -130,8 +130,11 @@ def test_real_online_retail_plan(retail_shop) -> None:
     assert lines.loc["84826", "order_up_to"] < 2_000
     one_off = plan.alerts[(plan.alerts["alert"] == "one_off_demand") & (plan.alerts["product_id"] == "84826")]
     assert one_off["message"].str.contains("12,540 units").any()
-    # Levels stay within a sane multiple of the expected demand over lead time plus review.
-    assert (lines["order_up_to"] <= 10 * (lines["demand_lead_review_mean"] + 1)).all()
+    # Steady and variable sellers (X, Y) are stocked to a sane multiple of their expected demand over
+    # lead time plus review; only erratic (Z) products need far more for the same fill rate.
+    steady = lines[lines["xyz"].isin(["X", "Y"])]
+    assert len(steady) > 100
+    assert (steady["order_up_to"] <= 4 * (steady["demand_lead_review_mean"] + 1)).all()
     assert lines["order_qty"].sum() > 0 and np.isfinite(lines["order_up_to"]).all()
 
 
@@ -150,7 +153,7 @@ def test_cli_writes_plan_purchase_orders_and_alerts(sim_shop: Shop, tmp_path: Pa
 
 
 def test_simulate_policy_on_the_simulated_shop(sim_shop: Shop, tmp_path: Path) -> None:
-    cmp = sim_shop.simulate_policy(targets=(0.85, 0.9, 0.95, 0.98), min_days=(14, 28, 56, 84), max_ratios=(1.5, 2.0),
+    cmp = sim_shop.simulate_policy(targets=(0.85, 0.95, 0.99, 0.998), min_days=(14, 28, 56, 84), max_ratios=(1.5, 2.0),
                                    per_product=False)
     assert cmp.ours["fill_rate"].max() > 0.95
     assert np.isfinite(cmp.stock_ours) and np.isfinite(cmp.stock_minmax)
@@ -158,3 +161,27 @@ def test_simulate_policy_on_the_simulated_shop(sim_shop: Shop, tmp_path: Path) -
     assert png.stat().st_size > 10_000
     res = run_cli("simulate-policy", "--data", str(sim_shop.data_dir), "--history-days", "5000")
     assert res.returncode == 2 and "history" in res.stderr
+
+
+def test_parameters_load_like_any_other_data_with_bad_rows_quarantined(tmp_path: Path) -> None:
+    from shopops.demo import simulate_into
+
+    shop = Shop.open(tmp_path / "shop")
+    simulate_into(shop, seed=3, days=200, products=40, customers=1_500)
+    before = shop.replenish().lines.set_index("product_id")
+    first, second = before.index[0], before.index[1]
+    params = tmp_path / "params.csv"
+    params.write_text("product_id,lead_time_days,moq,case_pack,service_level\n"
+                      f"{first},30,0,50,0.99\n"
+                      f"{second},-4,0,1,0.9\n")
+    result = shop.ingest(params, table="inventory_params")
+    report = result.tables["inventory_params"]
+    assert report.rows_ok == 1 and report.rows_quarantined == 1
+    assert any("lead_time_days" in reason for reason in report.reasons)
+    after = shop.replenish().lines.set_index("product_id")
+    assert after.loc[first, "lead_time_days"] == 30
+    assert after.loc[first, "service_level"] == 0.99
+    assert after.loc[first, "order_qty"] % 50 == 0
+    assert after.loc[first, "order_up_to"] > before.loc[first, "order_up_to"]
+    # The quarantined row changed nothing for its product.
+    assert after.loc[second, "lead_time_days"] == before.loc[second, "lead_time_days"]

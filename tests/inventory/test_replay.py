@@ -95,7 +95,8 @@ def test_comparison_ours_versus_tuned_minmax_on_lumpy_demand() -> None:
                            lead_sd=np.full(n, 2.0), classes=np.array(["A", "B", "C", "C"] * 10),
                            targets=(0.7, 0.8, 0.85, 0.9, 0.95), min_days=(5, 10, 20, 40), max_ratios=(1.5, 2.0),
                            target_fill=0.9, review_days=1, sampler=BootstrapDemand(pool_share=0.0, level_days=0))
-    assert set(cmp.points["policy"]) >= {"ours-pooled", "ours-per product", "minmax-static", "minmax-class"}
+    assert set(cmp.points["policy"]) >= {"ours-pooled", "ours-per product", "minmax-static", "minmax-static-class",
+                                           "minmax-monthly-class"}
     assert cmp.ours["fill_rate"].is_monotonic_increasing
     assert np.isfinite(cmp.stock_ours) and np.isfinite(cmp.stock_minmax)
     assert cmp.stock_ours < 0.95 * cmp.stock_minmax

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = ["PolicyComparison", "compare_policies", "frontier", "simulate_policy", "stock_at"]
 
-DEFAULT_TARGETS = (0.80, 0.85, 0.90, 0.93, 0.95, 0.97, 0.98, 0.99)
+DEFAULT_TARGETS = (0.80, 0.85, 0.90, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 0.998)
 DEFAULT_MIN_DAYS = (7, 14, 21, 28, 42, 56, 70, 84, 100, 120, 150)
 DEFAULT_MAX_RATIOS = (1.5, 2.0, 3.0)
 
@@ -61,6 +61,7 @@ class PolicyComparison:
     points: pd.DataFrame
     ours: pd.DataFrame
     minmax: pd.DataFrame
+    static: pd.DataFrame
     target_fill: float
     results: dict[str, ReplayResult] = field(repr=False, default_factory=dict)
 
@@ -76,14 +77,22 @@ class PolicyComparison:
 
     @property
     def saving(self) -> float:
-        """Share of stock value our policy saves at the target fill rate (0.2 = 20 % less)."""
+        """Share of stock value saved against the best-tuned min/max, fixed or refreshed (0.2 = 20 % less)."""
         return 1.0 - self.stock_ours / self.stock_minmax
+
+    @property
+    def saving_vs_static(self) -> float:
+        """The same against the min/max rule as ERPs run it: levels fixed from the history."""
+        return 1.0 - self.stock_ours / stock_at(self.static, self.target_fill)
 
     def summary(self) -> pd.DataFrame:
         """One row per policy at the target fill rate (nearest replayed point's other metrics)."""
         rows = []
-        for name, front in (("shopops fill-rate (R,S)", self.ours), ("best-tuned min/max", self.minmax)):
+        for name, front in (("shopops fill-rate (R,S)", self.ours), ("best-tuned min/max", self.minmax),
+                            ("best-tuned static min/max (ERP)", self.static)):
             ok = front[front["fill_rate"] >= self.target_fill]
+            if front.empty:
+                continue
             nearest = ok.iloc[0] if len(ok) else front.iloc[-1]
             rows.append({"policy": name, "fill_rate": self.target_fill,
                          "average_stock_value": stock_at(front, self.target_fill),
@@ -103,7 +112,8 @@ class PolicyComparison:
         fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
         mm = self.points[self.points["policy"].str.startswith("minmax")]
         ax.scatter(mm["fill_rate"], mm["average_stock_value"], s=8, color="#bbbbbb", label="min/max grid points")
-        for front, colour, label in ((self.minmax, "#d62728", "best-tuned min/max"),
+        for front, colour, label in ((self.static, "#ff9896", "static min/max (ERP), tuned per class"),
+                                     (self.minmax, "#d62728", "min/max also refreshed monthly, tuned"),
                                      (self.ours, "#1f77b4", "shopops fill-rate (R,S)")):
             ax.plot(front["fill_rate"], front["average_stock_value"], "o-", color=colour, ms=3, label=label)
         ax.axvline(self.target_fill, color="#555555", lw=0.8, ls="--")
@@ -238,11 +248,13 @@ def compare_policies(
         lambdas = np.geomspace(1e-3, 1e3, 200) / max(unit, 1e-9)
         for row in _tuned_per_class(grid, labels, np.asarray(classes), lambdas):
             row["label"] = f"{kind} {row['label']}"
+            row["policy"] = f"minmax-{kind}-class"
             rows.append(row)
     points = pd.DataFrame(rows)
     ours = frontier(points[points["policy"] == "ours-pooled"])
     minmax = frontier(points[points["policy"].str.startswith("minmax")])
-    return PolicyComparison(points, ours, minmax, target_fill, results)
+    static = frontier(points[points["policy"].str.startswith("minmax-static")])
+    return PolicyComparison(points, ours, minmax, static, target_fill, results)
 
 
 def simulate_policy(shop: Shop, *, target_fill: float = 0.95, history_days: int = 91, truth: bool | None = None,

@@ -84,9 +84,10 @@ class BootstrapDemand:
     samples honest about the future rather than the past:
 
     - **pooled tails**: a share ``pool_share`` of the samples take the window from a random other
-      product, scaled to this product's level. Wholesale demand has rare, very large orders (one in
-      ten Online Retail units is sold on a day larger than anything the product saw in the previous
-      quarter); a single product's quarter rarely shows them, the catalogue does.
+      product of similar variability (same fifth by weekly CV), scaled to this product's level.
+      Wholesale demand has rare, very large orders (one in ten Online Retail units is sold on a day
+      larger than anything the product saw in the previous quarter); a single product's history
+      rarely shows them, the catalogue does.
     - **level**: samples are scaled to the larger of the window's mean and the median week of the
       last ``level_days``, so a product whose sales are picking up is not planned on its quiet past
       (the median, so that one big order does not count as a rise).
@@ -109,7 +110,7 @@ class BootstrapDemand:
         Seed of the sampling.
     """
 
-    def __init__(self, window_days: int = 182, n_samples: int = 300, pool_share: float = 0.3,
+    def __init__(self, window_days: int = 364, n_samples: int = 300, pool_share: float = 0.5,
                  level_days: int = 28, outlier_factor: float | None = 10.0, seed: int = 0) -> None:
         self.window_days = window_days
         self.n_samples = n_samples
@@ -144,8 +145,7 @@ class BootstrapDemand:
         np.cumsum(scaled, axis=1, out=cum[:, 1:])
         row = np.broadcast_to(np.arange(n)[:, None], (n, m)).copy()
         if self.pool_share > 0 and selling.size:
-            pooled = rng.random((n, m)) < self.pool_share
-            row[pooled] = selling[rng.integers(0, selling.size, int(pooled.sum()))]
+            row = self._pool_rows(row, window, selling, rng)
         start = rng.integers(0, w, (n, m))
         lead = draw_lead_times(lead_mean, lead_sd, m, rng)
         review = np.asarray(review_days, dtype=np.int64)[:, None]
@@ -159,6 +159,29 @@ class BootstrapDemand:
             return np.asarray((full * cum[row, w] + inner + wrapped) * level[:, None])
 
         return LeadTimeDemand(window_sum(lead), window_sum(lead + review), level)
+
+
+    def _pool_rows(self, row: np.ndarray, window: np.ndarray, selling: np.ndarray,
+                   rng: np.random.Generator) -> np.ndarray:
+        """Send a share of each product's samples to another selling product of similar variability.
+
+        Products are put in five bins by the coefficient of variation of their weekly demand, so a
+        steady seller borrows the tails of steady sellers, not of one-order-a-year products.
+        """
+        from shopops.inventory._classes import weekly_cv
+
+        cv = np.nan_to_num(weekly_cv(window), posinf=1e6)
+        edges = np.quantile(cv[selling], [0.2, 0.4, 0.6, 0.8])
+        bins = np.searchsorted(edges, cv)
+        members = selling[np.argsort(bins[selling], kind="stable")]
+        counts = np.bincount(bins[selling], minlength=5)
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        pooled = rng.random(row.shape) < self.pool_share
+        pooled &= counts[bins][:, None] > 0
+        i, _ = np.nonzero(pooled)
+        b = bins[i]
+        row[pooled] = members[starts[b] + (rng.random(i.size) * counts[b]).astype(np.int64)]
+        return row
 
 
 class PathDemand:
