@@ -344,6 +344,26 @@ DEMAND_TRUTH = Table(
     description="true daily demand, known only for the simulated shop (ground truth for models)",
 )
 
+INVENTORY_PARAMS = Table(
+    "inventory_params",
+    (
+        _c("product_id", "string", "product the parameters are for", required=True),
+        _c("supplier_id", "string", "supplier to buy from (overrides the product's main supplier)"),
+        _c("lead_time_days", "float", "mean days from order to arrival", min_value=0.0),
+        _c("lead_time_sd_days", "float", "standard deviation of the lead time", min_value=0.0),
+        _c("moq", "int", "minimum order quantity (units)", min_value=0),
+        _c("case_pack", "int", "units per case; orders are multiples of it", min_value=1),
+        _c("unit_cost", "float", "purchase cost per unit", min_value=0.0),
+        _c("holding_rate", "float", "yearly cost of holding stock, as a share of its value", min_value=0.0),
+        _c("shortage_cost", "float", "cost of one unit of demand not served (lost margin, goodwill)",
+           min_value=0.0),
+        _c("service_level", "float", "target fill rate, between 0 and 1", min_value=0.0),
+        _c("review_days", "int", "days between two orders of the product", min_value=1),
+    ),
+    key=("product_id",),
+    description="per-product inventory parameters that override the supplier's terms and the class defaults",
+)
+
 #: All canonical tables by name.
 TABLES: dict[str, Table] = {
     t.name: t
@@ -359,6 +379,7 @@ TABLES: dict[str, Table] = {
         WEB_EVENTS,
         MESSAGES,
         DEMAND_TRUTH,
+        INVENTORY_PARAMS,
     )
 }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pandas as pd
@@ -16,6 +16,9 @@ from shopops.errors import ShopopsError, WarehouseError
 from shopops.ingest.pipeline import IngestResult, ingest
 from shopops.lake import Batch, Lake
 from shopops.warehouse import WAREHOUSE_FILE, BuildResult, build_warehouse
+
+if TYPE_CHECKING:
+    from shopops.inventory import PolicyComparison, ReplenishmentPlan
 
 __all__ = ["GRAINS", "Shop"]
 
@@ -261,3 +264,16 @@ class Shop:
         from shopops.recommend._api import evaluate_of
 
         return evaluate_of(self, test_days, k, models)
+
+    # ---- inventory (issue #4)
+    def replenish(self, **options: Any) -> ReplenishmentPlan:
+        """The purchase plan (see :func:`shopops.inventory.replenish` for the options)."""
+        from shopops.inventory import replenish
+
+        return replenish(self, **options)
+
+    def simulate_policy(self, **options: Any) -> PolicyComparison:
+        """Replay history: our policy against the best-tuned min/max (:func:`shopops.inventory.simulate_policy`)."""
+        from shopops.inventory import simulate_policy
+
+        return simulate_policy(self, **options)

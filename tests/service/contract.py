@@ -35,6 +35,3 @@ class ContractShop(Shop):
     def recommend(self, customer_id, k=10):
         return pd.DataFrame({"product_id": ["P1", "P2"][:k], "score": [0.9, 0.5], "model": ["als", "als"],
                              "reason": ["bought with X", "popular"]})
-
-    def replenish(self):
-        return pd.DataFrame({"product_id": ["P1"], "supplier_id": ["S1"], "order_qty": [12], "order_by": ["2024-07-02"]})

@@ -29,6 +29,7 @@ ENDPOINTS = [
     ("GET", "/api/v1/inventory/stock", "inventory:read"),
     ("GET", "/api/v1/inventory/plan", "inventory:read"),
     ("GET", "/api/v1/inventory/alerts", "inventory:read"),
+    ("GET", "/api/v1/inventory/purchase-orders", "inventory:read"),
     ("GET", "/api/v1/quality", "quality:read"),
     ("GET", "/api/v1/quality/quarantine", "quality:read"),
     ("GET", "/api/v1/ingest/runs", "quality:read"),
@@ -41,7 +42,7 @@ ENDPOINTS = [
 GUARDED = {"/api/v1/forecast": "forecast", "/api/v1/customers/segments": "segments",
            "/api/v1/customers/segments/summary": "segment_summary",
            "/api/v1/customers/{customer}/recommendations": "recommend", "/api/v1/inventory/plan": "replenish",
-           "/api/v1/inventory/alerts": "stock_alerts"}
+           "/api/v1/inventory/alerts": "replenish", "/api/v1/inventory/purchase-orders": "replenish"}
 
 
 @pytest.fixture(scope="module")

@@ -45,8 +45,6 @@ def test_customer_routers_serve_segments_and_recommendations(contract_service):
     recs = contract_service.get(f"/api/v1/customers/{customer}/recommendations?k=2").json()
     assert [r["product_id"] for r in recs] == ["P1", "P2"] and recs[0]["reason"]
     assert contract_service.get("/api/v1/customers/NOPE/recommendations").status_code == 404
-    plan = contract_service.get("/api/v1/inventory/plan?format=csv")
-    assert plan.status_code == 200 and "order_qty" in plan.text
 
 
 def _real(method: str) -> None:
@@ -73,3 +71,21 @@ def test_real_recommendations_when_installed(service):
     customer = service.get("/api/v1/customers?limit=1").json()["items"][0]["customer_id"]
     recs = service.get(f"/api/v1/customers/{customer}/recommendations?k=5")
     assert recs.status_code == 200 and len(recs.json()) <= 5
+
+
+def test_real_purchase_plan_when_installed(service):
+    _real("replenish")
+    plan = service.get("/api/v1/inventory/plan?limit=1000").json()
+    assert plan["total"] > 0 and all(r["order_qty"] > 0 for r in plan["items"])
+    values = [r["order_value"] for r in plan["items"]]
+    assert values == sorted(values, reverse=True)
+    pos = service.get("/api/v1/inventory/purchase-orders?limit=1000").json()
+    assert sum(p["units"] for p in pos["items"]) == sum(r["order_qty"] for r in plan["items"])
+    csv = service.get("/api/v1/inventory/purchase-orders?format=csv").text
+    assert csv.splitlines()[0].startswith("po_number,supplier_id")
+    one = service.get("/api/v1/inventory/plan", params={"supplier": pos["items"][0]["supplier_id"]}).json()
+    assert one["total"] == pos["items"][0]["lines"]
+    alerts = service.get("/api/v1/inventory/alerts?limit=1000").json()
+    assert alerts["total"] > 0 and {"alert", "value", "message"} <= set(alerts["items"][0])
+    dead = service.get("/api/v1/inventory/alerts", params={"kind": "dead_stock"}).json()
+    assert all(a["alert"] == "dead_stock" for a in dead["items"])

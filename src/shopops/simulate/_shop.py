@@ -23,6 +23,7 @@ from shopops.simulate._seeds import stream
 from shopops.simulate._tables import (
     customers_table,
     daily_tables,
+    inventory_params_table,
     order_lines_table,
     orders_table,
     purchase_orders_table,
@@ -71,6 +72,7 @@ def simulate_shop(out_dir: Path, config: SimulationConfig = _DEFAULT_CONFIG, *,
         sink.write("products", products_table(world.catalogue, world.suppliers, world.first_day,
                                               config.shipping_fee))
         sink.write("suppliers", suppliers_table(world.suppliers))
+        sink.write("inventory_params", inventory_params_table(world.catalogue, config.seed))
         sink.write("purchase_orders", purchase_orders_table(world, world.stock.purchase_orders))
         web_from = config.days - min(config.web_event_days, config.days)
         web_sample = _web_sample_rate(world, web_from)

@@ -9,10 +9,11 @@ import numpy as np
 import pyarrow as pa
 
 from shopops.schema import TABLES
-from shopops.simulate._catalogue import Suppliers
+from shopops.simulate._catalogue import Catalogue, Suppliers
 from shopops.simulate._customers import ACQUISITION_CHANNELS, PAYMENT_TYPES, Customers
 from shopops.simulate._orders import ORDER_CHANNELS, STATUSES, OrderBatch, ranks
 from shopops.simulate._places import CITIES
+from shopops.simulate._seeds import stream
 from shopops.simulate._stock import PurchaseOrders
 from shopops.simulate._strings import decimal_strings
 from shopops.simulate._text import address, choose, email, full_name, phone, postcode, strings
@@ -190,6 +191,34 @@ def suppliers_table(suppliers: Suppliers) -> pa.Table:
         "lead_time_sd_days": pa.array(suppliers.lead_sd),
         "moq": pa.array(suppliers.moq),
         "case_pack": pa.array(suppliers.case_pack),
+    })
+
+
+def inventory_params_table(catalogue: Catalogue, seed: int) -> pa.Table:
+    """The planner's own overrides of a few products (the rest follow supplier terms and defaults).
+
+    The top 5 % sellers get a higher service level and a review twice a week; a few bulky products
+    cost more to hold.
+    """
+    rng = stream(seed, "inventory_params")
+    n = len(catalogue)
+    top = np.argsort(-catalogue.popularity, kind="stable")[:max(1, n // 20)]
+    bulky = np.setdiff1d(rng.choice(n, size=max(1, n // 30), replace=False), top)
+    rows = np.concatenate([top, bulky])
+    is_top = np.arange(rows.size) < top.size
+    nothing = pa.nulls(rows.size)
+    return _table("inventory_params", {
+        "product_id": catalogue.product_id.take(pa.array(rows)),
+        "supplier_id": pa.nulls(rows.size, pa.string()),
+        "lead_time_days": nothing.cast(pa.float64()),
+        "lead_time_sd_days": nothing.cast(pa.float64()),
+        "moq": nothing.cast(pa.int64()),
+        "case_pack": nothing.cast(pa.int64()),
+        "unit_cost": nothing.cast(pa.float64()),
+        "holding_rate": pa.array(np.where(is_top, np.nan, 0.35), mask=is_top),
+        "shortage_cost": nothing.cast(pa.float64()),
+        "service_level": pa.array(np.where(is_top, 0.98, np.nan), mask=~is_top),
+        "review_days": pa.array(np.where(is_top, 3, 0), mask=~is_top),
     })
 
 

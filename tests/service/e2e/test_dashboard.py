@@ -92,6 +92,14 @@ def test_every_page_renders_its_charts_with_the_api_numbers(page, sim_server):
                 "forecasting is not installed in this build"
         if name == "inventory" and not callable(getattr(sim_server.shop, "replenish", None)):
             assert "not available yet" in page.inner_text('[data-testid="plan-unavailable"]')
+        elif name == "inventory":
+            plan = sim_server.api("/api/v1/inventory/plan", limit=1)
+            assert page.inner_text("#plan-count").startswith(f"{plan['total']:,}")
+            pos = sim_server.api("/api/v1/inventory/purchase-orders", limit=1000)["items"]
+            assert page.locator("#po-table tbody tr").count() == len(pos)
+            first = page.locator("#plan-table tbody tr").first.locator("td").first.inner_text()
+            assert first == plan["items"][0]["product_id"]
+            assert page.locator("#alert-table tbody tr").count() > 0
 
 
 def test_tables_sort_and_filter(page, sim_server):
@@ -189,4 +197,6 @@ def test_pages_of_the_coming_capabilities_draw_their_contract_data(page, contrac
     open_page(page, contract_server, "inventory")
     with page.expect_download() as download:
         page.click("#export-po")
-    assert "order_qty" in Path(download.value.path()).read_text()
+    exported = Path(download.value.path()).read_text().splitlines()
+    pos = contract_server.api("/api/v1/inventory/purchase-orders", limit=1000)
+    assert exported[0].startswith("po_number,supplier_id") and len(exported) == pos["total"] + 1

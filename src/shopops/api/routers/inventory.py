@@ -1,15 +1,17 @@
-"""Stock on hand now; the purchase plan and stock alerts once inventory (issue #4) is in the build."""
+"""Stock on hand now, today's purchase plan, its purchase orders and the stock alerts (issue #4)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from fastapi import APIRouter, Depends
 
 from shopops.api._auth import require
-from shopops.api._common import Ctx, CtxDep, PagingDep, TextFilter, frame_page, needs_method, paged, records
+from shopops.api._common import Ctx, CtxDep, PagingDep, TextFilter, frame_page, needs_method, paged
 from shopops.api.schemas import Page, StockRow
+
+if TYPE_CHECKING:
+    from shopops.inventory import ReplenishmentPlan
 
 __all__ = ["plan_available", "router"]
 
@@ -32,22 +34,43 @@ def stock(ctx: CtxDep, page: PagingDep, product: TextFilter = None, category: Te
                  "on_hand ASC, product_id", page, "stock")
 
 
-def _plan(ctx: Ctx) -> pd.DataFrame:
+def _plan(ctx: Ctx) -> ReplenishmentPlan:
+    """Today's purchase plan, computed once per warehouse build."""
     needs_method(ctx.shop, "replenish", "inventory planning")
-    frame: pd.DataFrame = ctx.reader.cached("replenish", lambda: ctx.shop.replenish())  # type: ignore[attr-defined]
-    return frame
+    return ctx.reader.cached("replenish", lambda: ctx.shop.replenish())
 
 
-@router.get("/inventory/plan", summary="Purchase plan (issue #4); format=csv exports the purchase orders")
-def plan(ctx: CtxDep, page: PagingDep) -> Any:
-    """The purchase plan; 503 until inventory planning is installed."""
-    df = _plan(ctx)
-    return frame_page(df.iloc[page.offset:page.offset + page.limit], len(df), page, "purchase_orders")
+#: The plan columns a buyer reads first (the full plan has the explanation and demand numbers too).
+PLAN_VIEW = ["product_id", "name", "supplier_id", "abc", "xyz", "order_qty", "order_value", "order_date",
+             "expected_arrival", "on_hand", "on_order", "reorder_point", "order_up_to", "safety_stock",
+             "expected_fill_rate", "explanation"]
 
 
-@router.get("/inventory/alerts", summary="Stock alerts (issue #4)")
-def alerts(ctx: CtxDep) -> list[dict[str, Any]]:
-    """Stock alerts; 503 until inventory planning is installed."""
-    needs_method(ctx.shop, "stock_alerts", "inventory alerts")
-    df: pd.DataFrame = ctx.reader.cached("alerts", lambda: ctx.shop.stock_alerts())  # type: ignore[attr-defined]
-    return records(df)
+@router.get("/inventory/plan", summary="Purchase plan: the products to order now, largest value first")
+def plan(ctx: CtxDep, page: PagingDep, product: TextFilter = None, supplier: TextFilter = None) -> Any:
+    """Lines of today's plan with an order (``format=csv`` downloads them)."""
+    lines = _plan(ctx).lines
+    buy = lines[lines["order_qty"] > 0].sort_values(["order_value", "product_id"], ascending=[False, True])
+    if product is not None:
+        buy = buy[buy["product_id"] == product]
+    if supplier is not None:
+        buy = buy[buy["supplier_id"] == supplier]
+    view = buy[PLAN_VIEW]
+    return frame_page(view.iloc[page.offset:page.offset + page.limit], len(view), page, "purchase_plan")
+
+
+@router.get("/inventory/purchase-orders", summary="Purchase orders of today's plan, one per supplier")
+def purchase_orders(ctx: CtxDep, page: PagingDep) -> Any:
+    """The plan's order lines grouped per supplier (``format=csv`` exports them)."""
+    po = _plan(ctx).purchase_orders
+    return frame_page(po.iloc[page.offset:page.offset + page.limit], len(po), page, "purchase_orders")
+
+
+@router.get("/inventory/alerts", summary="Stock alerts: stock-outs before arrival, overstock, dead stock, …")
+def alerts(ctx: CtxDep, page: PagingDep, kind: TextFilter = None) -> Any:
+    """Alerts of today's plan, highest value first."""
+    df = _plan(ctx).alerts
+    if kind is not None:
+        df = df[df["alert"] == kind]
+    df = df.sort_values(["value", "product_id"], ascending=[False, True])
+    return frame_page(df.iloc[page.offset:page.offset + page.limit], len(df), page, "stock_alerts")

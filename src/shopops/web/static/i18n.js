@@ -32,6 +32,11 @@ window.I18N = {
     "col.sales_amount": "Sales", "col.seq": "#", "col.committed_at": "Committed", "col.table_name": "Table",
     "col.rows_in": "Rows in", "col.rows_ok": "Accepted", "col.rows_quarantined": "Quarantined", "col.adapter": "Adapter",
     "col.source_file": "File", "col.source_row": "Row", "col.reason": "Reason", "col.segment": "Segment",
+    "col.supplier_id": "Supplier", "col.order_qty": "Order qty", "col.order_value": "Order value",
+    "col.expected_arrival": "Arrives", "col.order_up_to": "Order up to", "col.reorder_point": "Reorder point",
+    "col.expected_fill_rate": "Expected fill rate", "col.alert": "Alert", "col.message": "Message", "col.value": "Value",
+    "col.po_number": "PO", "col.lines": "Lines", "col.order_date": "Order date",
+    "inv.to_order": "products to order now", "inv.po": "Purchase orders",
     "col.customers": "Customers", "loading": "Loading…", "rows": "rows",
   },
   zh: {
@@ -66,6 +71,11 @@ window.I18N = {
     "col.sales_amount": "消费额", "col.seq": "#", "col.committed_at": "提交时间", "col.table_name": "表",
     "col.rows_in": "输入行数", "col.rows_ok": "已接收", "col.rows_quarantined": "已隔离", "col.adapter": "适配器",
     "col.source_file": "文件", "col.source_row": "行号", "col.reason": "原因", "col.segment": "分群",
+    "col.supplier_id": "供应商", "col.order_qty": "订购数量", "col.order_value": "订购金额",
+    "col.expected_arrival": "预计到货", "col.order_up_to": "补货目标", "col.reorder_point": "再订货点",
+    "col.expected_fill_rate": "预计满足率", "col.alert": "预警", "col.message": "说明", "col.value": "金额",
+    "col.po_number": "采购单", "col.lines": "行数", "col.order_date": "下单日期",
+    "inv.to_order": "个商品需立即订购", "inv.po": "采购单",
     "col.customers": "客户数", "loading": "加载中…", "rows": "行",
   },
 };
