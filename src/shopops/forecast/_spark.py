@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,12 +13,18 @@ import pandas as pd
 from shopops.forecast._history import ForecastError, Panel
 from shopops.forecast._stat import stat_forecasts_frame
 
-__all__ = ["spark_stats"]
+__all__ = ["spark_stats", "use_this_python"]
+
+
+def use_this_python() -> None:
+    """Spark's Python workers must run this interpreter (the one with shopops installed), not ``python3``."""
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 
 
 def _session(spark: Any) -> Any:
     if spark is not None:
         return spark
+    use_this_python()
     try:
         from shopops.config import Settings
         from shopops.warehouse._spark import spark_session
