@@ -142,3 +142,15 @@ def test_scores_match_hand_computed_values() -> None:
     assert s["cover95"].tolist() == [0.5]
     expected_pinball = np.mean([(lv * 1 + (1 - lv) * 1) / 2 for lv in QUANTILES.values()]) / 2.0
     assert s["pinball"].tolist() == [pytest.approx(expected_pinball)]
+
+
+def test_autoets_and_autotheta_are_optional_candidates() -> None:
+    rng = np.random.default_rng(2)
+    weekly = np.tile([5.0, 6.0, 7.0, 6.0, 8.0, 0.0, 2.0], 12) + rng.poisson(1.0, 84)
+    df = toy_history({"a": list(weekly), "b": list(weekly[::-1])})
+    model = DemandForecaster(horizon=14, models=["ets", "theta", "ma"]).fit(df)
+    out = model.predict(14)
+    assert {"ets", "theta", "ma"} <= set(model.candidates_)
+    # The seasonal models keep the weekly shape: the Saturday slot (index 5) is the low one.
+    ets = model.candidates_["ets"][0, :7]
+    assert ets.argmin() in (5, 6) and not out.isna().any().any()

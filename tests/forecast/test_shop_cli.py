@@ -19,7 +19,7 @@ COLUMNS = ["unique_id", "ds", "yhat", *QUANTILES]
 
 def test_public_api_is_what_we_say() -> None:
     assert sorted(shopops.forecast.__all__) == sorted([
-        "DEFAULT_MODELS", "FREQS", "LEVELS", "MAX_HORIZON", "QUANTILES", "BacktestResult", "DemandForecaster",
+        "ALL_MODELS", "DEFAULT_MODELS", "FREQS", "LEVELS", "MAX_HORIZON", "QUANTILES", "BacktestResult", "DemandForecaster",
         "ForecastError", "SamplePaths", "backtest", "classify", "demand_history", "revenue_history",
     ])
     for name in shopops.forecast.__all__:

@@ -14,11 +14,13 @@ from shopops.forecast._features import Features
 from shopops.forecast._history import ForecastError, Panel, to_panel
 from shopops.forecast._lgbm import GlobalLGBM
 from shopops.forecast._metrics import QUANTILES, naive_scales
-from shopops.forecast._stat import STAT_MODELS, stat_forecasts
+from shopops.forecast._stat import SLOW_MODELS, STAT_MODELS, stat_forecasts
 
-__all__ = ["DEFAULT_MODELS", "MAX_HORIZON", "DemandForecaster", "SamplePaths", "classify"]
+__all__ = ["ALL_MODELS", "DEFAULT_MODELS", "MAX_HORIZON", "DemandForecaster", "SamplePaths", "classify"]
 
 DEFAULT_MODELS = (*STAT_MODELS, "lgbm")
+#: Every model name ``models`` accepts (AutoETS and AutoTheta are slow, so not in the default list).
+ALL_MODELS = (*DEFAULT_MODELS, *SLOW_MODELS)
 #: Longest horizon accepted per frequency: a year ahead (beyond it the history cannot back anything).
 MAX_HORIZON = {"D": 366, "W": 104}
 _MIN_PERIODS = {"D": 14, "W": 6}
@@ -131,7 +133,8 @@ class DemandForecaster:
     freq : str
         ``D`` or ``W``.
     models : sequence of str
-        Candidates: ``naive``, ``snaive``, ``ma``, ``sba``, ``tsb``, ``adida``, ``imapa``, ``lgbm``. When
+        Candidates: ``naive``, ``snaive``, ``ma``, ``sba``, ``tsb``, ``adida``, ``imapa``, ``lgbm`` (the
+        default), and ``ets`` (AutoETS) and ``theta`` (AutoTheta), slow, for comparison. When
         ``ensembles`` is true, the averages of ``lgbm`` with each of ``sba, tsb, adida, imapa, ma`` and
         ``mean`` (of ``lgbm, ma, tsb, adida, imapa``) are candidates too.
     selection : str
@@ -173,9 +176,9 @@ class DemandForecaster:
         if self.freq not in MAX_HORIZON:
             raise ForecastError(f"freq must be D or W, not {self.freq!r}")
         check_horizon(self.horizon, self.freq)
-        unknown = [m for m in self.models if m not in DEFAULT_MODELS]
+        unknown = [m for m in self.models if m not in ALL_MODELS]
         if unknown or not self.models:
-            raise ForecastError(f"unknown models {unknown}; choose from {', '.join(DEFAULT_MODELS)}")
+            raise ForecastError(f"unknown models {unknown}; choose from {', '.join(ALL_MODELS)}")
         if self.engine not in ("local", "spark"):
             raise ForecastError(f"engine must be local or spark, not {self.engine!r}")
 

@@ -70,6 +70,7 @@ def series_figure(result: BacktestResult, unique_id: str) -> Figure:
         ax.plot(frame["ds"], frame["y"], "o", color="#111827", markersize=2.5)
         ax.set_title(f"{unique_id}: actual (dots), forecast (line), q80 (dashed), q05-q95 band", fontsize=9)
         ax.set_ylabel("units per period")
+        fig.autofmt_xdate()
     return fig
 
 

@@ -8,10 +8,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["STAT_MODELS", "stat_forecasts", "stat_forecasts_frame"]
+__all__ = ["SLOW_MODELS", "STAT_MODELS", "stat_forecasts", "stat_forecasts_frame"]
 
 #: Per-series models by name; each maps one series (no NaN) and a horizon to ``h`` point forecasts.
 STAT_MODELS = ("naive", "snaive", "ma", "sba", "tsb", "adida", "imapa")
+#: Also available, not fitted by default: statsforecast's AutoETS and AutoTheta cost ~0.3 s a series.
+SLOW_MODELS = ("ets", "theta")
 
 
 def _naive(y: np.ndarray, h: int, season: int) -> np.ndarray:
@@ -38,9 +40,21 @@ def _statsforecast(model: Any) -> Callable[[np.ndarray, int, int], np.ndarray]:
     return run
 
 
+def _seasonal(model_class: Any) -> Callable[[np.ndarray, int, int], np.ndarray]:
+    def run(y: np.ndarray, h: int, season: int) -> np.ndarray:
+        if len(y) < 2 * season + 2 or not (y > 0).any():  # too short to fit a seasonal model
+            return np.full(h, y.mean())
+        try:
+            mean = np.asarray(model_class(season_length=season).forecast(y=y, h=h)["mean"], dtype=float)
+        except Exception:  # statsforecast gives up on degenerate series: fall back to the mean
+            return np.full(h, y.mean())
+        return np.asarray(np.where(np.isfinite(mean), np.maximum(mean, 0.0), y.mean()))
+    return run
+
+
 def _runners() -> dict[str, Callable[[np.ndarray, int, int], np.ndarray]]:
     # Imported here: statsforecast takes seconds to import (numba), only pay it when fitting.
-    from statsforecast.models import ADIDA, IMAPA, TSB, CrostonSBA
+    from statsforecast.models import ADIDA, IMAPA, TSB, AutoETS, AutoTheta, CrostonSBA
 
     return {
         "naive": _naive,
@@ -50,6 +64,8 @@ def _runners() -> dict[str, Callable[[np.ndarray, int, int], np.ndarray]]:
         "tsb": _statsforecast(TSB(alpha_d=0.1, alpha_p=0.1)),
         "adida": _statsforecast(ADIDA()),
         "imapa": _statsforecast(IMAPA()),
+        "ets": _seasonal(AutoETS),
+        "theta": _seasonal(AutoTheta),
     }
 
 
