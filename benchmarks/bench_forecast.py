@@ -91,11 +91,18 @@ def main() -> None:
     parser.add_argument("--simulated", action="store_true")
     parser.add_argument("--no-ets", action="store_true", help="skip AutoETS (quick checks only)")
     parser.add_argument("--report", type=Path, default=None)
+    parser.add_argument("--shop-inputs", action="store_true",
+                        help="give shopops the price and stock-out columns (peers always get unique_id, ds, y)")
     args = parser.parse_args()
 
     shop = simulated_shop(args.data) if args.simulated else retail_shop(args.data)
     tag = "simulated" if args.simulated else "online_retail"
-    df = demand_history(shop)
+    if args.shop_inputs:  # what Shop.backtest feeds the model: mean selling price, stock-out flags
+        from shopops.forecast._shop import shop_history
+
+        df, _ = shop_history(shop)
+    else:
+        df = demand_history(shop)
     revenue = revenue_history(shop)
     print(f"{tag}: {df['unique_id'].nunique():,} series, {df['ds'].min():%Y-%m-%d} to {df['ds'].max():%Y-%m-%d}, "
           f"horizon {args.horizon}, {args.origins} origins, AutoETS n_jobs {args.n_jobs}, "
