@@ -125,3 +125,16 @@ def test_shop_backtest_scores_every_model_and_origin(sim_shop) -> None:
     assert result.summary["wrmsse"].is_monotonic_increasing
     with pytest.raises(ForecastError, match="need more than"):
         sim_shop.backtest(horizon=100, origins=3)
+
+
+def test_discontinued_products_are_forecast_zero(sim_shop) -> None:
+    stopped = sim_shop.sql("SELECT CAST(product_id AS VARCHAR) AS unique_id FROM dim_product "
+                           "WHERE discontinued_at IS NOT NULL AND discontinued_at <= DATE '2024-06-30'")["unique_id"]
+    model = sim_shop.forecaster(horizon=7, until="2024-06-30")
+    out = model.predict(7)
+    gone = out[out["unique_id"].isin(stopped)]
+    assert gone["unique_id"].nunique() >= 1
+    assert (gone[["yhat", "q95", "q99"]].to_numpy() == 0).all()
+    assert (out[~out["unique_id"].isin(stopped)]["q99"] > 0).any()
+    paths = model.sample_paths(7, n_paths=20)
+    assert (paths.paths[np.isin(paths.ids, stopped)] == 0).all()

@@ -212,12 +212,14 @@ class DemandForecaster:
                     out["mean"] = np.mean([out[m] for m in members], axis=0)
         return out
 
-    def fit(self, df: pd.DataFrame, weights: pd.Series | None = None) -> DemandForecaster:
+    def fit(self, df: pd.DataFrame, weights: pd.Series | None = None,
+            discontinued: Sequence[str] = ()) -> DemandForecaster:
         """Fit on a long ``unique_id, ds, y`` frame.
 
         An optional boolean column ``censored`` marks periods when the product was out of stock; their
         sales are raised to the recent in-stock mean before fitting. ``weights`` (indexed by
         ``unique_id``, e.g. revenue) weigh the series when models are chosen; default: recent units.
+        Series in ``discontinued`` (no longer sold) are forecast zero, like series that never sold.
         """
         self._check()
         panel = to_panel(df, self.freq)
@@ -276,7 +278,7 @@ class DemandForecaster:
         self.classes_ = classify(values, last, s)
         final["auto"] = self._pick(final, self.classes_)
         # A series that never sold is forecast zero with zero-width quantiles (documented fallback).
-        never_sold = ~(np.nan_to_num(values) > 0).any(axis=1)
+        never_sold = ~(np.nan_to_num(values) > 0).any(axis=1) | np.isin(panel.ids, list(discontinued))
         for forecast in final.values():
             forecast[never_sold] = 0.0
         self.point_ = final["auto"]

@@ -49,7 +49,13 @@ def fit_shop(shop: Shop, horizon: int = 28, freq: str = "D", until: str | date |
              engine: str = "local", **options: Any) -> DemandForecaster:
     """A :class:`DemandForecaster` fitted on the shop's product demand (for sample paths, explanations)."""
     frame, weights = shop_history(shop, check_freq(freq), until)
-    return DemandForecaster(horizon=horizon, freq=freq, engine=engine, **options).fit(frame, weights=weights)
+    end = frame["ds"].max()
+    # The catalogue's discontinuation dates: those products will not be sold again.
+    stopped = shop.sql("SELECT CAST(product_id AS VARCHAR) AS unique_id FROM dim_product "
+                       "WHERE discontinued_at IS NOT NULL AND CAST(discontinued_at AS DATE) <= CAST(? AS DATE)",
+                       [end.date()])["unique_id"].tolist()
+    return DemandForecaster(horizon=horizon, freq=freq, engine=engine, **options).fit(
+        frame, weights=weights, discontinued=stopped)
 
 
 def bottom_up(model: DemandForecaster, groups: pd.Series, h: int, n_paths: int = 500,
