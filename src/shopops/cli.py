@@ -323,6 +323,8 @@ def backtest(
     freq: Annotated[str, typer.Option(help="D or W.")] = "D",
     engine: Annotated[str, typer.Option(help="local or spark.")] = "local",
     report: Annotated[Path | None, typer.Option(help="HTML report (default: DATA/forecast_backtest.html).")] = None,
+    series: Annotated[list[str] | None, typer.Option("--series", help="Product to plot in the report (repeat; "
+                                                                       "default: the 6 with most revenue).")] = None,
 ) -> None:
     """Rolling-origin backtest: MASE, RMSSE, WRMSSE, bias, pinball loss, interval coverage per model."""
     from shopops.forecast._report import write_backtest_report
@@ -331,7 +333,7 @@ def backtest(
         shop = _shop(data)
         with _steps("backtest") as step:
             result = shop.backtest(horizon, origins, freq, until, engine, on_step=step)
-        path = write_backtest_report(result, report or shop.data_dir / "forecast_backtest.html")
+        path = write_backtest_report(result, report or shop.data_dir / "forecast_backtest.html", series)
     except ShopopsError as exc:
         _fail(exc)
     _emit(result.summary, "table", f"Backtest over {origins} origins, horizon {horizon} (auto = chosen per class)")

@@ -107,13 +107,18 @@ def test_cli_forecast_bad_output_fails_before_fitting(sim_shop, tmp_path: Path) 
 
 def test_cli_backtest_prints_scores_and_writes_report(sim_shop, tmp_path: Path) -> None:
     report = tmp_path / "bt.html"
+    product = sim_shop.top_products(1)["product_id"].iloc[0]
     result = runner.invoke(app, ["backtest", "--data", str(sim_shop.data_dir), "--horizon", "14", "--origins", "2",
-                                 "--report", str(report)], env={"COLUMNS": "200"})
+                                 "--report", str(report), "--series", product], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     for word in ("wrmsse", "rmsse", "mase", "bias", "pinball", "cover80", "cover95", "auto", "snaive"):
         assert word in result.output
     html = report.read_text()
     assert "data:image/png;base64," in html and "Model chosen per demand class" in html
+    assert f"<h3>{product}</h3>" in html
+    result = runner.invoke(app, ["backtest", "--data", str(sim_shop.data_dir), "--horizon", "14", "--origins", "2",
+                                 "--report", str(tmp_path / "x.html"), "--series", "NO-SUCH"])
+    assert result.exit_code == 2 and "'NO-SUCH' is not in the backtest" in result.output
 
 
 def test_shop_backtest_scores_every_model_and_origin(sim_shop) -> None:
