@@ -18,6 +18,7 @@ from shopops.lake import Batch, Lake
 from shopops.warehouse import WAREHOUSE_FILE, BuildResult, build_warehouse
 
 if TYPE_CHECKING:
+    from shopops.forecast import BacktestResult, DemandForecaster
     from shopops.inventory import PolicyComparison, ReplenishmentPlan
 
 __all__ = ["GRAINS", "Shop"]
@@ -277,3 +278,35 @@ class Shop:
         from shopops.inventory import simulate_policy
 
         return simulate_policy(self, **options)
+
+    # ---- forecast (issue #3)
+    def demand(self, level: str = "product", freq: str = "D", until: str | date | None = None) -> pd.DataFrame:
+        """Demand history ``unique_id, ds, y`` (see :func:`shopops.forecast.demand_history`)."""
+        from shopops.forecast import demand_history
+
+        return demand_history(self, level, freq, until)
+
+    def forecast(self, horizon: int = 28, level: str = "product", freq: str = "D", until: str | date | None = None,
+                 engine: str = "local") -> pd.DataFrame:
+        """Demand forecasts ``unique_id, ds, yhat, q05, q50, q80, q90, q95, q99`` (docs/forecast.md).
+
+        Products are forecast one by one; ``level="category"`` or ``"total"`` sums them bottom-up.
+        ``until`` (YYYY-MM-DD) uses only history up to and including that day.
+        """
+        from shopops.forecast._shop import forecast_shop
+
+        return forecast_shop(self, horizon, level, freq, until, engine)[0]
+
+    def forecaster(self, horizon: int = 28, freq: str = "D", until: str | date | None = None,
+                   engine: str = "local") -> DemandForecaster:
+        """The fitted product forecaster: ``predict``, ``sample_paths``, ``explain``, ``feature_importances_``."""
+        from shopops.forecast._shop import fit_shop
+
+        return fit_shop(self, horizon, freq, until, engine)
+
+    def backtest(self, horizon: int = 28, origins: int = 3, freq: str = "D", until: str | date | None = None,
+                 engine: str = "local", on_step: Callable[[str], None] | None = None) -> BacktestResult:
+        """Rolling-origin backtest of the product forecasts; scores per model as DataFrames."""
+        from shopops.forecast._shop import shop_backtest
+
+        return shop_backtest(self, horizon, origins, freq, until, engine, on_step)

@@ -1,0 +1,149 @@
+"""Demand forecasting: shopops vs statsforecast AutoETS (and seasonal naive), same origins, one run.
+
+    .venv/bin/python benchmarks/bench_forecast.py                 # Online Retail, whole catalogue
+    .venv/bin/python benchmarks/bench_forecast.py --simulated     # the simulated shop, vs true demand
+
+Prints the table, the ratios and writes docs/img/forecast_*.png and an HTML backtest report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from shopops import Shop
+from shopops.forecast import backtest, demand_history, revenue_history
+from shopops.forecast._report import coverage_figure, series_figure, top_series, write_backtest_report
+
+ROOT = Path(__file__).resolve().parents[1]
+ONLINE_RETAIL = ROOT.parent / "shared" / "data" / "online_retail" / "online_retail.parquet"
+IMG = ROOT / "docs" / "img"
+warnings.filterwarnings("ignore", category=UserWarning)
+
+
+def autoets_peer(n_jobs: int):
+    """statsforecast AutoETS (weekly season) with its own prediction intervals, clipped at zero like ours."""
+    from statsforecast import StatsForecast
+    from statsforecast.models import AutoETS, Naive
+
+    def run(train: pd.DataFrame, h: int) -> pd.DataFrame:
+        sf = StatsForecast(models=[AutoETS(season_length=7)], freq="D", n_jobs=n_jobs, fallback_model=Naive())
+        out = sf.forecast(df=train[["unique_id", "ds", "y"]], h=h, level=[60, 80, 90, 98]).reset_index()
+        frame = pd.DataFrame({"unique_id": out["unique_id"].astype(str), "ds": out["ds"],
+                              "yhat": out["AutoETS"], "q05": out["AutoETS-lo-90"], "q50": out["AutoETS"],
+                              "q80": out["AutoETS-hi-60"], "q90": out["AutoETS-hi-80"],
+                              "q95": out["AutoETS-hi-90"], "q99": out["AutoETS-hi-98"]})
+        cols = ["yhat", "q05", "q50", "q80", "q90", "q95", "q99"]
+        frame[cols] = frame[cols].clip(lower=0)
+        return frame
+
+    return run
+
+
+def retail_shop(data_dir: Path | None) -> Shop:
+    if data_dir is not None and (data_dir / "warehouse.duckdb").exists():
+        return Shop.open(data_dir)
+    shop = Shop.open(data_dir or Path(tempfile.mkdtemp(prefix="bench_forecast_")))
+    shop.ingest(ONLINE_RETAIL)
+    return shop
+
+
+def simulated_shop(data_dir: Path | None) -> Shop:
+    from shopops.demo import simulate_into
+
+    shop = Shop.open(data_dir or Path(tempfile.mkdtemp(prefix="bench_forecast_sim_")))
+    if not (shop.data_dir / "warehouse.duckdb").exists():
+        simulate_into(shop, seed=0, lines=None, days=730, products=500, customers=20_000, ingest=True,
+                      on_step=lambda _m: None)
+    return shop
+
+
+def truth_scores(shop: Shop, result) -> pd.DataFrame:
+    """Forecasts vs the simulator's true demand (sales + lost sales) on stock-out days and all days."""
+    truth = shop.sql("SELECT CAST(product_id AS VARCHAR) AS unique_id, CAST(date AS TIMESTAMP) AS ds, "
+                     "demand AS truth FROM fact_demand_truth")
+    frame = result.forecasts.merge(truth, on=["unique_id", "ds"], how="left")
+    frame["truth"] = frame["truth"].fillna(frame["y"])
+    censored = frame["truth"] > frame["y"]
+    rows = []
+    for name, part in (("all days", frame), ("stock-out days", frame[censored])):
+        rows.append({"days": name, "cells": len(part),
+                     "mean sales": part["y"].mean(), "mean true demand": part["truth"].mean(),
+                     "mean forecast": part["yhat"].mean(),
+                     "P(true <= q95)": (part["truth"] <= part["q95"] + 1e-9).mean(),
+                     "P(sales <= q95)": (part["y"] <= part["q95"] + 1e-9).mean()})
+    return pd.DataFrame(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data", type=Path, default=None, help="an ingested data dir to reuse")
+    parser.add_argument("--horizon", type=int, default=28)
+    parser.add_argument("--origins", type=int, default=3)
+    parser.add_argument("--n-jobs", type=int, default=2, help="AutoETS processes (the 2 cores)")
+    parser.add_argument("--lgbm-threads", type=int, default=1, help="shopops LightGBM threads")
+    parser.add_argument("--simulated", action="store_true")
+    parser.add_argument("--no-ets", action="store_true", help="skip AutoETS (quick checks only)")
+    parser.add_argument("--report", type=Path, default=None)
+    parser.add_argument("--shop-inputs", action="store_true",
+                        help="give shopops the price and stock-out columns (peers always get unique_id, ds, y)")
+    args = parser.parse_args()
+
+    shop = simulated_shop(args.data) if args.simulated else retail_shop(args.data)
+    tag = "simulated" if args.simulated else "online_retail"
+    if args.shop_inputs:  # what Shop.backtest feeds the model: mean selling price, stock-out flags
+        from shopops.forecast._shop import shop_history
+
+        df, _ = shop_history(shop)
+    else:
+        df = demand_history(shop)
+    revenue = revenue_history(shop)
+    print(f"{tag}: {df['unique_id'].nunique():,} series, {df['ds'].min():%Y-%m-%d} to {df['ds'].max():%Y-%m-%d}, "
+          f"horizon {args.horizon}, {args.origins} origins, AutoETS n_jobs {args.n_jobs}, "
+          f"shopops LightGBM threads {args.lgbm_threads}")
+    peers = {} if args.no_ets else {"statsforecast AutoETS": autoets_peer(args.n_jobs)}
+    started = time.perf_counter()
+    result = backtest(df, horizon=args.horizon, origins=args.origins, revenue=revenue, peers=peers,
+                      forecaster={"n_jobs": args.lgbm_threads}, on_step=lambda m: print("  ", m, flush=True))
+    print(f"backtest wall time {time.perf_counter() - started:.0f} s; origins "
+          + ", ".join(f"{o:%Y-%m-%d}" for o in result.origins))
+    pd.set_option("display.width", 200)
+    pd.set_option("display.max_columns", 20)
+    table = result.summary.rename(columns={"model": "model (auto = shopops)"})
+    print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    summary = result.summary.set_index("model")
+    ours, snaive = summary.loc["auto"], summary.loc["snaive"]
+    print(f"\nshopops WRMSSE {ours['wrmsse']:.3f}; vs seasonal naive {snaive['wrmsse']:.3f}: "
+          f"{1 - ours['wrmsse'] / snaive['wrmsse']:.1%} better")
+    if "statsforecast AutoETS" in summary.index:
+        ets = summary.loc["statsforecast AutoETS"]
+        print(f"AutoETS WRMSSE {ets['wrmsse']:.3f}; shopops/AutoETS = {ours['wrmsse'] / ets['wrmsse']:.3f}")
+        print(f"wall time: shopops {ours['seconds']:.0f} s, AutoETS {ets['seconds']:.0f} s, "
+              f"AutoETS/shopops = {ets['seconds'] / ours['seconds']:.1f}x")
+    print(f"coverage of shopops: P(y<=q80) {ours['cover80']:.3f}, P(y<=q95) {ours['cover95']:.3f}, "
+          f"P(q05<=y<=q95) {ours['cover_05_95']:.3f}")
+    print("\nmodel chosen per demand class and origin:")
+    print(result.choices.pivot_table(index="class", columns="origin", values="model", aggfunc="first").to_string())
+    print("\nLightGBM feature importance (mean gain share):")
+    print(result.importances.groupby("feature")["gain_share"].mean().sort_values(ascending=False).round(3).to_string())
+    if args.simulated:
+        print("\nagainst the true demand (fact_demand_truth):")
+        print(truth_scores(shop, result).to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    IMG.mkdir(parents=True, exist_ok=True)
+    result.summary.to_csv(ROOT / "benchmarks" / f"forecast_{tag}.csv", index=False)
+    for k, name in enumerate(top_series(result, 2)):
+        series_figure(result, name).savefig(IMG / f"forecast_{tag}_series{k + 1}.png", dpi=90, bbox_inches="tight")
+    coverage_figure(result).savefig(IMG / f"forecast_{tag}_coverage.png", dpi=90, bbox_inches="tight")
+    report = write_backtest_report(result, args.report or Path(tempfile.gettempdir()) / f"forecast_{tag}.html")
+    print(f"report: {report}")
+    print(f"mean forecast {np.mean(result.forecasts['yhat']):.3f}, no NaN: {not result.forecasts.isna().any().any()}")
+
+
+if __name__ == "__main__":
+    main()

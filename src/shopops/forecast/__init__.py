@@ -1,0 +1,30 @@
+"""Demand forecasting: per-product probabilistic forecasts, backtested (docs/forecast.md)."""
+
+from shopops.forecast._backtest import BacktestResult, backtest
+from shopops.forecast._forecaster import (
+    ALL_MODELS,
+    DEFAULT_MODELS,
+    MAX_HORIZON,
+    DemandForecaster,
+    SamplePaths,
+    classify,
+)
+from shopops.forecast._history import FREQS, LEVELS, ForecastError, demand_history, revenue_history
+from shopops.forecast._metrics import QUANTILES
+
+__all__ = [
+    "ALL_MODELS",
+    "DEFAULT_MODELS",
+    "FREQS",
+    "LEVELS",
+    "MAX_HORIZON",
+    "QUANTILES",
+    "BacktestResult",
+    "DemandForecaster",
+    "ForecastError",
+    "SamplePaths",
+    "backtest",
+    "classify",
+    "demand_history",
+    "revenue_history",
+]

@@ -1,0 +1,168 @@
+"""Rolling-origin backtest: refit at each origin, score the next ``horizon`` periods."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from shopops.forecast._forecaster import DemandForecaster, check_horizon
+from shopops.forecast._history import ForecastError, to_panel
+from shopops.forecast._metrics import QUANTILES, naive_scales, series_scores
+
+__all__ = ["BacktestResult", "Peer", "backtest", "score_frame"]
+
+#: A peer model: (training history, horizon) -> frame ``unique_id, ds, yhat`` (+ any quantile columns).
+Peer = Callable[[pd.DataFrame, int], pd.DataFrame]
+_MEASURES = ("mase", "rmsse", "wrmsse", "bias", "pinball", "cover80", "cover95", "cover_05_95")
+
+
+@dataclass
+class BacktestResult:
+    """Scores of a rolling-origin backtest, as DataFrames.
+
+    ``summary``: one row per model over all origins; ``by_origin``: per model and origin; ``series``:
+    per series, origin and model (RMSSE, MASE, weight); ``forecasts``: the chosen forecasts and the actuals;
+    ``choices``: the model chosen per demand class at each origin; ``importances``: LightGBM feature gain.
+    """
+
+    summary: pd.DataFrame
+    by_origin: pd.DataFrame
+    series: pd.DataFrame
+    forecasts: pd.DataFrame
+    choices: pd.DataFrame
+    importances: pd.DataFrame
+    horizon: int
+    origins: list[pd.Timestamp] = field(default_factory=list)
+
+
+def _aggregate(parts: list[dict[str, np.ndarray]], weight: np.ndarray) -> dict[str, float]:
+    """Overall measures of stacked per-series scores (weights already normalised per origin)."""
+    stacked = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    ok = np.isfinite(stacked["rmsse"])
+    out = {
+        "mase": float(np.nanmean(stacked["mase"][ok])),
+        "rmsse": float(np.nanmean(stacked["rmsse"][ok])),
+        "wrmsse": float((weight[ok] * stacked["rmsse"][ok]).sum() / max(weight[ok].sum(), 1e-12)),
+        "bias": float(stacked["error_sum"].sum() / max(stacked["actual_sum"].sum(), 1e-12)),
+    }
+    for name in ("pinball", "cover80", "cover95", "cover_05_95"):
+        out[name] = float(np.nanmean(stacked[name][ok])) if name in stacked else np.nan
+    return out
+
+
+def score_frame(forecast: pd.DataFrame, ids: np.ndarray, dates: pd.DatetimeIndex) -> tuple[
+        np.ndarray, dict[str, np.ndarray] | None]:
+    """A forecast frame as matrices ``(len(ids), len(dates))``: the point forecast and any quantiles."""
+    frame = forecast.set_index(["unique_id", "ds"])
+    index = pd.MultiIndex.from_product([ids, dates], names=["unique_id", "ds"])
+    frame = frame.reindex(index)
+    point = frame["yhat"].to_numpy(dtype=float).reshape(len(ids), len(dates))
+    if np.isnan(point).any():
+        raise ForecastError("a forecast has NaN or missing values for some series; every series needs a value")
+    quant = None
+    if all(q in frame.columns for q in QUANTILES):
+        quant = {q: frame[q].to_numpy(dtype=float).reshape(len(ids), len(dates)) for q in QUANTILES}
+    return point, quant
+
+
+def backtest(df: pd.DataFrame, horizon: int = 28, origins: int = 3, step: int | None = None, freq: str = "D",
+             revenue: pd.DataFrame | None = None, peers: dict[str, Peer] | None = None,
+             forecaster: dict[str, Any] | None = None,
+             on_step: Callable[[str], None] | None = None) -> BacktestResult:
+    """Rolling-origin evaluation of :class:`DemandForecaster` (its chosen forecasts and every candidate).
+
+    Parameters
+    ----------
+    df : DataFrame
+        Long ``unique_id, ds, y`` history (the whole of it; origins are cut from its end).
+    horizon, origins, step : int
+        Periods forecast from each origin, how many origins, and the periods between them (default:
+        ``horizon``, so the last origin's window ends on the last period).
+    revenue : DataFrame or None
+        Long ``unique_id, ds, y`` revenue: WRMSSE weights are each series' revenue over the last
+        ``horizon`` periods before the origin (M5). Default: units.
+    peers : dict of str to callable
+        Other models run on the same origins and scored the same way, e.g. statsforecast's AutoETS.
+    freq : str
+        ``D`` or ``W``.
+    forecaster : dict or None
+        Keyword arguments of :class:`DemandForecaster`.
+    on_step : callable or None
+        Called with a progress message before each model at each origin.
+    """
+    check_horizon(horizon, freq)
+    if origins < 1:
+        raise ForecastError(f"origins must be at least 1, not {origins}")
+    step = step or horizon
+    panel = to_panel(df, freq)
+    rev = to_panel(revenue, freq) if revenue is not None else None
+    n_periods = len(panel.dates)
+    cut = [n_periods - 1 - horizon - step * j for j in reversed(range(origins))]
+    if cut[0] < 14:
+        raise ForecastError(f"{origins} origins {step} periods apart with horizon {horizon} need more than "
+                            f"{horizon + step * (origins - 1) + 14} periods of history; there are {n_periods}")
+    notify = on_step or (lambda _msg: None)
+    records, series_rows, forecasts, choices, importances = [], [], [], [], []
+    parts: dict[str, list[dict[str, np.ndarray]]] = {}
+    weights: dict[str, list[np.ndarray]] = {}
+    for k, t in enumerate(cut):
+        origin = panel.dates[t]
+        train = df[pd.to_datetime(df["ds"]) <= origin]
+        rows = np.flatnonzero(panel.start <= t)
+        ids = panel.ids[rows]
+        dates = panel.dates[t + 1:t + 1 + horizon]
+        actual = np.nan_to_num(panel.values[rows, t + 1:t + 1 + horizon])
+        mae, mse = naive_scales(panel.values[rows, :t + 1])
+        source = rev.values if rev is not None and np.array_equal(rev.ids, panel.ids) else panel.values
+        w = np.nan_to_num(source[rows, max(t + 1 - horizon, 0):t + 1]).sum(axis=1)
+        w = w / max(w[np.isfinite(mse)].sum(), 1e-12)
+        runs: dict[str, tuple[np.ndarray, dict[str, np.ndarray] | None, float]] = {}
+        notify(f"origin {k + 1}/{origins} ({origin:%Y-%m-%d}): shopops")
+        started = time.perf_counter()
+        recent = None if rev is None else pd.Series(
+            np.nan_to_num(rev.values[:, max(t + 1 - horizon, 0):t + 1]).sum(axis=1), index=rev.ids)
+        model = DemandForecaster(horizon=horizon, freq=freq, **(forecaster or {})).fit(train, weights=recent)
+        seconds = time.perf_counter() - started
+        order = pd.Index(model.ids_).get_indexer(ids)
+        for name in model.candidates_:
+            point, quant = model.quantiles(horizon, name)
+            runs[name] = (point[order], {q: v[order] for q, v in quant.items()}, seconds if name == "auto" else np.nan)
+        choices.append(model.choice_.assign(origin=origin))
+        importances.append(model.feature_importances_.assign(origin=origin))
+        for peer_name, peer in (peers or {}).items():
+            notify(f"origin {k + 1}/{origins} ({origin:%Y-%m-%d}): {peer_name}")
+            started = time.perf_counter()
+            peer_frame = peer(train, horizon)
+            peer_seconds = time.perf_counter() - started
+            peer_point, peer_quant = score_frame(peer_frame, ids, dates)
+            runs[peer_name] = (peer_point, peer_quant, peer_seconds)
+        for name, (run_point, run_quant, secs) in runs.items():
+            scores = series_scores(actual, run_point, run_quant, mae, mse)
+            parts.setdefault(name, []).append(scores)
+            weights.setdefault(name, []).append(w)
+            records.append({"model": name, "origin": origin, **_aggregate([scores], w), "seconds": secs})
+            series_rows.append(pd.DataFrame({"model": name, "origin": origin, "unique_id": ids, "weight": w,
+                                             "rmsse": scores["rmsse"], "mase": scores["mase"]}))
+        point, quant = runs["auto"][0], runs["auto"][1] or {}
+        frame = pd.DataFrame({"unique_id": np.repeat(ids, horizon), "ds": np.tile(dates, len(ids)),
+                              "origin": origin, "demand_class": np.repeat(model.classes_[order], horizon),
+                              "y": actual.reshape(-1), "yhat": point.reshape(-1)})
+        for q, v in quant.items():
+            frame[q] = v.reshape(-1)
+        forecasts.append(frame)
+    by_origin = pd.DataFrame(records)
+    summary = pd.DataFrame([
+        {"model": name, **_aggregate(p, np.concatenate(weights[name]) / len(p)),
+         "seconds": float(by_origin.loc[by_origin["model"] == name, "seconds"].sum(min_count=1))}
+        for name, p in parts.items()
+    ])
+    summary = summary.sort_values("wrmsse").reset_index(drop=True)
+    return BacktestResult(summary=summary, by_origin=by_origin, series=pd.concat(series_rows, ignore_index=True),
+                          forecasts=pd.concat(forecasts, ignore_index=True), choices=pd.concat(choices),
+                          importances=pd.concat(importances), horizon=horizon,
+                          origins=[panel.dates[t] for t in cut])

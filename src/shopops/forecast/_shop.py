@@ -1,0 +1,106 @@
+"""What ``Shop.forecast`` and ``Shop.backtest`` do: read the warehouse, fit, reconcile the hierarchy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from shopops.forecast._backtest import BacktestResult, backtest
+from shopops.forecast._forecaster import DemandForecaster
+from shopops.forecast._history import (
+    check_freq,
+    check_level,
+    demand_history,
+    revenue_history,
+    stockout_days,
+)
+from shopops.forecast._metrics import QUANTILES
+
+if TYPE_CHECKING:
+    from shopops.shop import Shop
+
+__all__ = ["bottom_up", "fit_shop", "forecast_shop", "shop_backtest", "shop_history"]
+
+
+def shop_history(shop: Shop, freq: str = "D", until: str | date | None = None) -> tuple[pd.DataFrame, pd.Series]:
+    """Product demand with ``price`` (mean selling price) and ``censored`` (stock-out) columns, and weights.
+
+    The weights are each product's revenue over the last 28 days (what WRMSSE weighs by).
+    """
+    demand = demand_history(shop, "product", freq, until)
+    revenue = revenue_history(shop, "product", freq, until)
+    frame = demand.merge(revenue.rename(columns={"y": "revenue"}), on=["unique_id", "ds"], how="left")
+    frame["price"] = np.where(frame["y"] > 0, frame["revenue"] / frame["y"].where(frame["y"] > 0), np.nan)
+    if freq == "D":
+        out = stockout_days(shop, until).assign(censored=True)
+        frame = frame.merge(out, on=["unique_id", "ds"], how="left")
+        frame["censored"] = frame["censored"].astype("boolean").fillna(False).astype(bool)
+    last = frame["ds"].max()
+    recent = frame[frame["ds"] > last - pd.Timedelta(days=28)]
+    weights = recent.groupby("unique_id")["revenue"].sum()
+    return frame.drop(columns="revenue"), weights
+
+
+def fit_shop(shop: Shop, horizon: int = 28, freq: str = "D", until: str | date | None = None,
+             engine: str = "local", **options: Any) -> DemandForecaster:
+    """A :class:`DemandForecaster` fitted on the shop's product demand (for sample paths, explanations)."""
+    frame, weights = shop_history(shop, check_freq(freq), until)
+    end = frame["ds"].max()
+    # The catalogue's discontinuation dates: those products will not be sold again.
+    stopped = shop.sql("SELECT CAST(product_id AS VARCHAR) AS unique_id FROM dim_product "
+                       "WHERE discontinued_at IS NOT NULL AND CAST(discontinued_at AS DATE) <= CAST(? AS DATE)",
+                       [end.date()])["unique_id"].tolist()
+    return DemandForecaster(horizon=horizon, freq=freq, engine=engine, **options).fit(
+        frame, weights=weights, discontinued=stopped)
+
+
+def bottom_up(model: DemandForecaster, groups: pd.Series, h: int, n_paths: int = 500,
+              seed: int = 0) -> pd.DataFrame:
+    """Forecasts of product groups as sums of the product forecasts (coherent by construction).
+
+    ``groups`` maps ``unique_id`` to its group. The point forecast is the sum of the products' point
+    forecasts; the quantiles are those of the summed sample paths.
+    """
+    paths = model.sample_paths(h, n_paths=n_paths, seed=seed)
+    point = model.predict(h)
+    labels = groups.reindex(paths.ids).fillna("uncategorised").to_numpy(dtype=str)
+    frames = []
+    for label in np.unique(labels):
+        member = labels == label
+        summed = paths.paths[member].sum(axis=0)  # (n_paths, h)
+        yhat = point[point["unique_id"].isin(paths.ids[member])].groupby("ds")["yhat"].sum().to_numpy()
+        frame = pd.DataFrame({"unique_id": label, "ds": paths.dates, "yhat": yhat})
+        for name, level in QUANTILES.items():
+            frame[name] = np.quantile(summed, level, axis=0)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def forecast_shop(shop: Shop, horizon: int = 28, level: str = "product", freq: str = "D",
+                  until: str | date | None = None, engine: str = "local",
+                  **options: Any) -> tuple[pd.DataFrame, DemandForecaster]:
+    """Forecast every product, then sum bottom-up to categories or the whole shop; also the fitted model."""
+    check_level(level)
+    model = fit_shop(shop, horizon, freq, until, engine, **options)
+    if level == "product":
+        return model.predict(horizon), model
+    if level == "total":
+        groups = pd.Series("total", index=model.ids_)
+    else:
+        categories = shop.sql("SELECT CAST(product_id AS VARCHAR) AS unique_id, category FROM dim_product")
+        groups = categories.set_index("unique_id")["category"]
+    return bottom_up(model, groups, horizon, seed=model.seed), model
+
+
+def shop_backtest(shop: Shop, horizon: int = 28, origins: int = 3, freq: str = "D",
+                  until: str | date | None = None, engine: str = "local",
+                  on_step: Callable[[str], None] | None = None, **options: Any) -> BacktestResult:
+    """Rolling-origin backtest of the shop's product forecasts (WRMSSE weighted by revenue)."""
+    frame, _ = shop_history(shop, check_freq(freq), until)
+    revenue = revenue_history(shop, "product", freq, until)
+    return backtest(frame, horizon=horizon, origins=origins, freq=freq, revenue=revenue,
+                    forecaster={"engine": engine, **options}, on_step=on_step)
