@@ -27,18 +27,19 @@ IMG = ROOT / "docs" / "img"
 warnings.filterwarnings("ignore", category=UserWarning)
 
 
-def autoets_peer(n_jobs: int):
-    """statsforecast AutoETS (weekly season) with its own prediction intervals, clipped at zero like ours."""
+def autoets_peer(n_jobs: int, model: str = "AutoETS"):
+    """statsforecast AutoETS or AutoTheta (weekly season) with its own intervals, clipped at zero like ours."""
     from statsforecast import StatsForecast
-    from statsforecast.models import AutoETS, Naive
+    from statsforecast import models as sf_models
 
     def run(train: pd.DataFrame, h: int) -> pd.DataFrame:
-        sf = StatsForecast(models=[AutoETS(season_length=7)], freq="D", n_jobs=n_jobs, fallback_model=Naive())
+        sf = StatsForecast(models=[getattr(sf_models, model)(season_length=7)], freq="D", n_jobs=n_jobs,
+                           fallback_model=sf_models.Naive())
         out = sf.forecast(df=train[["unique_id", "ds", "y"]], h=h, level=[60, 80, 90, 98]).reset_index()
         frame = pd.DataFrame({"unique_id": out["unique_id"].astype(str), "ds": out["ds"],
-                              "yhat": out["AutoETS"], "q05": out["AutoETS-lo-90"], "q50": out["AutoETS"],
-                              "q80": out["AutoETS-hi-60"], "q90": out["AutoETS-hi-80"],
-                              "q95": out["AutoETS-hi-90"], "q99": out["AutoETS-hi-98"]})
+                              "yhat": out[model], "q05": out[f"{model}-lo-90"], "q50": out[model],
+                              "q80": out[f"{model}-hi-60"], "q90": out[f"{model}-hi-80"],
+                              "q95": out[f"{model}-hi-90"], "q99": out[f"{model}-hi-98"]})
         cols = ["yhat", "q05", "q50", "q80", "q90", "q95", "q99"]
         frame[cols] = frame[cols].clip(lower=0)
         return frame
@@ -90,6 +91,7 @@ def main() -> None:
     parser.add_argument("--lgbm-threads", type=int, default=1, help="shopops LightGBM threads")
     parser.add_argument("--simulated", action="store_true")
     parser.add_argument("--no-ets", action="store_true", help="skip AutoETS (quick checks only)")
+    parser.add_argument("--theta", action="store_true", help="also run statsforecast AutoTheta as a peer")
     parser.add_argument("--report", type=Path, default=None)
     parser.add_argument("--shop-inputs", action="store_true",
                         help="give shopops the price and stock-out columns (peers always get unique_id, ds, y)")
@@ -108,6 +110,8 @@ def main() -> None:
           f"horizon {args.horizon}, {args.origins} origins, AutoETS n_jobs {args.n_jobs}, "
           f"shopops LightGBM threads {args.lgbm_threads}")
     peers = {} if args.no_ets else {"statsforecast AutoETS": autoets_peer(args.n_jobs)}
+    if args.theta:
+        peers["statsforecast AutoTheta"] = autoets_peer(args.n_jobs, "AutoTheta")
     started = time.perf_counter()
     result = backtest(df, horizon=args.horizon, origins=args.origins, revenue=revenue, peers=peers,
                       forecaster={"n_jobs": args.lgbm_threads}, on_step=lambda m: print("  ", m, flush=True))
@@ -126,6 +130,10 @@ def main() -> None:
         print(f"AutoETS WRMSSE {ets['wrmsse']:.3f}; shopops/AutoETS = {ours['wrmsse'] / ets['wrmsse']:.3f}")
         print(f"wall time: shopops {ours['seconds']:.0f} s, AutoETS {ets['seconds']:.0f} s, "
               f"AutoETS/shopops = {ets['seconds'] / ours['seconds']:.1f}x")
+    if "statsforecast AutoTheta" in summary.index:
+        theta = summary.loc["statsforecast AutoTheta"]
+        print(f"AutoTheta WRMSSE {theta['wrmsse']:.3f}; shopops/AutoTheta = {ours['wrmsse'] / theta['wrmsse']:.3f}; "
+              f"wall time AutoTheta {theta['seconds']:.0f} s = {theta['seconds'] / ours['seconds']:.1f}x shopops")
     print(f"coverage of shopops: P(y<=q80) {ours['cover80']:.3f}, P(y<=q95) {ours['cover95']:.3f}, "
           f"P(q05<=y<=q95) {ours['cover_05_95']:.3f}")
     print("\nmodel chosen per demand class and origin:")
