@@ -38,6 +38,9 @@ def test_weekly_and_total_levels(retail_shop) -> None:
     # 2011-06-30 is a Thursday: that week is unfinished and left out.
     assert weekly["ds"].max() == pd.Timestamp("2011-06-20")
     assert weekly["y"].sum() == pytest.approx(daily[daily["ds"] <= "2011-06-26"]["y"].sum())
+    # Online Retail starts on Wednesday 2010-12-01: up to the Saturday after, no week is complete.
+    with pytest.raises(ForecastError, match="no complete week of sales"):
+        demand_history(shop, freq="W", until="2010-12-04")
 
 
 def test_unknown_level_freq_and_bad_until_are_clear_errors(sim_shop) -> None:

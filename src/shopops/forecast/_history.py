@@ -81,6 +81,10 @@ def _fill(frame: pd.DataFrame, end: pd.Timestamp, freq: str) -> pd.DataFrame:
         last_monday = end - pd.Timedelta(days=int(end.dayofweek))
         end = last_monday if end.dayofweek == 6 else last_monday - pd.Timedelta(days=7)
         frame = frame[frame["ds"] <= end]
+        if frame.empty:
+            raise ForecastError(f"no complete week of sales up to {end + pd.Timedelta(days=6):%Y-%m-%d} (weeks run "
+                                "Monday to Sunday and an unfinished last week is left out): use --freq D or a "
+                                "later --until")
     panel = to_panel(frame, freq)
     return panel.to_frame(end=end)
 
