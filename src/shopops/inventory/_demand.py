@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from shopops.errors import ShopopsError
+from shopops.inventory._classes import weekly_cv
 
 __all__ = ["BootstrapDemand", "LeadTimeDemand", "PathDemand", "cap_outliers", "draw_lead_times"]
 
@@ -68,6 +69,10 @@ class LeadTimeDemand:
     def review(self) -> np.ndarray:
         """Expected demand during one review period, shape (n,)."""
         return np.asarray((self.lead_review - self.lead).mean(axis=1))
+
+    def take(self, rows: np.ndarray | list[int]) -> LeadTimeDemand:
+        """The samples of the products at ``rows`` (repeats allowed)."""
+        return LeadTimeDemand(self.lead[rows], self.lead_review[rows], self.daily_mean[rows])
 
 
 def draw_lead_times(mean: np.ndarray, sd: np.ndarray, m: int, rng: np.random.Generator) -> np.ndarray:
@@ -168,8 +173,6 @@ class BootstrapDemand:
         Products are put in five bins by the coefficient of variation of their weekly demand, so a
         steady seller borrows the tails of steady sellers, not of one-order-a-year products.
         """
-        from shopops.inventory._classes import weekly_cv
-
         cv = np.nan_to_num(weekly_cv(window), posinf=1e6)
         edges = np.quantile(cv[selling], [0.2, 0.4, 0.6, 0.8])
         bins = np.searchsorted(edges, cv)

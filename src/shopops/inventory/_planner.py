@@ -110,18 +110,15 @@ def _allocate_budget(order: np.ndarray, position: np.ndarray, ltd: LeadTimeDeman
     steps: dict[int, list[int]] = {}
     for i in map(int, np.flatnonzero(order > 0)):
         step = max(int(pack[i]), int(np.ceil(order[i] / 10 / pack[i]) * pack[i]))
-        first = min(int(order[i]), max(step, int(round_order(np.array([1]), moq[i:i + 1], pack[i:i + 1])[0])))
+        smallest = int(np.ceil(max(moq[i], 1.0) / pack[i]) * pack[i])  # the MOQ in whole packs
+        first = min(int(order[i]), max(step, smallest))
         sizes = [first] + [step] * int(np.ceil((order[i] - first) / step))
         sizes[-1] = int(order[i]) - sum(sizes[:-1])
         steps[i] = [s for s in sizes if s > 0]
-    sub = ltd.lead_review
-    sub_lead = ltd.lead
 
     def worth(i: int, have: int, size: int) -> float:
         level = np.array([position[i] + have, position[i] + have + size], dtype=float)
-        rows = LeadTimeDemand(np.repeat(sub_lead[i:i + 1], 2, 0), np.repeat(sub[i:i + 1], 2, 0),
-                              ltd.daily_mean[i:i + 1])
-        short = expected_shortage(rows, level)
+        short = expected_shortage(ltd.take([i, i]), level)
         cost = size * unit_cost[i]
         return float((short[0] - short[1]) / cost) if cost > 0 else float("inf")
 

@@ -40,8 +40,7 @@ class FillRatePolicy:
 
     The level comes from joint samples of demand over the lead time plus review period
     (:class:`~shopops.inventory.BootstrapDemand` of the recent history by default), so it adapts to
-    each product's volume, lumpiness and lead-time variability. With ``review_days=1`` and a minimum
-    order ``min_order`` it is the (s, S) policy reviewed daily.
+    each product's volume, lumpiness and lead-time variability.
     """
 
     target: float
@@ -49,7 +48,6 @@ class FillRatePolicy:
     lead_sd: np.ndarray
     review_days: int = 7
     demand: BootstrapDemand = field(default_factory=BootstrapDemand)
-    min_order: np.ndarray | None = None
     replan_days: int | None = 7
     unit_cost: np.ndarray | None = None
     name: str = "fill-rate (R,S)"
@@ -66,8 +64,6 @@ class FillRatePolicy:
             up_to = pooled_levels(ltd, self.unit_cost, self.target)
         else:
             up_to = order_up_to_for_fill(ltd, self.target)
-        if self.min_order is not None:
-            return up_to, up_to + self.min_order
         return up_to - 1, up_to
 
 
