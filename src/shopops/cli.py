@@ -556,15 +556,10 @@ def replenish(
                                            "written beside it.")] = Path("plan.csv"),
 ) -> None:
     """A purchase plan: what to order today, from whom, how much, with reorder points and alerts."""
-    from datetime import date as date_type
+    from shopops._dates import parse_day
 
     try:
-        day = None
-        if as_of is not None:
-            try:
-                day = date_type.fromisoformat(as_of)
-            except ValueError:
-                raise ShopopsError(f"--as-of {as_of!r} is not a date; write it as YYYY-MM-DD") from None
+        day = parse_day(as_of, "--as-of")
         with _steps("replenish") as step:
             step("planning")
             plan = _shop(data).replenish(service_level=service_level, budget=budget, review_days=review_days,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pandas as pd
 
+from shopops._dates import parse_day
 from shopops._duck import connect
 from shopops.config import Settings
 from shopops.errors import ShopopsError, WarehouseError
@@ -25,15 +26,6 @@ __all__ = ["GRAINS", "Shop"]
 
 GRAINS = ("day", "week", "month")
 _TOP_BY = ("net_sales", "gross_sales", "units", "orders")
-
-
-def _parse_day(value: str | date | None, what: str) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ShopopsError(f"{what}: {value!r} is not a date; write it as YYYY-MM-DD") from None
 
 
 class Shop:
@@ -124,7 +116,7 @@ class Shop:
         """
         if grain not in GRAINS:
             raise ShopopsError(f"grain must be one of {', '.join(GRAINS)}, not {grain!r}")
-        lo, hi = _parse_day(start, "start"), _parse_day(end, "end")
+        lo, hi = parse_day(start, "start"), parse_day(end, "end")
         return self.sql(
             "SELECT * EXCLUDE (grain) FROM kpi_period WHERE grain = ? AND (? IS NULL OR period_start >= ?) "
             "AND (? IS NULL OR period_start <= ?) ORDER BY period_start",
@@ -136,7 +128,7 @@ class Shop:
             raise ShopopsError(f"by must be one of {', '.join(_TOP_BY)}, not {by!r}")
         if n < 1:
             raise ShopopsError(f"n must be at least 1, not {n}")
-        lo, hi = _parse_day(start, "start"), _parse_day(end, "end")
+        lo, hi = parse_day(start, "start"), parse_day(end, "end")
         cols = "f.product_id, any_value(p.name) AS name, any_value(f.category) AS category" \
             if group == "product" else "f.category"
         keys = "f.product_id" if group == "product" else "f.category"

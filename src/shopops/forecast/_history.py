@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from shopops._dates import parse_day
 from shopops.errors import ShopopsError
 
 if TYPE_CHECKING:
@@ -41,12 +42,7 @@ def check_freq(freq: str) -> str:
 
 
 def _until(value: str | date | None) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise ForecastError(f"until: {value!r} is not a date; write it as YYYY-MM-DD") from None
+    return parse_day(value, "until", ForecastError)
 
 
 def _key(level: str) -> str:
