@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 
 def test_published_counts(retail_shop):
     shop, _ = retail_shop
@@ -76,3 +78,44 @@ def test_kpis_match_independent_computation(retail_shop):
     cancelled = -float((df.Quantity * df.UnitPrice)[is_prod & df.InvoiceNo.str.startswith("C")].sum())
     assert abs(nov.cancellations - cancelled) < 1e-6 * max(cancelled, 1)
     assert 0 < nov.repeat_rate < 1
+
+
+def test_published_csv_and_excel_layouts_give_the_same_lake(tmp_path, online_retail):
+    """UCI publishes the file as Excel; copies circulate as CSV with m/d/Y dates and float ids.
+
+    A slice of the real file written in those layouts must give exactly the lines the Parquet
+    gives (an alias differing only in case once made every CSV line "quantity: missing").
+    """
+    openpyxl = pytest.importorskip("openpyxl")
+    import duckdb
+    import pandas as pd
+
+    from shopops import Shop
+
+    n = 3_000
+    src = pd.read_parquet(online_retail).head(n)
+    published = src.assign(InvoiceDate=src.InvoiceDate.dt.strftime("%-m/%-d/%Y %-H:%M"),
+                           CustomerID=src.CustomerID.astype("float64"))
+    published.to_csv(tmp_path / "Online Retail.csv", index=False)
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("Online Retail")
+    ws.append(list(src.columns))
+    for row in src.astype(object).where(src.notna(), None).itertuples(index=False):
+        ws.append([v.to_pydatetime() if isinstance(v, pd.Timestamp) else v for v in row])
+    wb.save(tmp_path / "Online Retail.xlsx")
+    duckdb.from_df(src).write_parquet(str(tmp_path / "slice.parquet"))
+
+    def lines(name: str) -> tuple[pd.DataFrame, dict[str, int]]:
+        shop = Shop.open(tmp_path / ("shop_" + name.replace(" ", "_")))
+        result = shop.ingest(tmp_path / name, adapter="online_retail")
+        report = result.tables["order_lines"]
+        got = shop.sql("SELECT order_id, line_no, ordered_at, product_id, quantity, unit_price, customer_id, "
+                       "line_type FROM fact_order_line ORDER BY order_id, line_no")
+        return got, {"in": report.rows_in, "ok": report.rows_ok, **report.reasons}
+
+    expected, counts = lines("slice.parquet")
+    assert counts["in"] == n and counts["ok"] > 0.98 * n
+    for name in ("Online Retail.csv", "Online Retail.xlsx"):
+        got, got_counts = lines(name)
+        assert got_counts == counts, name
+        pd.testing.assert_frame_equal(got, expected, check_dtype=False, obj=name)

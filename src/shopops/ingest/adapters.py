@@ -298,8 +298,11 @@ class OnlineRetailAdapter(Adapter):
                             exact_duplicates=True)
         qty = "TRY_CAST(Quantity AS DOUBLE)"
         price = "TRY_CAST(UnitPrice AS DOUBLE)"
-        customer = "NULLIF(regexp_replace(TRIM(CAST(CustomerID AS VARCHAR)), '\\.0$', ''), '')"
-        when = ("coalesce(TRY_CAST(CAST(InvoiceDate AS VARCHAR) AS TIMESTAMP), "
+        # Ids read from Excel or CSV as numbers print as "17850.0"; a suffix test is cheaper than a regex.
+        customer = ("NULLIF(CASE WHEN TRIM(CAST(CustomerID AS VARCHAR)) LIKE '%.0' "
+                    "THEN left(TRIM(CAST(CustomerID AS VARCHAR)), -2) ELSE TRIM(CAST(CustomerID AS VARCHAR)) END, '')")
+        # Typed timestamps (Parquet) pass as they are; text is parsed, the published m/d/Y H:M too.
+        when = ("coalesce(TRY_CAST(InvoiceDate AS TIMESTAMP), "
                 "TRY_STRPTIME(CAST(InvoiceDate AS VARCHAR), '%m/%d/%Y %H:%M'))")
         lines = f"""
             SELECT {invoice} AS order_id, InvoiceDate AS ordered_at, {code} AS product_id,

@@ -121,6 +121,41 @@ def _type_word(col: Column) -> str:
     }[col.dtype]
 
 
+def _range_checks(table: Table, now_sql: str) -> list[str]:
+    """SQL reasons for typed values out of range: minimums, allowed values, implausible dates."""
+    checks: list[str] = []
+    for col in table.columns:
+        ref = sql_ident(col.name)
+        if col.min_value is not None:
+            cond = f"{ref} < {col.min_value}"
+            exempt = _MIN_VALUE_EXEMPTIONS.get((table.name, col.name))
+            if exempt:
+                cond = f"{cond} AND NOT coalesce({exempt}, FALSE)"
+            checks.append(
+                f"CASE WHEN {cond} THEN {sql_str(col.name + ': ')} || CAST({ref} AS VARCHAR) || "
+                f"{sql_str(f' is below the minimum {col.min_value:g}')} END"
+            )
+        if col.allowed:
+            allowed = ", ".join(sql_str(a) for a in col.allowed)
+            checks.append(
+                f"CASE WHEN {ref} IS NOT NULL AND {ref} NOT IN ({allowed}) THEN {sql_str(col.name + ': ')} || "
+                f"'\"' || {ref} || '\" is not one of ' || {sql_str(', '.join(col.allowed))} END"
+            )
+        if col.dtype in ("date", "ts"):
+            checks.append(
+                f"CASE WHEN {ref} < DATE {sql_str(_EARLIEST)} OR {ref} >= DATE {sql_str(_LATEST)} THEN "
+                f"{sql_str(col.name + ': ')} || CAST({ref} AS VARCHAR) || ' is not a plausible date' END"
+            )
+            if col.name in _NOT_IN_FUTURE:
+                checks.append(
+                    f"CASE WHEN {ref} > {now_sql} + INTERVAL 2 DAY AND {ref} < DATE {sql_str(_LATEST)} THEN "
+                    f"{sql_str(col.name + ': ')} || CAST({ref} AS VARCHAR) || ' is in the future' END"
+                )
+        if table.name == "order_lines" and col.name == "quantity":
+            checks.append(f"CASE WHEN {ref} = 0 THEN 'quantity: 0 units' END")
+    return checks
+
+
 def stage(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -153,18 +188,24 @@ def stage(
     list of str
         The canonical columns the source provided (the others are NULL or defaulted).
     """
-    src_cols = {r[0]: r[1] for r in con.sql(f"DESCRIBE SELECT * FROM ({source_sql})").fetchall()}
+    # DuckDB keeps a column's own spelling when an alias differs from it only in case (a CSV's
+    # "Quantity AS quantity" comes out as "Quantity"), and SQL names are case-insensitive anyway:
+    # canonical columns are matched regardless of case.
+    canonical = {c.name.lower(): c.name for c in table.columns}
+    src_cols = {canonical.get(str(name).lower(), str(name)): str(dtype)
+                for name, dtype, *_ in con.sql(f"DESCRIBE SELECT * FROM ({source_sql})").fetchall()}
     present = [c.name for c in table.columns if c.name in src_cols]
 
+    # Line numbers numbered here (in file order within the order) make (order_id, line_no) unique
+    # by construction: no duplicate-key pass is needed then.
+    numbered_here = table.key == ("order_id", "line_no") and "line_no" not in src_cols \
+        and "line_no" not in opts.defaults and "order_id" in src_cols
     mapped: list[str] = []
     for col in table.columns:
         if col.name in src_cols:
             mapped.append(f"{sql_ident(col.name)}")
         elif col.name in opts.defaults:
             mapped.append(f"{sql_str(opts.defaults[col.name])} AS {sql_ident(col.name)}")
-        elif col.name == "line_no" and "order_id" in src_cols:
-            mapped.append(f"row_number() OVER (PARTITION BY {_as_text(sql_ident('order_id'))} ORDER BY _source_row) "
-                          f"AS {sql_ident('line_no')}")
         else:
             mapped.append(f"CAST(NULL AS VARCHAR) AS {sql_ident(col.name)}")
     # Columns named _dup_* are not stored but take part in the exact-duplicate check (a source
@@ -181,6 +222,8 @@ def stage(
             src_type = "BIGINT"
         value, bad, missing = _typed_expr(col, src_type, opts)
         typed.append(f"{value} AS {sql_ident(col.name)}")
+        if numbered_here and col.name == "line_no":
+            continue  # numbered below, never missing
         shown = f"left({_as_text(sql_ident(col.name))}, 60)"
         reasons.append(
             f"CASE WHEN {bad} THEN {sql_str(col.name + ': ')} || '\"' || {shown} || '\" is not "
@@ -188,67 +231,20 @@ def stage(
         )
         if col.required:
             reasons.append(f"CASE WHEN {missing} THEN {sql_str(col.name + ': missing')} END")
-    checks: list[str] = []
-    for col in table.columns:
-        ref = sql_ident(col.name)
-        if col.min_value is not None:
-            cond = f"{ref} < {col.min_value}"
-            exempt = _MIN_VALUE_EXEMPTIONS.get((table.name, col.name))
-            if exempt:
-                cond = f"{cond} AND NOT coalesce({exempt}, FALSE)"
-            checks.append(
-                f"CASE WHEN {cond} THEN {sql_str(col.name + ': ')} || CAST({ref} AS VARCHAR) || "
-                f"{sql_str(f' is below the minimum {col.min_value:g}')} END"
-            )
-        if col.allowed:
-            allowed = ", ".join(sql_str(a) for a in col.allowed)
-            checks.append(
-                f"CASE WHEN {ref} IS NOT NULL AND {ref} NOT IN ({allowed}) THEN {sql_str(col.name + ': ')} || "
-                f"'\"' || {ref} || '\" is not one of ' || {sql_str(', '.join(col.allowed))} END"
-            )
-        if col.dtype in ("date", "ts"):
-            checks.append(
-                f"CASE WHEN {ref} < DATE {sql_str(_EARLIEST)} OR {ref} >= DATE {sql_str(_LATEST)} THEN "
-                f"{sql_str(col.name + ': ')} || CAST({ref} AS VARCHAR) || ' is not a plausible date' END"
-            )
-            if col.name in _NOT_IN_FUTURE:
-                checks.append(
-                    f"CASE WHEN {ref} > {now_sql} + INTERVAL 2 DAY AND {ref} < DATE {sql_str(_LATEST)} THEN "
-                    f"{sql_str(col.name + ': ')} || CAST({ref} AS VARCHAR) || ' is in the future' END"
-                )
-        if table.name == "order_lines" and col.name == "quantity":
-            checks.append(f"CASE WHEN {ref} = 0 THEN 'quantity: 0 units' END")
+    checks = _range_checks(table, now_sql)
 
-    key = ", ".join(sql_ident(k) for k in table.key)
-    dup_parts = [f"{sql_str(k + '=')} || coalesce(CAST({sql_ident(k)} AS VARCHAR), '')" for k in table.key]
-    dup_label = " || ', ' || ".join(dup_parts)
     if opts.exact_duplicates:
         compared = [c.name for c in table.columns if c.name != "line_no"] + extras
-        same = ", ".join(sql_ident(c) for c in compared)
-        # Partitioning by one 64-bit hash of the row (within its order, when there is one) is half
-        # the work of partitioning by every column; two different rows of one order would have to
-        # collide on 64 bits to be mistaken for duplicates.
-        scope = f"{sql_ident('order_id')}, " if "order_id" in table.names else ""
-        exact = (
-            f", CASE WHEN _reason IS NULL THEN min(_source_row) OVER (PARTITION BY {scope}hash({same}), "
-            "_reason IS NULL) END AS _exact_first"
-        )
+        # One 64-bit hash of the row (within its order, when there is one) stands for every
+        # column; two different rows of one order would have to collide on 64 bits to be
+        # mistaken for duplicates.
+        row_hash = f"CASE WHEN _reason IS NULL THEN hash({', '.join(sql_ident(c) for c in compared)}) END"
     else:
-        exact = ", CAST(NULL AS BIGINT) AS _exact_first"
-    # Line numbers numbered here (row_number within the order) make (order_id, line_no) unique by
-    # construction: no duplicate-key pass is needed then.
-    numbered_here = table.key == ("order_id", "line_no") and "line_no" not in src_cols \
-        and "line_no" not in opts.defaults and "order_id" in src_cols
-    if numbered_here:
-        key_first = "CAST(NULL AS BIGINT) AS _key_first"
-    else:
-        key_first = f"""CASE WHEN _reason IS NULL AND (_exact_first IS NULL OR _exact_first = _source_row) THEN
-                    min(_source_row) OVER (PARTITION BY {key},
-                        (_reason IS NULL AND (_exact_first IS NULL OR _exact_first = _source_row)))
-               END AS _key_first"""
-
-    sql = f"""
-    CREATE OR REPLACE TEMP TABLE {sql_ident(staged_name)} AS
+        row_hash = "CAST(NULL AS UBIGINT)"
+    pre = f"_pre_{staged_name}"
+    star = f"* EXCLUDE ({', '.join(sql_ident(c) for c in extras)})" if extras else "*"
+    con.execute(f"""
+    CREATE OR REPLACE TEMP TABLE {sql_ident(pre)} AS
     WITH m AS ({m_sql}),
     t AS (
         SELECT {', '.join(typed)}{extra_sql}, _source_row,
@@ -259,23 +255,70 @@ def stage(
         SELECT * EXCLUDE (_type_reason),
                NULLIF(concat_ws('; ', _type_reason, {', '.join(checks) if checks else 'NULL'}), '') AS _reason
         FROM t
-    ),
-    e AS (
-        SELECT *{exact} FROM c
-    ),
-    d AS (
-        SELECT *, {key_first}
-        FROM e
     )
-    SELECT * EXCLUDE (_reason, _exact_first, _key_first{extra_sql}),
+    SELECT {star}, {row_hash} AS _row_hash FROM c
+    """)
+    # Repeated rows and keys are found with hash aggregates joined back, not with windows: a
+    # window sorts every row of every partition, an aggregate only groups them.
+    ctes: list[str] = []
+    src = f"{sql_ident(pre)} AS p"
+    line_no = ""
+    if numbered_here:
+        # Lines of one order usually sit together in the file: their numbers are the offset from
+        # the order's first row. Orders spread over the file are numbered by a window, which then
+        # only sorts their rows.
+        ctes.append(f"""o AS (
+            SELECT order_id, min(_source_row) AS lo, max(_source_row) AS hi, count(*) AS n
+            FROM {sql_ident(pre)} GROUP BY order_id)""")
+        ctes.append(f"""spread AS (
+            SELECT p._source_row,
+                   row_number() OVER (PARTITION BY p.order_id ORDER BY p._source_row) AS line_no
+            FROM {src} JOIN o ON o.order_id IS NOT DISTINCT FROM p.order_id WHERE o.hi - o.lo + 1 <> o.n)""")
+        src += (" JOIN o ON o.order_id IS NOT DISTINCT FROM p.order_id"
+                " LEFT JOIN spread ON spread._source_row = p._source_row")
+        line_no = "CASE WHEN o.hi - o.lo + 1 = o.n THEN p._source_row - o.lo + 1 ELSE spread.line_no END AS line_no, "
+    scope = ["order_id"] if opts.exact_duplicates and "order_id" in table.names else []
+    if opts.exact_duplicates:
+        scope_cols = "".join(f"{sql_ident(c)}, " for c in scope)
+        ctes.append(f"""x AS (
+            SELECT {scope_cols}_row_hash, min(_source_row) AS first_row
+            FROM {sql_ident(pre)} WHERE _row_hash IS NOT NULL
+            GROUP BY ALL HAVING count(*) > 1)""")
+        match = "".join(f" AND x.{sql_ident(c)} IS NOT DISTINCT FROM p.{sql_ident(c)}" for c in scope)
+        src += f" LEFT JOIN x ON x._row_hash = p._row_hash{match}"
+        exact_first = "x.first_row"
+    else:
+        exact_first = "CAST(NULL AS BIGINT)"
+    ctes.append(f"""n AS (
+        SELECT p.* EXCLUDE ({"line_no, " if numbered_here else ""}_row_hash), {line_no}{exact_first} AS _exact_first
+        FROM {src})""")
+    final_src = "n"
+    key_case = ""
+    if not numbered_here:
+        key = ", ".join(sql_ident(k) for k in table.key)
+        unique_row = "(n._reason IS NULL AND (n._exact_first IS NULL OR n._exact_first = n._source_row))"
+        ctes.append(f"""k AS (
+            SELECT {key}, min(_source_row) AS first_row FROM n AS n
+            WHERE {unique_row} GROUP BY ALL HAVING count(*) > 1)""")
+        match = " AND ".join(f"k.{sql_ident(c)} IS NOT DISTINCT FROM n.{sql_ident(c)}" for c in table.key)
+        final_src = f"n LEFT JOIN k ON {match}"
+        dup_parts = [f"{sql_str(k + '=')} || coalesce(CAST(n.{sql_ident(k)} AS VARCHAR), '')" for k in table.key]
+        dup_label = " || ', ' || ".join(dup_parts)
+        key_case = (f"WHEN {unique_row} AND k.first_row <> n._source_row "
+                    f"THEN 'duplicate key (' || {dup_label} || '): first at row ' || k.first_row")
+    cols = ", ".join(f"n.{sql_ident(c)}" for c in table.names)
+    sql = f"""
+    CREATE OR REPLACE TEMP TABLE {sql_ident(staged_name)} AS
+    WITH {', '.join(ctes)}
+    SELECT {cols}, n._source_row,
         CASE
-            WHEN _reason IS NOT NULL THEN _reason
-            WHEN _exact_first IS NOT NULL AND _exact_first <> _source_row
-                THEN 'exact duplicate of row ' || _exact_first
-            WHEN _key_first <> _source_row
-                THEN 'duplicate key (' || {dup_label} || '): first at row ' || _key_first
+            WHEN n._reason IS NOT NULL THEN n._reason
+            WHEN n._exact_first IS NOT NULL AND n._exact_first <> n._source_row
+                THEN 'exact duplicate of row ' || n._exact_first
+            {key_case}
         END AS _reason
-    FROM d
+    FROM {final_src}
     """
     con.execute(sql)
+    con.execute(f"DROP TABLE {sql_ident(pre)}")
     return present
