@@ -1,8 +1,14 @@
-"""Online Retail: shopops ingest → lake → warehouse vs the plain pandas path, in one run.
+"""Online Retail: shopops ingest → lake → warehouse beside two plain-pandas paths, in one run.
 
-The pandas path does the same job in idiomatic pandas: read, type-check, drop exact duplicates,
-classify line types (cancellations, write-offs, non-products), derive products and customers,
-and write the three tables into SQLite with ``to_sql``.
+- **pandas, same outputs** (``peer_pandas_ingest.py``): the same job in vectorised pandas — the
+  same validation and quarantine reasons, line types, products, customers, data-quality report,
+  Parquet lake and warehouse tables (facts, dimensions, KPIs), written with ``to_sql`` into SQLite.
+  Its outputs are checked equal to shopops' in the run (``check_same``).
+- **pandas, minimal**: read, coerce types, drop exact duplicates, classify line types, derive
+  products and customers, ``to_sql`` of those three tables into SQLite — no quarantine, no report,
+  no lake, no KPIs. A floor for what a quick script does, not the same job.
+
+The three run interleaved, ``--repeat`` times; the best time of each is reported.
 
 Usage: python benchmarks/bench_ingest.py [--repeat 3]
 """
@@ -10,21 +16,32 @@ Usage: python benchmarks/bench_ingest.py [--repeat 3]
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sqlite3
+import sys
 import tempfile
 import time
+from dataclasses import asdict
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from peer_pandas_ingest import check_same, pandas_ingest
 from shopops import Shop
+from shopops.ingest.pipeline import IngestResult
+from shopops.lake import Lake
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "online_retail" / "online_retail.parquet"
 NON_PRODUCTS = {"POST", "DOT", "C2", "D", "M", "m", "S", "BANK CHARGES", "AMAZONFEE", "CRUK", "B"}
+WAREHOUSE_TABLES = ("dim_product", "fact_order_line", "fact_order", "dim_customer", "kpi_period",
+                    "kpi_product_month", "kpi_category_month", "dim_date", "quarantine")
 
 
-def pandas_path(out: Path) -> int:
+def pandas_minimal(out: Path) -> int:
     df = pd.read_parquet(DATA)
     df["Quantity"] = pd.to_numeric(df["Quantity"], errors="coerce")
     df["UnitPrice"] = pd.to_numeric(df["UnitPrice"], errors="coerce")
@@ -52,30 +69,56 @@ def pandas_path(out: Path) -> int:
     return len(df)
 
 
-def shopops_path(data_dir: Path) -> int:
-    result = Shop.open(data_dir).ingest(DATA)
-    return result.tables["order_lines"].rows_ok
+def export_reference(data_dir: Path, result: IngestResult, out: Path) -> None:
+    """shopops' lake and warehouse as the CSVs ``check_same`` compares with (prefix ``0_``)."""
+    out.mkdir(parents=True, exist_ok=True)
+    report = {t: asdict(r) for t, r in result.tables.items()}
+    (out / "0_report.json").write_text(json.dumps(report, default=str), encoding="utf-8")
+    with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as con:
+        for table in WAREHOUSE_TABLES:
+            con.execute(f"COPY (SELECT * FROM {table} ORDER BY ALL) TO '{out / f'0_{table}.csv'}'")
+    lake = Lake(data_dir)
+    with duckdb.connect() as con:
+        for zone, table in [("clean", "order_lines"), ("clean", "products"), ("clean", "customers"),
+                            ("quarantine", "order_lines")]:
+            files = [str(p) for p, _ in lake.files(zone, table)]
+            con.execute(f"COPY (SELECT * FROM read_parquet({files}) ORDER BY ALL) TO '{out / f'0_{zone}_{table}.csv'}'")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    times: dict[str, list[float]] = {"shopops": [], "pandas": []}
-    for _ in range(args.repeat):
+    times: dict[str, list[float]] = {"shopops": [], "same": [], "minimal": []}
+    diffs: list[str] = []
+    for i in range(args.repeat):
         with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp)
             t = time.perf_counter()
-            rows_s = shopops_path(Path(tmp) / "data")
+            result = Shop.open(root / "shopops").ingest(DATA)
             times["shopops"].append(time.perf_counter() - t)
             t = time.perf_counter()
-            rows_p = pandas_path(Path(tmp) / "p.sqlite")
-            times["pandas"].append(time.perf_counter() - t)
+            pandas_ingest(DATA, root / "same")
+            times["same"].append(time.perf_counter() - t)
+            t = time.perf_counter()
+            rows_minimal = pandas_minimal(root / "minimal.sqlite")
+            times["minimal"].append(time.perf_counter() - t)
+            if i == args.repeat - 1:
+                export_reference(root / "shopops", result, root / "reference")
+                diffs = check_same(root / "same", root / "reference", DATA)
             shutil.rmtree(tmp, ignore_errors=True)
     best = {k: min(v) for k, v in times.items()}
-    print(f"Online Retail, 541,909 lines; best of {args.repeat}")
-    print(f"  shopops ingest→lake→warehouse (validated, quarantine, KPIs): {best['shopops']:.2f} s ({rows_s:,} rows)")
-    print(f"  pandas read+clean+to_sql(SQLite):                          {best['pandas']:.2f} s ({rows_p:,} rows)")
-    print(f"  ratio pandas/shopops: {best['pandas'] / best['shopops']:.2f}x")
+    rows = result.tables["order_lines"].rows_ok
+    print(f"Online Retail, 541,909 lines; best of {args.repeat} (all runs: "
+          + "; ".join(f"{k} " + ", ".join(f"{x:.2f}" for x in v) for k, v in times.items()) + ")")
+    print(f"  shopops ingest → lake → warehouse:           {best['shopops']:6.2f} s ({rows:,} clean lines)")
+    print(f"  pandas, same outputs (checked equal):        {best['same']:6.2f} s   "
+          f"ratio {best['same'] / best['shopops']:.2f}x")
+    print(f"  pandas, minimal (3 tables, no checks):       {best['minimal']:6.2f} s   "
+          f"ratio {best['minimal'] / best['shopops']:.2f}x ({rows_minimal:,} lines)")
+    print("  outputs: " + ("same as shopops" if not diffs else f"{len(diffs)} differences"))
+    for d in diffs:
+        print("    - " + d)
 
 
 if __name__ == "__main__":

@@ -290,17 +290,24 @@ class OnlineRetailAdapter(Adapter):
 
     def loads(self, columns: dict[str, list[str]]) -> list[TableLoad]:  # noqa: D102
         _require(self.sources()[0], columns["src"], _OR_COLUMNS, "online_retail")
-        code = "TRIM(CAST(StockCode AS VARCHAR))"
-        invoice = "TRIM(CAST(InvoiceNo AS VARCHAR))"
+        # Each raw value is normalised once, in the subquery every load reads from.
+        code, invoice, customer = "_code", "_invoice", "_customer"
         non_product = _or_non_product_case(code)
         # The published CSV and Excel files write dates as m/d/Y H:M.
         opts = ParseOptions(date_formats=("%m/%d/%Y %H:%M", "%m/%d/%y %H:%M", "%d/%m/%Y %H:%M"),
                             exact_duplicates=True)
         qty = "TRY_CAST(Quantity AS DOUBLE)"
         price = "TRY_CAST(UnitPrice AS DOUBLE)"
-        # Ids read from Excel or CSV as numbers print as "17850.0"; a suffix test is cheaper than a regex.
-        customer = ("NULLIF(CASE WHEN TRIM(CAST(CustomerID AS VARCHAR)) LIKE '%.0' "
-                    "THEN left(TRIM(CAST(CustomerID AS VARCHAR)), -2) ELSE TRIM(CAST(CustomerID AS VARCHAR)) END, '')")
+        # Integer ids (Parquet) are printed as they are: typeof() is decided when the query is
+        # planned, so the text branch costs nothing then. Ids read from Excel or CSV as numbers
+        # print as "17850.0"; a suffix test is cheaper than a regex.
+        text_id = "TRIM(CAST(CustomerID AS VARCHAR))"
+        customer_sql = (f"CASE WHEN typeof(CustomerID) IN ('BIGINT', 'INTEGER', 'SMALLINT', 'UBIGINT', 'UINTEGER') "
+                        f"THEN CAST(CustomerID AS VARCHAR) "
+                        f"ELSE NULLIF(CASE WHEN {text_id} LIKE '%.0' THEN left({text_id}, -2) "
+                        f"ELSE {text_id} END, '') END")
+        rows = (f"(SELECT *, TRIM(CAST(InvoiceNo AS VARCHAR)) AS _invoice, TRIM(CAST(StockCode AS VARCHAR)) AS _code, "
+                f"{customer_sql} AS _customer FROM src) AS s")
         # Typed timestamps (Parquet) pass as they are; text is parsed, the published m/d/Y H:M too.
         when = ("coalesce(TRY_CAST(InvoiceDate AS TIMESTAMP), "
                 "TRY_STRPTIME(CAST(InvoiceDate AS VARCHAR), '%m/%d/%Y %H:%M'))")
@@ -317,7 +324,7 @@ class OnlineRetailAdapter(Adapter):
                      ELSE 'sale'
                    END AS line_type,
                    NULLIF(TRIM(Country), '') AS country, Description AS _dup_description, _source_row
-            FROM src
+            FROM {rows}
         """
         products = f"""
             SELECT {code} AS product_id,
@@ -327,12 +334,12 @@ class OnlineRetailAdapter(Adapter):
                    ({non_product}) IS NULL AS is_product,
                    CAST(min({when}) AS DATE) AS launched_at,
                    min(_source_row) AS _source_row
-            FROM src WHERE {code} IS NOT NULL AND {code} <> '' GROUP BY {code}
+            FROM {rows} WHERE {code} IS NOT NULL AND {code} <> '' GROUP BY {code}
         """
         customers = f"""
             SELECT {customer} AS customer_id, mode(NULLIF(TRIM(Country), '')) AS country,
                    min({when}) AS acquired_at, min(_source_row) AS _source_row
-            FROM src WHERE {customer} IS NOT NULL GROUP BY {customer}
+            FROM {rows} WHERE {customer} IS NOT NULL GROUP BY {customer}
         """
         return [
             TableLoad("order_lines", lines, "src", opts),

@@ -128,14 +128,9 @@ class _Sources:
         if _is_parquet(src):
             # The reader checks the file (footer, column chunks inside the file, column names);
             # DuckDB then scans it directly, which is faster than going through Arrow batches.
-            reader = open_source(src.path, format="parquet")
-            # DuckDB splits a Parquet scan by row group: a file with fewer row groups than threads
-            # (Online Retail is one) would run every later pass on one core. Copied once into
-            # DuckDB's own row groups, each pass runs on all of them.
-            threads = int(first_row(self.con, "SELECT current_setting('threads')")[0])
-            kind = "TABLE" if getattr(reader, "num_row_groups", threads) < threads else "VIEW"
+            open_source(src.path, format="parquet")
             self.con.execute(
-                f'CREATE TEMP {kind} "{src.name}" AS SELECT * EXCLUDE (file_row_number), '
+                f'CREATE TEMP VIEW "{src.name}" AS SELECT * EXCLUDE (file_row_number), '
                 f"file_row_number + 1 AS _source_row FROM read_parquet({sql_str(src.path)}, file_row_number = true)"
             )
             self.details[src.name] = {"format": "parquet"}

@@ -679,7 +679,6 @@ class _ParquetReader(SourceReader):
         super().__init__(path, columns, batch_rows=batch_rows)
         self._schema = schema
         self._num_rows = meta.num_rows
-        self.num_row_groups = meta.num_row_groups
 
     @property
     def schema(self) -> pa.Schema:
