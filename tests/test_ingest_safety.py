@@ -187,6 +187,30 @@ def test_personal_data_is_pseudonymised(tmp_path: Path):
         assert b"Smith" not in f.read_bytes()
 
 
+@pytest.mark.parametrize("key", [b"k" * 32, b"short", b"L" * 100])
+def test_pseudonyms_in_sql_equal_the_python_definition(key: bytes):
+    """Printable-ASCII values are hashed inside DuckDB, others in Python: one pseudonym per value either way."""
+    import random
+    import string
+
+    import duckdb
+
+    from shopops.ingest.pii import PiiHasher
+
+    rng = random.Random(7)
+    alphabet = string.printable + "ÀÉßİıﬁ中文ａ０٣\u00a0\u3000\u2028ǅ"
+    values = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 16))) for _ in range(3_000)]
+    values += ["  Ann   Smith  ", "ANN SMITH", "+44 (0)20 7946-0000", "Ann.Smith@Example.COM ", "", " ", "a\tb"]
+    hasher = PiiHasher(key)
+    for column in ("name", "email", "phone", "address", "postcode"):
+        with duckdb.connect() as con:
+            con.execute(f'CREATE TABLE t AS SELECT unnest(?) AS "{column}"', [values])
+            counts = hasher.apply(con, "t", [column])
+            got = sorted(r[0] for r in con.execute(f'SELECT "{column}" FROM t').fetchall())
+        assert got == sorted(hasher.pseudonym(column, v) for v in values), column
+        assert counts[column] == len(set(values))
+
+
 def test_failed_ingest_leaves_earlier_data_intact(shop: Shop, tmp_path: Path):
     before = _fingerprint(shop)
     kpis = shop.kpis("day")

@@ -81,6 +81,15 @@ class PiiHasher:
         digest = hmac.new(self.key, f"{column}\x1f{_normalise(column, value)}".encode(), hashlib.sha256)
         return _PREFIX + digest.hexdigest()[:24]
 
+    def _hmac_sql(self, message: str) -> str:
+        """SQL computing the same HMAC-SHA256 hex digest as :meth:`pseudonym` for ``message`` (VARCHAR)."""
+        # RFC 2104: keys longer than the block are hashed first, shorter ones padded with zeros.
+        key = hashlib.sha256(self.key).digest() if len(self.key) > 64 else self.key
+        block = key.ljust(64, b"\0")
+        inner = bytes(b ^ 0x36 for b in block).hex()
+        outer = bytes(b ^ 0x5C for b in block).hex()
+        return f"sha256(unhex('{outer}') || unhex(sha256(unhex('{inner}') || encode({message}))))"
+
     def apply(self, con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> dict[str, int]:
         """Pseudonymise ``columns`` of temp table ``table`` in place.
 
@@ -88,22 +97,37 @@ class PiiHasher:
         -------
         dict
             Number of distinct values pseudonymised per column.
+
+        Notes
+        -----
+        Values of printable ASCII (most e-mails, phones and postcodes, Latin names) are
+        normalised and hashed inside DuckDB, vectorised and on every core; the normalisation is
+        then exactly Python's (only spaces can occur, casefold is lower). Other values take the
+        Python path of :meth:`pseudonym`. Both give the same pseudonym for the same value.
         """
         done: dict[str, int] = {}
         for column in columns:
-            distinct = con.sql(
-                f'SELECT DISTINCT "{column}" AS v FROM "{table}" WHERE "{column}" IS NOT NULL'
-            ).fetchall()
-            values = [row[0] for row in distinct]
+            ref = f'"{column}"'
+            collapsed = "CASE WHEN contains(v, '  ') THEN regexp_replace(trim(v), ' +', ' ', 'g') ELSE trim(v) END"
+            normalised = "regexp_replace(v, '[^0-9]+', '', 'g')" if column == "phone" else f"lower({collapsed})"
+            message = f"'{column}' || chr(31) || {normalised}"
             # Only distinct values are hashed: a customer table repeats people, order lines more so.
-            mapping = pa.table({"v": values, "h": [self.pseudonym(column, v) for v in values]})
-            con.register("_pii_map", mapping)
-            try:
-                con.execute(
-                    f'UPDATE "{table}" SET "{column}" = _pii_map.h FROM _pii_map '
-                    f'WHERE "{table}"."{column}" = _pii_map.v'
-                )
-            finally:
-                con.unregister("_pii_map")
-            done[column] = len(values)
+            con.execute(
+                f"""CREATE OR REPLACE TEMP TABLE _pii_map AS
+                    SELECT v, CASE WHEN regexp_full_match(v, '[ -~]*')
+                                   THEN '{_PREFIX}' || left({self._hmac_sql(message)}, 24) END AS h
+                    FROM (SELECT DISTINCT {ref} AS v FROM "{table}" WHERE {ref} IS NOT NULL)"""
+            )
+            others = [row[0] for row in con.execute("SELECT v FROM _pii_map WHERE h IS NULL").fetchall()]
+            if others:
+                con.register("_pii_others", pa.table({"v": others, "h": [self.pseudonym(column, v) for v in others]}))
+                try:
+                    con.execute("UPDATE _pii_map SET h = o.h FROM _pii_others AS o WHERE _pii_map.v = o.v")
+                finally:
+                    con.unregister("_pii_others")
+            con.execute(
+                f'UPDATE "{table}" SET {ref} = _pii_map.h FROM _pii_map WHERE "{table}".{ref} = _pii_map.v'
+            )
+            done[column] = int(con.execute("SELECT count(*) FROM _pii_map").fetchall()[0][0])
+            con.execute("DROP TABLE _pii_map")
         return done
