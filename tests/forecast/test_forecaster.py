@@ -35,8 +35,10 @@ def test_sample_paths_are_seeded_and_match_the_quantiles(retail_model) -> None:
     q95 = pred["q95"].to_numpy().reshape(len(a.ids), 28)
     share = (a.paths <= q95[:, None, :] + 1e-6).mean()
     assert 0.9 < share <= 1.0
-    # The paths' daily 95 % quantiles are the forecast's q95 (same residual pool, same scale).
-    empirical = np.quantile(a.paths, 0.95, axis=1)
+    # The paths' daily 95 % quantiles are the forecast's q95 (same residual pool, same scale). With
+    # 400 paths of count data the empirical quantile alone is off by ~17 % (median); 2,000 paths
+    # bring sampling noise to ~5 %, so a systematic error shows.
+    empirical = np.quantile(retail_model.sample_paths(28, n_paths=2_000, seed=2).paths, 0.95, axis=1)
     big = q95 > 1
     assert np.median(np.abs(empirical[big] / q95[big] - 1)) < 0.15
     lead = a.total(14)

@@ -11,19 +11,31 @@ from shopops.forecast._history import to_panel
 from tests.forecast.conftest import toy_history
 
 
-def test_demand_is_units_on_sale_lines_of_real_products(retail_shop) -> None:
+def test_demand_is_sales_net_of_same_day_cancellations(retail_shop) -> None:
     shop, _ = retail_shop
     df = demand_history(shop, until="2011-03-31")
-    # Product 23166 had an order of 74,215 units (and its cancellation) on 2011-01-18: sales count, the
-    # cancellation line does not.
-    day = df[(df["unique_id"] == "23166") & (df["ds"] == "2011-01-18")]["y"]
-    assert day.tolist() == [74215.0]
-    expected = shop.sql("SELECT sum(quantity) AS q FROM fact_order_line WHERE line_type = 'sale' AND is_product "
-                        "AND order_date <= DATE '2011-03-31'")["q"].iloc[0]
-    assert df["y"].sum() == pytest.approx(expected)
+    # Product 23166's only line before May: 74,215 units ordered and cancelled on 2011-01-18 by one
+    # customer. Placed and cancelled on one day, that was never demand: no series yet.
+    assert "23166" not in set(df["unique_id"])
+    first = demand_history(shop).query("unique_id == '23166' and y > 0").iloc[0]
+    assert (first["ds"], first["y"]) == (pd.Timestamp("2011-05-12"), 108.0)
+    # Independently from the source file: real products, sales net of same-day cancellations,
+    # never below zero (exact duplicate rows are quarantined, so they are dropped here too).
+    from tests.conftest import ONLINE_RETAIL
+
+    src = pd.read_parquet(ONLINE_RETAIL)
+    src = src[~src.duplicated()]
+    non_products = {"POST", "DOT", "C2", "D", "M", "m", "S", "BANK CHARGES", "AMAZONFEE", "CRUK", "B"}
+    goods = ~src.StockCode.isin(non_products) & ~src.StockCode.str.startswith("gift_0001_")
+    sale = (goods & ~src.InvoiceNo.str[0].isin(["C", "A"]) & (src.Quantity > 0)
+            & ~((src.UnitPrice == 0) & src.CustomerID.isna()))
+    cancelled = goods & src.InvoiceNo.str.startswith("C")
+    lines = src[(sale | cancelled) & (src.InvoiceDate < "2011-04-01")]
+    net = lines.groupby([lines.StockCode, lines.InvoiceDate.dt.normalize()])["Quantity"].sum()
+    assert df["y"].sum() == pytest.approx(net.clip(lower=0).sum())
     assert df["ds"].max() == pd.Timestamp("2011-03-31")
     assert not df.duplicated(["unique_id", "ds"]).any()
-    # Zero-filled from the first sale to the end of history: each series is a full run of days.
+    # Zero-filled from the first day of demand to the end of history: each series is a full run of days.
     spans = df.groupby("unique_id")["ds"].agg(["min", "max", "count"])
     assert ((spans["max"] - spans["min"]).dt.days + 1 == spans["count"]).all()
     assert (spans["max"] == pd.Timestamp("2011-03-31")).all()

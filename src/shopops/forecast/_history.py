@@ -19,8 +19,9 @@ __all__ = ["FREQS", "LEVELS", "ForecastError", "Panel", "demand_history", "reven
 
 LEVELS = ("product", "category", "total")
 FREQS = ("D", "W")
-#: Sales lines of real products: the warehouse's definition of demand (docs/forecast.md).
-_DEMAND_LINES = "line_type = 'sale' AND is_product"
+#: The warehouse's one definition of demand (model ``fact_demand_day``, docs/data.md): units
+#: on sale lines of real products net of same-day cancellations, per product and day.
+_DEMAND_VALUES = {"quantity": "units", "gross_amount": "revenue"}
 
 
 class ForecastError(ShopopsError):
@@ -52,9 +53,9 @@ def _key(level: str) -> str:
 def _daily(shop: Shop, level: str, until: date | None, value: str) -> tuple[pd.DataFrame, pd.Timestamp]:
     """Daily sums of ``value`` per series and the last day of the shop's history (up to ``until``)."""
     frame = shop.sql(
-        f"""SELECT CAST({_key(level)} AS VARCHAR) AS unique_id, order_date AS ds, sum({value}) AS y
-            FROM fact_order_line
-            WHERE {_DEMAND_LINES} AND (CAST(? AS DATE) IS NULL OR order_date <= CAST(? AS DATE))
+        f"""SELECT CAST({_key(level)} AS VARCHAR) AS unique_id, day AS ds, sum({_DEMAND_VALUES[value]}) AS y
+            FROM fact_demand_day
+            WHERE CAST(? AS DATE) IS NULL OR day <= CAST(? AS DATE)
             GROUP BY ALL""",
         [until, until],
     )
@@ -89,9 +90,10 @@ def demand_history(shop: Shop, level: str = "product", freq: str = "D",
                    until: str | date | None = None) -> pd.DataFrame:
     """Demand per series in long format ``unique_id, ds, y``.
 
-    Demand is the sum of ``quantity`` on ``fact_order_line`` rows with ``line_type = 'sale'`` of real
-    products (``is_product``); cancellations, returns and non-product lines (postage, fees) are not
-    demand. Each series is zero-filled from its first sale to the end of history.
+    Demand is the warehouse's ``fact_demand_day``: units on sale lines of real products
+    (``is_product``) net of the units cancelled the same day, never below 0; returns and
+    non-product lines (postage, fees) are not demand. Each series is zero-filled from its first
+    day of demand to the end of history.
 
     Parameters
     ----------

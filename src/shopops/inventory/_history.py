@@ -16,17 +16,14 @@ if TYPE_CHECKING:
 
 __all__ = ["DemandMatrix", "daily_demand"]
 
-#: Daily demand: units on sale lines of real products minus the units cancelled the same day, never
-#: below 0. An order placed and cancelled on the same day (Online Retail's 80,995 units of 23843 on
-#: 2011-12-09) is not demand to stock for.
+#: Daily demand as the warehouse defines it for forecasts and plans alike (model ``fact_demand_day``):
+#: units on sale lines of real products minus the units cancelled the same day, never below 0. An
+#: order placed and cancelled on one day (Online Retail's 80,995 units of 23843 on 2011-12-09) is
+#: not demand to stock for.
 _SALES_SQL = """
-SELECT product_id, order_date AS day,
-       greatest(sum(quantity), 0)::DOUBLE AS units,
-       greatest(sum(gross_amount), 0)::DOUBLE AS revenue
-FROM fact_order_line
-WHERE line_type IN ('sale', 'cancellation') AND is_product AND (? IS NULL OR order_date <= ?)
-GROUP BY ALL
-HAVING sum(quantity) > 0
+SELECT product_id, day, units, revenue
+FROM fact_demand_day
+WHERE (CAST(? AS DATE) IS NULL OR day <= CAST(? AS DATE))
 """
 #: True demand (sales plus lost sales), known only for the simulated shop.
 _TRUTH_SQL = """
