@@ -135,6 +135,28 @@ channel = "shopify"
     assert set(df["channel"]) == {"shopify"}
 
 
+def test_headers_differing_only_in_case_are_the_canonical_columns(tmp_path: Path):
+    """ "Quantity" is quantity: once, such a header came through as missing on every line."""
+    text = "Order_ID,Line_No,Ordered_At,Product_ID,Quantity,Unit_Price\nA1,1,2024-05-01 10:00,P1,2,3.5\n"
+    mapping = _write(tmp_path / "map.toml", """
+[source]
+table = "order_lines"
+[columns]
+order_id = "Order_ID"
+line_no = "Line_No"
+ordered_at = "Ordered_At"
+product_id = "Product_ID"
+quantity = "Quantity"
+unit_price = "Unit_Price"
+""")
+    for name, how in (("canonical", {"table": "order_lines"}), ("mapping", {"mapping": mapping})):
+        s = Shop.open(tmp_path / name)
+        result = s.ingest(_write(tmp_path / f"{name}.csv", text), **how)
+        assert (result.tables["order_lines"].rows_ok, result.tables["order_lines"].rows_quarantined) == (1, 0), name
+        row = s.table("fact_order_line").iloc[0]
+        assert (row["order_id"], row["line_no"], row["quantity"], row["unit_price"]) == ("A1", 1, 2, 3.5), name
+
+
 def test_mapping_names_missing_column(tmp_path: Path):
     data = _write(tmp_path / "export.csv", "Invoice,Date,SKU,Qty,Price\nA1,2024-03-01,P1,2,3.5\n")
     mapping = _write(tmp_path / "map.toml", """

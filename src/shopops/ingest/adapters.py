@@ -77,7 +77,9 @@ class Adapter:
 
 
 def _require(source: SourceFile, columns: list[str], needed: list[str], adapter: str) -> None:
-    missing = [c for c in needed if c not in columns]
+    # SQL names are case-insensitive, and so is this check: "Quantity" is the column quantity.
+    have = {c.lower() for c in columns}
+    missing = [c for c in needed if c.lower() not in have]
     if missing:
         raise SourceError(
             f"{source.path}: missing required column(s) {', '.join(missing)} for the {adapter} adapter; "
@@ -115,8 +117,12 @@ class CanonicalAdapter(Adapter):
         cols = columns["src"]
         needed = [c for c in table.required if c not in self.options.defaults and c != "line_no"]
         _require(self.sources()[0], cols, needed, f"canonical '{self.table}'")
-        picked = [c for c in table.names if c in cols]
-        select = ", ".join(sql_ident(c) for c in picked)
+        # Headers match canonical names regardless of case ("Order_ID" is order_id); the first wins.
+        by_name: dict[str, str] = {}
+        for col in cols:
+            by_name.setdefault(col.lower(), col)
+        picked = [(by_name[c], c) for c in table.names if c in by_name]
+        select = ", ".join(f"{sql_ident(src)} AS {sql_ident(canon)}" for src, canon in picked)
         return [TableLoad(self.table, f"SELECT {select}, _source_row FROM src", "src", self.options)]
 
     def fingerprint(self) -> str:  # noqa: D102
