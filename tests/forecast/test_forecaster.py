@@ -156,3 +156,25 @@ def test_autoets_and_autotheta_are_optional_candidates() -> None:
     # The seasonal models keep the weekly shape: the Saturday slot (index 5) is the low one.
     ets = model.candidates_["ets"][0, :7]
     assert ets.argmin() in (5, 6) and not out.isna().any().any()
+
+
+def test_dormant_series_do_not_give_other_series_heavy_tails() -> None:
+    """A series that sold nothing in the level window has a near-zero scale, so a later sale is a
+    scaled residual in the hundreds. Such residuals once filled the shared pool that small classes
+    fall back to, and steady sellers got sample paths averaging 12x their forecast."""
+    rng = np.random.default_rng(0)
+    days = 200
+    series: dict[str, list[float]] = {}
+    for i in range(40):  # sold early, then nothing for months, then one sale near the end
+        v = np.zeros(days)
+        v[:40] = rng.poisson(2, 40)
+        v[days - 10] = 5
+        series[f"dormant{i}"] = v.tolist()
+    for i in range(5):  # steady sellers: too few for a pool of their own
+        series[f"steady{i}"] = rng.poisson(20, days).astype(float).tolist()
+    model = DemandForecaster(horizon=28, **FAST).fit(toy_history(series))
+    paths = model.sample_paths(28, n_paths=500, seed=0)
+    point = model.predict(28).groupby("unique_id")["yhat"].sum().reindex(paths.ids).to_numpy()
+    ratio = paths.paths.sum(axis=2).mean(axis=1) / point
+    steady = np.char.startswith(paths.ids.astype(str), "steady")
+    assert np.all(np.abs(ratio[steady] - 1) < 0.1), ratio[steady]

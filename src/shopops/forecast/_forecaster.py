@@ -263,12 +263,17 @@ class DemandForecaster:
         cand["auto"] = self._pick(cand, classes_in)
 
         # Residuals of each candidate, scaled, pooled per class: the quantiles and sample paths.
-        level_in = np.maximum(feat.level(inner, 4 * s)[rows_in], 1e-3)
+        raw_level = feat.level(inner, 4 * s)[rows_in]
+        level_in = np.maximum(raw_level, 1e-3)
+        # Series that sold nothing in the level window have a scale near zero: any later sale is a
+        # scaled residual in the thousands. They stay in their own class's pool but not in the
+        # shared one other classes fall back to, where they would give every path a huge tail.
+        sold = raw_level > 0
         self.residuals_ = {}
         for name, forecast in cand.items():
             resid = (actual - forecast) / _scale(forecast, level_in)
             self.residuals_[name] = {c: resid[classes_in == c] for c in np.unique(classes_in)}
-            self.residuals_[name]["all"] = resid
+            self.residuals_[name]["all"] = resid[sold] if sold.any() else resid
 
         # Refit on the whole history and forecast from its last period.
         rows = np.arange(len(panel.ids))
