@@ -81,14 +81,21 @@ class PiiHasher:
         digest = hmac.new(self.key, f"{column}\x1f{_normalise(column, value)}".encode(), hashlib.sha256)
         return _PREFIX + digest.hexdigest()[:24]
 
-    def _hmac_sql(self, message: str) -> str:
-        """SQL computing the same HMAC-SHA256 hex digest as :meth:`pseudonym` for ``message`` (VARCHAR)."""
-        # RFC 2104: keys longer than the block are hashed first, shorter ones padded with zeros.
+    def _pads(self) -> dict[str, bytes]:
+        """HMAC's inner and outer key pads (RFC 2104), bound as query parameters, never put in SQL text."""
+        # Keys longer than the block are hashed first, shorter ones padded with zeros.
         key = hashlib.sha256(self.key).digest() if len(self.key) > 64 else self.key
         block = key.ljust(64, b"\0")
-        inner = bytes(b ^ 0x36 for b in block).hex()
-        outer = bytes(b ^ 0x5C for b in block).hex()
-        return f"sha256(unhex('{outer}') || unhex(sha256(unhex('{inner}') || encode({message}))))"
+        return {"pii_inner": bytes(b ^ 0x36 for b in block), "pii_outer": bytes(b ^ 0x5C for b in block)}
+
+    @staticmethod
+    def _hmac_sql(message: str) -> str:
+        """SQL computing the same HMAC-SHA256 hex digest as :meth:`pseudonym` for ``message`` (VARCHAR).
+
+        The key enters as the parameters of :meth:`_pads`: a database error quoting the query cannot
+        show it.
+        """
+        return "sha256($pii_outer || unhex(sha256($pii_inner || encode(" + message + "))))"
 
     def apply(self, con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> dict[str, int]:
         """Pseudonymise ``columns`` of temp table ``table`` in place.
@@ -116,7 +123,8 @@ class PiiHasher:
                 f"""CREATE OR REPLACE TEMP TABLE _pii_map AS
                     SELECT v, CASE WHEN regexp_full_match(v, '[ -~]*')
                                    THEN '{_PREFIX}' || left({self._hmac_sql(message)}, 24) END AS h
-                    FROM (SELECT DISTINCT {ref} AS v FROM "{table}" WHERE {ref} IS NOT NULL)"""
+                    FROM (SELECT DISTINCT {ref} AS v FROM "{table}" WHERE {ref} IS NOT NULL)""",
+                self._pads(),
             )
             others = [row[0] for row in con.execute("SELECT v FROM _pii_map WHERE h IS NULL").fetchall()]
             if others:

@@ -265,8 +265,9 @@ def stage(
     line_no = ""
     if numbered_here:
         # Lines of one order usually sit together in the file: their numbers are the offset from
-        # the order's first row. Orders spread over the file are numbered by a window, which then
-        # only sorts their rows.
+        # the order's first row (``_source_row`` numbers the rows of one source file, so an order
+        # whose rows span exactly as many numbers as it has rows is contiguous). Orders spread over
+        # the file are numbered by a window, which then only sorts their rows.
         ctes.append(f"""o AS (
             SELECT order_id, min(_source_row) AS lo, max(_source_row) AS hi, count(*) AS n
             FROM {sql_ident(pre)} GROUP BY order_id)""")
@@ -298,7 +299,7 @@ def stage(
         key = ", ".join(sql_ident(k) for k in table.key)
         unique_row = "(n._reason IS NULL AND (n._exact_first IS NULL OR n._exact_first = n._source_row))"
         ctes.append(f"""k AS (
-            SELECT {key}, min(_source_row) AS first_row FROM n AS n
+            SELECT {key}, min(_source_row) AS first_row FROM n
             WHERE {unique_row} GROUP BY ALL HAVING count(*) > 1)""")
         match = " AND ".join(f"k.{sql_ident(c)} IS NOT DISTINCT FROM n.{sql_ident(c)}" for c in table.key)
         final_src = f"n LEFT JOIN k ON {match}"
