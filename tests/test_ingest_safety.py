@@ -342,3 +342,26 @@ def test_paths_with_quotes(tmp_path: Path):
     bad = _write(folder / "b'ad.csv", "order_id,line_no,ordered_at,product_id,quantity,unit_price\n9,1,x,A,1,1\n")
     s.ingest(bad, table="order_lines")
     assert s.quarantine("order_lines")["_source_file"].tolist() == [str(bad)]
+
+
+def test_warehouse_built_by_other_models_is_rebuilt_not_misread(tmp_path: Path):
+    """After an upgrade that adds a model, the old warehouse lacks its table: say so, and rebuild."""
+    import duckdb
+
+    from shopops.errors import WarehouseError
+    from shopops.warehouse import warehouse_is_current
+
+    data = _write(tmp_path / "lines.csv", "order_id,line_no,ordered_at,product_id,quantity,unit_price\n"
+                                          "A1,1,2024-05-01 10:00,P1,2,3.5\nA2,1,2024-05-02 11:00,P1,1,3.5\n")
+    s = Shop.open(tmp_path / "d")
+    s.ingest(data, table="order_lines")
+    assert warehouse_is_current(tmp_path / "d")
+    with duckdb.connect(str(s.warehouse_path)) as con:  # what an older shopops left behind
+        con.execute("DROP TABLE fact_demand_day; UPDATE _meta SET value = 'older' WHERE key = 'models'")
+    assert not warehouse_is_current(tmp_path / "d")
+    with pytest.raises(WarehouseError, match="shopops build"):
+        s.sql("SELECT * FROM fact_demand_day")
+    # The next ingest, even of a file already in the lake, rebuilds it.
+    assert s.ingest(data, table="order_lines").status == "skipped"
+    assert warehouse_is_current(tmp_path / "d")
+    assert s.sql("SELECT sum(units) AS u FROM fact_demand_day")["u"].iloc[0] == 3

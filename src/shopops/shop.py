@@ -90,6 +90,8 @@ class Shop:
         with self.connect() as con:
             try:
                 return con.execute(query, params or []).df()
+            except duckdb.CatalogException as exc:
+                raise WarehouseError(f"query failed: {exc}{_stale_hint(con)}") from None
             except duckdb.Error as exc:
                 raise WarehouseError(f"query failed: {exc}") from None
 
@@ -302,3 +304,17 @@ class Shop:
         from shopops.forecast._shop import shop_backtest
 
         return shop_backtest(self, horizon, origins, freq, until, engine, on_step)
+
+
+def _stale_hint(con: duckdb.DuckDBPyConnection) -> str:
+    """Why a table may be missing: the warehouse was built by other SQL models (another shopops)."""
+    from shopops.warehouse._build import models_fingerprint
+
+    try:
+        built = dict(con.execute("SELECT key, value FROM _meta").fetchall()).get("models")
+    except duckdb.Error:
+        return ""
+    if built == models_fingerprint():
+        return ""
+    return ("\nThe warehouse was built by another version of shopops' SQL models; rebuild it from the lake "
+            "with `shopops build` (Shop.build()).")

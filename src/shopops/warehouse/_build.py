@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -28,6 +29,7 @@ __all__ = [
     "Model",
     "build_warehouse",
     "load_models",
+    "models_fingerprint",
     "source_sql",
     "warehouse_is_current",
 ]
@@ -85,6 +87,14 @@ def load_models() -> list[Model]:
         description = first.removeprefix("--").strip().split(":", 1)[-1].strip()
         models.append(Model(name, text, description))
     return models
+
+
+def models_fingerprint() -> str:
+    """A hash of the shipped SQL models: a warehouse built by other models is out of date."""
+    digest = hashlib.sha256()
+    for model in load_models():
+        digest.update(model.name.encode() + b"\0" + model.sql.encode() + b"\0")
+    return digest.hexdigest()[:16]
 
 
 def _empty_sql(table: Table) -> str:
@@ -242,17 +252,18 @@ def _lake_tables(con: duckdb.DuckDBPyConnection, lake: Lake, batches: list[Batch
 
 
 def warehouse_is_current(data_dir: Path) -> bool:
-    """True when the warehouse was built from exactly the lake's committed batches."""
+    """True when the warehouse was built from exactly the lake's committed batches by these models."""
     path = Path(data_dir) / WAREHOUSE_FILE
     if not path.is_file():
         return False
     wanted = [b.batch_id for b in Lake(Path(data_dir)).batches()]
     try:
         with connect(str(path), read_only=True) as con:
-            row = first_row(con, "SELECT value FROM _meta WHERE key = 'batches'")
+            meta = dict(con.execute("SELECT key, value FROM _meta").fetchall())
     except duckdb.Error:
         return False
-    return bool(row) and json.loads(row[0]) == wanted
+    # A warehouse built by an older shopops lacks the models added since (or has old versions).
+    return json.loads(meta.get("batches", "null")) == wanted and meta.get("models") == models_fingerprint()
 
 
 def build_warehouse(
@@ -307,6 +318,7 @@ def build_warehouse(
             "batches": json.dumps([b.batch_id for b in batches]),
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "engine": engine_name,
+            "models": models_fingerprint(),
         }
         con.register("_m", pa.table({"key": list(meta), "value": list(meta.values())}))
         con.execute("CREATE OR REPLACE TABLE _meta AS SELECT * FROM _m")
