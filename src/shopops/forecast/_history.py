@@ -19,9 +19,6 @@ __all__ = ["FREQS", "LEVELS", "ForecastError", "Panel", "demand_history", "reven
 
 LEVELS = ("product", "category", "total")
 FREQS = ("D", "W")
-#: The warehouse's one definition of demand (model ``fact_demand_day``, docs/data.md): units
-#: on sale lines of real products net of same-day cancellations, per product and day.
-_DEMAND_VALUES = {"quantity": "units", "gross_amount": "revenue"}
 
 
 class ForecastError(ShopopsError):
@@ -51,9 +48,13 @@ def _key(level: str) -> str:
 
 
 def _daily(shop: Shop, level: str, until: date | None, value: str) -> tuple[pd.DataFrame, pd.Timestamp]:
-    """Daily sums of ``value`` per series and the last day of the shop's history (up to ``until``)."""
+    """Daily sums of ``value`` (``units`` or ``revenue``) per series and the last day of the shop's history.
+
+    Read from ``fact_demand_day``, the warehouse's one definition of demand (docs/data.md): units on
+    sale lines of real products net of same-day cancellations, per product and day.
+    """
     frame = shop.sql(
-        f"""SELECT CAST({_key(level)} AS VARCHAR) AS unique_id, day AS ds, sum({_DEMAND_VALUES[value]}) AS y
+        f"""SELECT CAST({_key(level)} AS VARCHAR) AS unique_id, day AS ds, sum({value}) AS y
             FROM fact_demand_day
             WHERE CAST(? AS DATE) IS NULL OR day <= CAST(? AS DATE)
             GROUP BY ALL""",
@@ -106,14 +107,14 @@ def demand_history(shop: Shop, level: str = "product", freq: str = "D",
     until : str or date or None
         Use only history up to and including this day (YYYY-MM-DD).
     """
-    frame, end = _daily(shop, check_level(level), _until(until), "quantity")
+    frame, end = _daily(shop, check_level(level), _until(until), "units")
     return _fill(frame, end, check_freq(freq))
 
 
 def revenue_history(shop: Shop, level: str = "product", freq: str = "D",
                     until: str | date | None = None) -> pd.DataFrame:
     """Gross sales revenue of the demand lines, same layout as :func:`demand_history` (for weights)."""
-    frame, end = _daily(shop, check_level(level), _until(until), "gross_amount")
+    frame, end = _daily(shop, check_level(level), _until(until), "revenue")
     return _fill(frame, end, check_freq(freq))
 
 
