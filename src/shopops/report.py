@@ -36,6 +36,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from shopops._duck import connect
 from shopops.config import Settings
 from shopops.errors import WarehouseError
+from shopops.warehouse._build import read_meta
 
 __all__ = ["REPORT_FILE", "write_report"]
 
@@ -211,7 +212,7 @@ class _Warehouse:
     def meta(self) -> dict[str, str]:
         if not self.has("_meta"):
             return {}
-        return {str(k): str(v) for k, v in self.rows("SELECT key, value FROM _meta")}
+        return read_meta(self.con)
 
 
 def _month_add(d: date, months: int) -> date:

@@ -308,10 +308,10 @@ class Shop:
 
 def _stale_hint(con: duckdb.DuckDBPyConnection) -> str:
     """Why a table may be missing: the warehouse was built by other SQL models (another shopops)."""
-    from shopops.warehouse._build import models_fingerprint
+    from shopops.warehouse._build import models_fingerprint, read_meta
 
     try:
-        built = dict(con.execute("SELECT key, value FROM _meta").fetchall()).get("models")
+        built = read_meta(con).get("models")
     except duckdb.Error:
         return ""
     if built == models_fingerprint():

@@ -278,8 +278,8 @@ def stage(
         src += (" JOIN o ON o.order_id IS NOT DISTINCT FROM p.order_id"
                 " LEFT JOIN spread ON spread._source_row = p._source_row")
         line_no = "CASE WHEN o.hi - o.lo + 1 = o.n THEN p._source_row - o.lo + 1 ELSE spread.line_no END AS line_no, "
-    scope = ["order_id"] if opts.exact_duplicates and "order_id" in table.names else []
     if opts.exact_duplicates:
+        scope = ["order_id"] if "order_id" in table.names else []
         scope_cols = "".join(f"{sql_ident(c)}, " for c in scope)
         ctes.append(f"""x AS (
             SELECT {scope_cols}_row_hash, min(_source_row) AS first_row

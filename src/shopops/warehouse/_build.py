@@ -30,6 +30,7 @@ __all__ = [
     "build_warehouse",
     "load_models",
     "models_fingerprint",
+    "read_meta",
     "source_sql",
     "warehouse_is_current",
 ]
@@ -95,6 +96,11 @@ def models_fingerprint() -> str:
     for model in load_models():
         digest.update(model.name.encode() + b"\0" + model.sql.encode() + b"\0")
     return digest.hexdigest()[:16]
+
+
+def read_meta(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """What a warehouse records about its build (batches, models, engine, time); raises if it has none."""
+    return {str(k): str(v) for k, v in con.execute("SELECT key, value FROM _meta").fetchall()}
 
 
 def _empty_sql(table: Table) -> str:
@@ -259,7 +265,7 @@ def warehouse_is_current(data_dir: Path) -> bool:
     wanted = [b.batch_id for b in Lake(Path(data_dir)).batches()]
     try:
         with connect(str(path), read_only=True) as con:
-            meta = dict(con.execute("SELECT key, value FROM _meta").fetchall())
+            meta = read_meta(con)
     except duckdb.Error:
         return False
     # A warehouse built by an older shopops lacks the models added since (or has old versions).
