@@ -19,12 +19,12 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from shopops.recommend._api import _lines, fit_recommender
 
 from shopops import Shop
 from shopops.customers import BetaGeoModel, clv_summary, repeat_tracking
 from shopops.customers.plots import plot_segments, plot_tracking
 from shopops.recommend import ALSRecommender
-from shopops.recommend._api import _lines, recommender_of
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 PUBLISHED = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
@@ -82,7 +82,7 @@ def online_retail(data: Path | None, img: Path) -> dict:
         shop.ingest(SHARED / "online_retail" / "online_retail.parquet")
     evaluation = shop.recommend_evaluate(test_days=30, k=10, models=("popularity", "item-item", "als", "bpr"))
     lines = _lines(shop)
-    rec = recommender_of(shop)  # fits on all interactions
+    rec = fit_recommender(shop)  # fits on all interactions
     started = time.perf_counter()
     ALSRecommender().fit(rec.data_.matrix)
     als_all = time.perf_counter() - started

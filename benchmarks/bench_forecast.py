@@ -100,9 +100,9 @@ def main() -> None:
     shop = simulated_shop(args.data) if args.simulated else retail_shop(args.data)
     tag = "simulated" if args.simulated else "online_retail"
     if args.shop_inputs:  # what Shop.backtest feeds the model: mean selling price, stock-out flags
-        from shopops.forecast._shop import shop_history
+        from shopops.forecast._shop import product_history
 
-        df, _ = shop_history(shop)
+        df, _ = product_history(shop)
     else:
         df = demand_history(shop)
     revenue = revenue_history(shop)

@@ -67,5 +67,5 @@ def test_quality_lists_quarantine(tmp_path: Path):
 def test_duckdb_never_prints_progress_into_output(tmp_path: Path):
     # DuckDB draws a progress bar on stdout for queries over 2 s; it would corrupt --format csv/json.
     data = _ingested(tmp_path)
-    with Shop.open(data).connect() as con:
+    with Shop.open(data).reader.cursor() as con:
         assert con.execute("SELECT current_setting('enable_progress_bar')").fetchall() == [(False,)]

@@ -14,8 +14,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from shopops import Shop
 from shopops.errors import WarehouseError
-from shopops.ingest.pipeline import ingest
 from shopops.report import write_report
 
 ONLINE_RETAIL = Path(__file__).parents[1].parent / "shared" / "data" / "online_retail" / "online_retail.parquet"
@@ -94,7 +94,7 @@ def _catalogue(rows: list[dict[str, Any]]) -> dict[str, tuple[str, str]]:
 def shop(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[str, Any]]]:
     root = tmp_path_factory.mktemp("shop")
     rows = _shop_rows()
-    result = ingest(root / "data", _write(root / "order_lines.parquet", rows), table="order_lines")
+    result = Shop.open(root / "data").ingest(_write(root / "order_lines.parquet", rows), table="order_lines")
     assert result.rows_quarantined == 0
     catalogue = _catalogue(rows)
     products = pa.table({
@@ -104,7 +104,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[str,
         "is_product": [True] * len(catalogue),
     })
     pq.write_table(products, root / "products.parquet")
-    ingest(root / "data", root / "products.parquet", table="products")
+    Shop.open(root / "data").ingest(root / "products.parquet", table="products")
     return root / "data", rows
 
 
@@ -186,7 +186,7 @@ def test_report_header_quality_and_definitions(shop: tuple[Path, list[dict[str, 
 def test_canonical_lines_without_line_type_count_as_sales(tmp_path: Path) -> None:
     # The six columns a shop exports; line types are derived from the sign of the quantity.
     rows = [r for r in _shop_rows(seed=5) if r["ordered_at"] < datetime(2024, 3, 1)]
-    ingest(tmp_path / "data", _write(tmp_path / "plain.parquet", rows, line_type=False), table="order_lines")
+    Shop.open(tmp_path / "data").ingest(_write(tmp_path / "plain.parquet", rows, line_type=False), table="order_lines")
     text = write_report(tmp_path / "data").read_text(encoding="utf-8")
     net = sum(r["quantity"] * r["unit_price"] for r in rows if r["ordered_at"].month == 2)
     assert "February 2024 vs January 2024" in text
@@ -203,7 +203,7 @@ def test_report_to_a_chosen_path_with_title(shop: tuple[Path, list[dict[str, Any
 def test_one_order_still_gives_a_report(tmp_path: Path) -> None:
     rows: list[dict[str, Any]] = [{"order_id": "A1", "ordered_at": datetime(2024, 3, 5), "product_id": "P1",
                                       "quantity": 2, "unit_price": 9.5, "customer_id": "C1"}]
-    ingest(tmp_path / "data", _write(tmp_path / "one.parquet", rows), table="order_lines")
+    Shop.open(tmp_path / "data").ingest(_write(tmp_path / "one.parquet", rows), table="order_lines")
     text = write_report(tmp_path / "data").read_text(encoding="utf-8")
     assert "£19.00" in text
     assert "no comparison" in text
@@ -215,7 +215,7 @@ def test_one_order_still_gives_a_report(tmp_path: Path) -> None:
 
 def test_guest_orders_only_skip_the_customer_chart(tmp_path: Path) -> None:
     rows = [r for r in _shop_rows(seed=3, guests=True) if r["ordered_at"] < datetime(2024, 2, 20)]
-    ingest(tmp_path / "data", _write(tmp_path / "guests.parquet", rows), table="order_lines")
+    Shop.open(tmp_path / "data").ingest(_write(tmp_path / "guests.parquet", rows), table="order_lines")
     text = write_report(tmp_path / "data").read_text(encoding="utf-8")
     assert "January 2024" in text
     assert "no customer chart" in text
@@ -242,7 +242,7 @@ def test_no_warehouse_says_what_to_do(tmp_path: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.skipif(not ONLINE_RETAIL.is_file(), reason="Online Retail dataset not present")
 def test_online_retail_report(tmp_path: Path) -> None:
-    ingest(tmp_path / "data", ONLINE_RETAIL)
+    Shop.open(tmp_path / "data").ingest(ONLINE_RETAIL)
     started = time.perf_counter()
     out = write_report(tmp_path / "data")
     seconds = time.perf_counter() - started

@@ -5,13 +5,21 @@ the canonical schema and the error family.
 """
 
 from shopops.config import Settings
-from shopops.customers._errors import CustomerDataError, UnknownCustomerError
-from shopops.errors import IngestError, MappingError, ShopopsError, SourceError, WarehouseError
+from shopops.errors import (
+    CustomerDataError,
+    IngestError,
+    MappingError,
+    NoWarehouseError,
+    ShopopsError,
+    SourceError,
+    UnknownCustomerError,
+    WarehouseError,
+)
 from shopops.ingest.pipeline import IngestResult, TableReport, ingest
 from shopops.lake import Batch, Lake
 from shopops.schema import LINE_TYPES, TABLES, Column, Table
 from shopops.shop import Shop
-from shopops.warehouse import BuildResult, build_warehouse
+from shopops.warehouse import BuildResult, Reader, build_warehouse
 
 __all__ = [
     "LINE_TYPES",
@@ -24,6 +32,8 @@ __all__ = [
     "IngestResult",
     "Lake",
     "MappingError",
+    "NoWarehouseError",
+    "Reader",
     "Settings",
     "Shop",
     "ShopopsError",

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
+
+if TYPE_CHECKING:
+    from shopops.config import Settings
 
 
 def first_row(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
@@ -41,3 +44,15 @@ def sql_ident(name: str) -> str:
 def sql_str_list(items: list[str]) -> str:
     """A list literal of strings, e.g. the files for ``read_parquet([...])``."""
     return "[" + ", ".join(sql_str(i) for i in items) + "]"
+
+
+def connect_limited(settings: Settings, data_dir: Path, path: str = ":memory:") -> duckdb.DuckDBPyConnection:
+    """A read-write DuckDB connection with shopops' limits (memory, threads, spill folder under ``data_dir``)."""
+    spill = data_dir / "tmp"
+    spill.mkdir(parents=True, exist_ok=True)
+    con = connect(path)
+    con.execute(f"SET memory_limit = '{settings.duckdb_memory_limit}'")
+    con.execute(f"SET threads = {int(settings.duckdb_threads)}")
+    con.execute(f"SET temp_directory = {sql_str(spill)}")
+    con.execute("SET preserve_insertion_order = false")
+    return con

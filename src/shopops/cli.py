@@ -640,13 +640,13 @@ def forecast(
     engine: Annotated[str, typer.Option(help="local or spark (per-series models on Spark).")] = "local",
 ) -> None:
     """Forecast demand with quantiles: unique_id, ds, yhat, q05, q50, q80, q90, q95, q99."""
-    from shopops.forecast._shop import forecast_shop
+    from shopops.forecast import forecast_demand
 
     try:
         _check_out(out)
         with _steps("forecast") as step:
             step("fitting every product")
-            df, model = forecast_shop(_shop(data), horizon, level, freq, until, engine)
+            df, model = forecast_demand(_shop(data).reader, horizon, level, freq, until, engine)
         _write_frame(df, out)
     except ShopopsError as exc:
         _fail(exc)

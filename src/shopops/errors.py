@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-__all__ = ["IngestError", "MappingError", "ShopopsError", "SourceError", "WarehouseError"]
+__all__ = ["CustomerDataError", "IngestError", "MappingError", "NoWarehouseError", "ShopopsError", "SourceError",
+           "UnknownCustomerError", "WarehouseError"]
 
 
 class ShopopsError(Exception):
@@ -27,3 +28,18 @@ class IngestError(ShopopsError):
 
 class WarehouseError(ShopopsError):
     """The warehouse could not be built or queried."""
+
+
+class NoWarehouseError(WarehouseError):
+    """There is no warehouse yet: nothing was ingested or simulated in this data directory."""
+
+
+class CustomerDataError(ShopopsError):
+    """The purchase history cannot support the requested analysis (too little data, bad columns)."""
+
+
+class UnknownCustomerError(ShopopsError, KeyError):
+    """A customer id that the warehouse does not know."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""

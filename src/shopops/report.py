@@ -36,7 +36,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from shopops._duck import connect
 from shopops.config import Settings
 from shopops.errors import WarehouseError
-from shopops.warehouse._build import read_meta
+from shopops.warehouse import read_meta
 
 __all__ = ["REPORT_FILE", "write_report"]
 

@@ -1,26 +1,28 @@
-"""The Python entry point: ``Shop.open(path)`` and everything as DataFrames."""
+"""The facade: ``Shop.open(path)``, one short method per question, each a call into a capability's public API."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
+from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import duckdb
 import pandas as pd
 
 from shopops._dates import parse_day
-from shopops._duck import connect
 from shopops.config import Settings
 from shopops.errors import ShopopsError, WarehouseError
 from shopops.ingest.pipeline import IngestResult, ingest
 from shopops.lake import Batch, Lake
-from shopops.warehouse import WAREHOUSE_FILE, BuildResult, build_warehouse
+from shopops.warehouse import BuildResult, Reader, build_warehouse, warehouse_is_current
 
+# The capabilities are imported where they are used: `shopops kpi` should not pay for loading
+# LightGBM, statsforecast and implicit at start-up.
 if TYPE_CHECKING:
+    from shopops.customers import ClvResult
     from shopops.forecast import BacktestResult, DemandForecaster
-    from shopops.inventory import PolicyComparison, ReplenishmentPlan
+    from shopops.inventory import InventoryDefaults, PolicyComparison, ReplenishmentPlan
 
 __all__ = ["GRAINS", "Shop"]
 
@@ -56,10 +58,24 @@ class Shop:
         return cls(Path(data_dir) if data_dir is not None else settings.data_dir, settings)
 
     # ------------------------------------------------------------------ writing
-    def ingest(self, path: Path | str, *, build: bool = True, on_step: Callable[[str], None] | None = None,
-               **options: Any) -> IngestResult:
-        """Ingest a source file (see :func:`shopops.ingest.pipeline.ingest` for the options)."""
-        return ingest(self.data_dir, Path(path), settings=self.settings, build=build, on_step=on_step, **options)
+    def ingest(self, path: Path | str, *, adapter: str = "auto", mapping: Path | str | None = None,
+               table: str | None = None, format: str | None = None, encoding: str | None = None,
+               delimiter: str | None = None, sheet: str | None = None, build: bool = True,
+               on_step: Callable[[str], None] | None = None) -> IngestResult:
+        """Ingest a source file as one batch and (``build``) bring the warehouse up to date.
+
+        See :func:`shopops.ingest.pipeline.ingest` for the adapters and reader options.
+        """
+        step = on_step or (lambda _m: None)
+
+        def rebuild(committed: bool) -> None:
+            if committed or not warehouse_is_current(self.data_dir):
+                step("warehouse")
+                build_warehouse(self.data_dir, settings=self.settings)
+
+        return ingest(self.data_dir, Path(path), adapter=adapter, mapping=Path(mapping) if mapping else None,
+                      table=table, settings=self.settings, format=format, encoding=encoding,
+                      delimiter=delimiter, sheet=sheet, after=rebuild if build else None, on_step=on_step)
 
     def build(self, engine: str | None = None, on_step: Callable[[str], None] | None = None) -> BuildResult:
         """Rebuild the warehouse from the lake with ``engine`` (``duckdb`` or ``spark``)."""
@@ -72,32 +88,23 @@ class Shop:
         return Lake(self.data_dir).batches()
 
     # ------------------------------------------------------------------ reading
+    @cached_property
+    def reader(self) -> Reader:
+        """The read-only Reader of the warehouse (one per Shop; its cache lives as long as the Shop)."""
+        return Reader.for_data_dir(self.data_dir)
+
     @property
     def warehouse_path(self) -> Path:
         """Path of the DuckDB warehouse file."""
-        return self.data_dir / WAREHOUSE_FILE
+        return self.reader.path
 
-    def connect(self) -> duckdb.DuckDBPyConnection:
-        """A read-only connection to the warehouse."""
-        if not self.warehouse_path.is_file():
-            raise WarehouseError(
-                f"no warehouse in {self.data_dir}; run `shopops ingest FILE` or `shopops simulate` first"
-            )
-        return connect(str(self.warehouse_path), read_only=True)
-
-    def sql(self, query: str, params: list[Any] | None = None) -> pd.DataFrame:
+    def sql(self, query: str, params: list[object] | None = None) -> pd.DataFrame:
         """Run a read-only SQL query on the warehouse and return a DataFrame."""
-        with self.connect() as con:
-            try:
-                return con.execute(query, params or []).df()
-            except duckdb.CatalogException as exc:
-                raise WarehouseError(f"query failed: {exc}{_stale_hint(con)}") from None
-            except duckdb.Error as exc:
-                raise WarehouseError(f"query failed: {exc}") from None
+        return self.reader.sql(query, list(params) if params else None)
 
     def tables(self) -> list[str]:
         """Names of the warehouse tables."""
-        return list(self.sql("SELECT table_name FROM information_schema.tables ORDER BY 1")["table_name"])
+        return self.reader.tables()
 
     def table(self, name: str, limit: int | None = None) -> pd.DataFrame:
         """A whole warehouse table (or its first ``limit`` rows)."""
@@ -169,7 +176,7 @@ class Shop:
             [table, table],
         )
 
-    # ---- customers and recommendations (issue #6)
+    # ------------------------------------------------------------------ customers and recommendations
     def segments(self, as_of: str | None = None, seed: int = 0) -> pd.DataFrame:
         """RFM scores, named segment and data-driven cluster of every customer with a purchase.
 
@@ -177,15 +184,15 @@ class Shop:
         segment_reason, cluster, cluster_description`` and more (see ``docs/customers.md``). Cluster
         profiles and silhouette scores are in ``.attrs["cluster_profiles"]`` and ``.attrs["silhouette"]``.
         """
-        from shopops.customers._api import segments_of
+        from shopops.customers import customer_segments
 
-        return segments_of(self, as_of, seed)
+        return customer_segments(self.reader, as_of, seed)
 
     def segment_summary(self, as_of: str | None = None) -> pd.DataFrame:
         """One row per named segment: customers, share, revenue and mean recency/frequency/monetary."""
-        from shopops.customers._api import summary_of
+        from shopops.customers import segment_overview
 
-        return summary_of(self, as_of)
+        return segment_overview(self.reader, as_of)
 
     def cluster_profiles(self, as_of: str | None = None, seed: int = 0) -> pd.DataFrame:
         """One readable row per customer cluster (medians, shares, a description)."""
@@ -197,9 +204,9 @@ class Shop:
 
         Holdout metrics (AUC, PR-AUC, top-decile lift) are in ``.attrs["metrics"]``.
         """
-        from shopops.customers._api import churn_model
+        from shopops.customers import fit_churn
 
-        model = churn_model(self, horizon_days, as_of, seed)
+        model = fit_churn(self.reader, horizon_days, as_of, seed)
         out = model.predict()
         out.attrs.update({"metrics": dict(model.metrics_), "importance": model.importance_.to_dict(),
                           "windows": {k: str(v.date()) for k, v in model.windows_.items()}})
@@ -210,9 +217,9 @@ class Shop:
 
         BG/NBD + Gamma-Gamma over ``horizon_days``; parameters and the backtest are in ``.attrs``.
         """
-        from shopops.customers._api import clv_result
+        from shopops.customers import lifetime_values
 
-        result = clv_result(self, horizon_days, as_of)
+        result: ClvResult = lifetime_values(self.reader, horizon_days, as_of)
         out = result.customers.sort_values("clv", ascending=False, ignore_index=True)
         out.attrs.update({"bgnbd": dict(result.bgnbd.params_),
                           "gamma_gamma": dict(result.gamma_gamma.params_) if result.gamma_gamma else {},
@@ -224,61 +231,71 @@ class Shop:
         """The ``k`` best products for one customer: ``product_id, score, model, reason, name``.
 
         Customers without purchases get the popularity list; an id the warehouse does not know raises
-        :class:`~shopops.customers.UnknownCustomerError`.
+        :class:`~shopops.errors.UnknownCustomerError`.
         """
-        from shopops.recommend._api import recommender_of
+        from shopops.recommend import fit_recommender
 
-        return recommender_of(self, model, exclude_bought).recommend(customer_id, k)
+        return fit_recommender(self.reader, model, exclude_bought).recommend(customer_id, k)
 
     def recommend_all(self, k: int = 10, model: str = "als", exclude_bought: bool = False) -> pd.DataFrame:
         """Recommendations for every customer with a purchase (``customer_id, rank`` + the usual columns)."""
-        from shopops.recommend._api import recommender_of
+        from shopops.recommend import fit_recommender
 
-        return recommender_of(self, model, exclude_bought).recommend_all(k)
+        return fit_recommender(self.reader, model, exclude_bought).recommend_all(k)
 
     def recommend_basket(self, product_ids: list[str], k: int = 10) -> pd.DataFrame:
         """'Frequently bought together' products for a basket, from association rules."""
-        from shopops.recommend._api import basket_rules_of
+        from shopops.recommend import eligible_products, fit_basket_rules
 
         if not product_ids:
             raise ShopopsError("recommend_basket: the basket is empty; pass at least one product id")
-        from shopops.recommend._data import eligible_products
-
-        allowed = set(eligible_products(self)["product_id"])
-        return basket_rules_of(self).recommend([str(p) for p in product_ids], k, allowed)
+        allowed = set(eligible_products(self.reader)["product_id"])
+        return fit_basket_rules(self.reader).recommend([str(p) for p in product_ids], k, allowed)
 
     def basket_rules(self, min_support: float = 0.002, min_confidence: float = 0.1) -> pd.DataFrame:
         """Association rules ``antecedent -> consequent`` with support, confidence and lift."""
-        from shopops.recommend._api import basket_rules_of
+        from shopops.recommend import fit_basket_rules
 
-        return basket_rules_of(self, min_support, min_confidence).rules_.copy()
+        return fit_basket_rules(self.reader, min_support, min_confidence).rules_.copy()
 
     def recommend_evaluate(self, test_days: int = 30, k: int = 10,
                            models: tuple[str, ...] = ("popularity", "item-item", "als")) -> pd.DataFrame:
         """Time-split offline evaluation (last ``test_days`` as test) of ``models`` and the popularity baseline."""
-        from shopops.recommend._api import evaluate_of
+        from shopops.recommend import evaluate_shop
 
-        return evaluate_of(self, test_days, k, models)
+        return evaluate_shop(self.reader, test_days, k, models)
 
-    # ---- inventory (issue #4)
-    def replenish(self, **options: Any) -> ReplenishmentPlan:
-        """The purchase plan (see :func:`shopops.inventory.replenish` for the options)."""
+    # ------------------------------------------------------------------ inventory
+    def replenish(self, *, service_level: float | None = None, budget: float | None = None,
+                  review_days: int | None = None, policy: str = "rs", as_of: str | date | None = None,
+                  defaults: InventoryDefaults | None = None) -> ReplenishmentPlan:
+        """The purchase plan (see :func:`shopops.inventory.replenish`)."""
         from shopops.inventory import replenish
 
-        return replenish(self, **options)
+        return replenish(self.reader, service_level=service_level, budget=budget, review_days=review_days,
+                         policy=policy, as_of=parse_day(as_of, "as_of"), defaults=defaults)
 
-    def simulate_policy(self, **options: Any) -> PolicyComparison:
+    def simulate_policy(self, *, target_fill: float = 0.95, history_days: int = 91, truth: bool | None = None,
+                        lead_time_days: float | None = None, lead_time_sd_days: float | None = None,
+                        backorders: bool = False, targets: Sequence[float] | None = None,
+                        min_days: Sequence[float] | None = None, max_ratios: Sequence[float] | None = None,
+                        per_product: bool = True, defaults: InventoryDefaults | None = None,
+                        on_step: Callable[[str], None] | None = None) -> PolicyComparison:
         """Replay history: our policy against the best-tuned min/max (:func:`shopops.inventory.simulate_policy`)."""
-        from shopops.inventory import simulate_policy
+        from shopops.inventory import DEFAULT_MAX_RATIOS, DEFAULT_MIN_DAYS, DEFAULT_TARGETS, simulate_policy
 
-        return simulate_policy(self, **options)
+        return simulate_policy(self.reader, target_fill=target_fill, history_days=history_days, truth=truth,
+                               lead_time_days=lead_time_days, lead_time_sd_days=lead_time_sd_days,
+                               backorders=backorders, targets=targets or DEFAULT_TARGETS,
+                               min_days=min_days or DEFAULT_MIN_DAYS, max_ratios=max_ratios or DEFAULT_MAX_RATIOS,
+                               per_product=per_product, defaults=defaults, on_step=on_step)
 
-    # ---- forecast (issue #3)
+    # ------------------------------------------------------------------ forecast
     def demand(self, level: str = "product", freq: str = "D", until: str | date | None = None) -> pd.DataFrame:
         """Demand history ``unique_id, ds, y`` (see :func:`shopops.forecast.demand_history`)."""
         from shopops.forecast import demand_history
 
-        return demand_history(self, level, freq, until)
+        return demand_history(self.reader, level, freq, until)
 
     def forecast(self, horizon: int = 28, level: str = "product", freq: str = "D", until: str | date | None = None,
                  engine: str = "local") -> pd.DataFrame:
@@ -287,34 +304,20 @@ class Shop:
         Products are forecast one by one; ``level="category"`` or ``"total"`` sums them bottom-up.
         ``until`` (YYYY-MM-DD) uses only history up to and including that day.
         """
-        from shopops.forecast._shop import forecast_shop
+        from shopops.forecast import forecast_demand
 
-        return forecast_shop(self, horizon, level, freq, until, engine)[0]
+        return forecast_demand(self.reader, horizon, level, freq, until, engine)[0]
 
     def forecaster(self, horizon: int = 28, freq: str = "D", until: str | date | None = None,
                    engine: str = "local") -> DemandForecaster:
         """The fitted product forecaster: ``predict``, ``sample_paths``, ``explain``, ``feature_importances_``."""
-        from shopops.forecast._shop import fit_shop
+        from shopops.forecast import fit_forecaster
 
-        return fit_shop(self, horizon, freq, until, engine)
+        return fit_forecaster(self.reader, horizon, freq, until, engine)
 
     def backtest(self, horizon: int = 28, origins: int = 3, freq: str = "D", until: str | date | None = None,
                  engine: str = "local", on_step: Callable[[str], None] | None = None) -> BacktestResult:
         """Rolling-origin backtest of the product forecasts; scores per model as DataFrames."""
-        from shopops.forecast._shop import shop_backtest
+        from shopops.forecast import backtest_demand
 
-        return shop_backtest(self, horizon, origins, freq, until, engine, on_step)
-
-
-def _stale_hint(con: duckdb.DuckDBPyConnection) -> str:
-    """Why a table may be missing: the warehouse was built by other SQL models (another shopops)."""
-    from shopops.warehouse._build import models_fingerprint, read_meta
-
-    try:
-        built = read_meta(con).get("models")
-    except duckdb.Error:
-        return ""
-    if built == models_fingerprint():
-        return ""
-    return ("\nThe warehouse was built by another version of shopops' SQL models; rebuild it from the lake "
-            "with `shopops build` (Shop.build()).")
+        return backtest_demand(self.reader, horizon, origins, freq, until, engine, on_step)

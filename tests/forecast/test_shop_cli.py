@@ -20,7 +20,8 @@ COLUMNS = ["unique_id", "ds", "yhat", *QUANTILES]
 def test_public_api_is_what_we_say() -> None:
     assert sorted(shopops.forecast.__all__) == sorted([
         "ALL_MODELS", "DEFAULT_MODELS", "FREQS", "LEVELS", "MAX_HORIZON", "QUANTILES", "BacktestResult", "DemandForecaster",
-        "ForecastError", "SamplePaths", "backtest", "classify", "demand_history", "revenue_history",
+        "ForecastError", "SamplePaths", "backtest", "backtest_demand", "bottom_up", "classify", "demand_history",
+        "fit_forecaster", "forecast_demand", "product_history", "revenue_history",
     ])
     for name in shopops.forecast.__all__:
         assert getattr(shopops.forecast, name) is not None
@@ -53,9 +54,9 @@ def test_category_and_total_are_sums_of_products(sim_shop, sim_forecast) -> None
 
 
 def test_stockouts_reach_the_forecaster(sim_shop) -> None:
-    from shopops.forecast._shop import shop_history
+    from shopops.forecast._shop import product_history
 
-    frame, weights = shop_history(sim_shop, until="2024-06-30")
+    frame, weights = product_history(sim_shop, until="2024-06-30")
     assert frame["censored"].any()  # the simulated shop runs out of stock
     assert weights.sum() > 0
     truth = sim_shop.sql("SELECT CAST(product_id AS VARCHAR) AS unique_id, CAST(date AS TIMESTAMP) AS ds, "

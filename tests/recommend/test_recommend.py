@@ -45,9 +45,9 @@ def test_retail_recommendations_are_products_with_reasons(retail: Shop):
 
 
 def test_non_products_are_never_candidates(retail: Shop):
-    from shopops.recommend._api import recommender_of
+    from shopops.recommend import fit_recommender
 
-    candidates = set(recommender_of(retail).data_.products)
+    candidates = set(fit_recommender(retail.reader).data_.products)
     non_products = set(retail.sql("SELECT product_id FROM dim_product WHERE NOT is_product")["product_id"])
     assert {"POST", "DOT", "M"} <= non_products
     assert not candidates & non_products

@@ -18,7 +18,6 @@ from shopops.api._common import Ctx, CtxDep
 from shopops.api._errors import PayloadTooLargeError, install_error_handlers
 from shopops.api._keys import KeyStore, Principal
 from shopops.api._settings import ServiceSettings
-from shopops.api._warehouse import WarehouseReader
 from shopops.api.routers import CAPABILITIES
 from shopops.api.schemas import CapabilityOut, Health, Me
 from shopops.errors import ShopopsError
@@ -157,7 +156,7 @@ def create_app(shop: Shop, settings: ServiceSettings | None = None) -> FastAPI:
                               f"(`shopops keys create`). Roles: {', '.join(ROLE_PERMISSIONS)}; permissions: "
                               + "; ".join(f"{k} ({v})" for k, v in PERMISSIONS.items()) + ".")
     app.state.keys = keys
-    app.state.ctx = Ctx(shop, WarehouseReader(shop.warehouse_path), keys, settings)
+    app.state.ctx = Ctx(shop, shop.reader, keys, settings)
     install_error_handlers(app)
 
     app.add_middleware(_AuditWrites, keys=keys)

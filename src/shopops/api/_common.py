@@ -15,9 +15,9 @@ from fastapi.responses import Response
 from shopops.api._errors import CapabilityMissingError
 from shopops.api._keys import KeyStore
 from shopops.api._settings import ServiceSettings
-from shopops.api._warehouse import WarehouseReader
 from shopops.errors import ShopopsError
 from shopops.shop import Shop
+from shopops.warehouse import Reader
 
 __all__ = ["Ctx", "Paging", "Window", "context", "frame_page", "needs_method", "paging", "records", "window"]
 
@@ -31,7 +31,7 @@ class Ctx:
     """Everything a request handler needs."""
 
     shop: Shop
-    reader: WarehouseReader
+    reader: Reader
     keys: KeyStore
     settings: ServiceSettings
 

@@ -12,9 +12,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shopops.api._auth import AuthError, ForbiddenError
 from shopops.api._keys import UnknownKeyError
-from shopops.errors import ShopopsError, WarehouseError
+from shopops.errors import NoWarehouseError, ShopopsError
 
-__all__ = ["CapabilityMissingError", "NoWarehouseError", "NotFoundError", "PayloadTooLargeError",
+__all__ = ["CapabilityMissingError", "NotFoundError", "PayloadTooLargeError",
            "install_error_handlers"]
 
 log = logging.getLogger("shopops.api")
@@ -30,10 +30,6 @@ class PayloadTooLargeError(ShopopsError):
 
 class CapabilityMissingError(ShopopsError):
     """A capability this endpoint needs is not installed in this build (503)."""
-
-
-class NoWarehouseError(WarehouseError):
-    """There is no warehouse yet (503 until data is ingested)."""
 
 
 def _body(status: int, message: str, **extra: object) -> JSONResponse:

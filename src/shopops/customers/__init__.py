@@ -1,7 +1,14 @@
 """Customers: RFM scores, named segments, clusters, churn risk and lifetime value (BG/NBD + Gamma-Gamma)."""
 
-from shopops.customers._errors import CustomerDataError, UnknownCustomerError
 from shopops.customers._history import customer_orders
+from shopops.customers._shop import (
+    clv_transactions,
+    customer_segments,
+    fit_churn,
+    lifetime_values,
+    order_history,
+    segment_overview,
+)
 from shopops.customers.churn import CHURN_FEATURES, ChurnModel, churn_features, churn_labels, top_decile_lift
 from shopops.customers.clusters import CLUSTER_FEATURES, CustomerClusters
 from shopops.customers.clv import (
@@ -14,6 +21,7 @@ from shopops.customers.clv import (
 )
 from shopops.customers.rfm import rfm_table, score_quintiles
 from shopops.customers.segments import SEGMENT_RULES, SegmentRule, assign_segments, segment_summary
+from shopops.errors import CustomerDataError, UnknownCustomerError
 
 __all__ = [
     "CHURN_FEATURES",
@@ -31,11 +39,17 @@ __all__ = [
     "churn_features",
     "churn_labels",
     "clv_summary",
+    "clv_transactions",
     "customer_lifetime_value",
     "customer_orders",
+    "customer_segments",
+    "fit_churn",
+    "lifetime_values",
+    "order_history",
     "repeat_tracking",
     "rfm_table",
     "score_quintiles",
+    "segment_overview",
     "segment_summary",
     "top_decile_lift",
 ]

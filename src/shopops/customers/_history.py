@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from shopops.customers._errors import CustomerDataError
+from shopops.errors import CustomerDataError
 
 if TYPE_CHECKING:
-    from shopops.shop import Shop
+    from shopops.warehouse import Reader
 
 __all__ = ["ORDER_COLUMNS", "as_of_date", "customer_orders", "purchases"]
 
@@ -29,15 +29,15 @@ GROUP BY customer_id, order_id
 """
 
 
-def customer_orders(shop: Shop) -> pd.DataFrame:
+def customer_orders(reader: Reader) -> pd.DataFrame:
     """Every order document of a known customer: ``sales`` (net of line discounts) and ``refunds``.
 
     A cancellation or return document is its own row with ``sales == 0`` and positive ``refunds``.
     """
-    orders = shop.sql(_ORDERS_SQL)
+    orders = reader.sql(_ORDERS_SQL)
     if orders.empty:
         raise CustomerDataError(
-            f"no order lines with a customer id in {shop.data_dir}; customer analytics need known customers "
+            f"no order lines with a customer id in {reader.data_dir}; customer analytics need known customers "
             "(ingest order lines with a customer_id column)"
         )
     orders["customer_id"] = orders["customer_id"].astype(str)

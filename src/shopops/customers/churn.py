@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from shopops.customers._errors import CustomerDataError
 from shopops.customers._history import as_of_date, purchases
+from shopops.errors import CustomerDataError
 
 __all__ = ["CHURN_FEATURES", "ChurnModel", "churn_features", "churn_labels", "top_decile_lift"]
 

@@ -11,7 +11,7 @@ from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from shopops.customers._errors import CustomerDataError
+from shopops.errors import CustomerDataError
 
 __all__ = ["CLUSTER_FEATURES", "CustomerClusters"]
 

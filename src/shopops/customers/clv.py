@@ -15,7 +15,7 @@ import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import betaln, digamma, gammaln, hyp2f1
 
-from shopops.customers._errors import CustomerDataError
+from shopops.errors import CustomerDataError
 
 __all__ = ["BetaGeoModel", "ClvResult", "GammaGammaModel", "clv_summary", "customer_lifetime_value", "repeat_tracking"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from shopops.customers._errors import CustomerDataError
 from shopops.customers._history import as_of_date, purchases
+from shopops.errors import CustomerDataError
 
 __all__ = ["rfm_table", "score_quintiles"]
 

@@ -11,6 +11,7 @@ from shopops.forecast._forecaster import (
 )
 from shopops.forecast._history import FREQS, LEVELS, ForecastError, demand_history, revenue_history
 from shopops.forecast._metrics import QUANTILES
+from shopops.forecast._shop import backtest_demand, bottom_up, fit_forecaster, forecast_demand, product_history
 
 __all__ = [
     "ALL_MODELS",
@@ -24,7 +25,12 @@ __all__ = [
     "ForecastError",
     "SamplePaths",
     "backtest",
+    "backtest_demand",
+    "bottom_up",
     "classify",
     "demand_history",
+    "fit_forecaster",
+    "forecast_demand",
+    "product_history",
     "revenue_history",
 ]

@@ -13,7 +13,7 @@ from shopops._dates import parse_day
 from shopops.errors import ShopopsError
 
 if TYPE_CHECKING:
-    from shopops.shop import Shop
+    from shopops.warehouse import Reader
 
 __all__ = ["FREQS", "LEVELS", "ForecastError", "Panel", "demand_history", "revenue_history", "to_panel"]
 
@@ -47,23 +47,23 @@ def _key(level: str) -> str:
     return {"product": "product_id", "category": "category", "total": "'total'"}[level]
 
 
-def _daily(shop: Shop, level: str, until: date | None, value: str) -> tuple[pd.DataFrame, pd.Timestamp]:
+def _daily(reader: Reader, level: str, until: date | None, value: str) -> tuple[pd.DataFrame, pd.Timestamp]:
     """Daily sums of ``value`` (``units`` or ``revenue``) per series and the last day of the shop's history.
 
     Read from ``fact_demand_day``, the warehouse's one definition of demand (docs/data.md): units on
     sale lines of real products net of same-day cancellations, per product and day.
     """
-    frame = shop.sql(
+    frame = reader.sql(
         f"""SELECT CAST({_key(level)} AS VARCHAR) AS unique_id, day AS ds, sum({value}) AS y
             FROM fact_demand_day
             WHERE CAST(? AS DATE) IS NULL OR day <= CAST(? AS DATE)
             GROUP BY ALL""",
         [until, until],
     )
-    last = shop.sql("SELECT max(order_date) AS d FROM fact_order_line")["d"].iloc[0]
+    last = reader.sql("SELECT max(order_date) AS d FROM fact_order_line")["d"].iloc[0]
     if frame.empty or pd.isna(last):
         where = f" up to {until}" if until else ""
-        raise ForecastError(f"no product sales in the warehouse at {shop.data_dir}{where}; ingest or simulate first")
+        raise ForecastError(f"no product sales in the warehouse at {reader.data_dir}{where}; ingest or simulate first")
     end = pd.Timestamp(last) if until is None else min(pd.Timestamp(last), pd.Timestamp(until))
     frame["ds"] = pd.to_datetime(frame["ds"])
     frame["y"] = frame["y"].astype(float)
@@ -87,7 +87,7 @@ def _fill(frame: pd.DataFrame, end: pd.Timestamp, freq: str) -> pd.DataFrame:
     return panel.to_frame(end=end)
 
 
-def demand_history(shop: Shop, level: str = "product", freq: str = "D",
+def demand_history(reader: Reader, level: str = "product", freq: str = "D",
                    until: str | date | None = None) -> pd.DataFrame:
     """Demand per series in long format ``unique_id, ds, y``.
 
@@ -98,8 +98,8 @@ def demand_history(shop: Shop, level: str = "product", freq: str = "D",
 
     Parameters
     ----------
-    shop : Shop
-        The shop whose warehouse is read.
+    reader : Reader
+        The shop's warehouse.
     level : str
         ``product``, ``category`` or ``total``.
     freq : str
@@ -107,14 +107,14 @@ def demand_history(shop: Shop, level: str = "product", freq: str = "D",
     until : str or date or None
         Use only history up to and including this day (YYYY-MM-DD).
     """
-    frame, end = _daily(shop, check_level(level), _until(until), "units")
+    frame, end = _daily(reader, check_level(level), _until(until), "units")
     return _fill(frame, end, check_freq(freq))
 
 
-def revenue_history(shop: Shop, level: str = "product", freq: str = "D",
+def revenue_history(reader: Reader, level: str = "product", freq: str = "D",
                     until: str | date | None = None) -> pd.DataFrame:
     """Gross sales revenue of the demand lines, same layout as :func:`demand_history` (for weights)."""
-    frame, end = _daily(shop, check_level(level), _until(until), "revenue")
+    frame, end = _daily(reader, check_level(level), _until(until), "revenue")
     return _fill(frame, end, check_freq(freq))
 
 
@@ -198,15 +198,15 @@ def to_panel(df: pd.DataFrame, freq: str = "D") -> Panel:
     return Panel(ids=ids, dates=dates, values=values, freq=freq)
 
 
-def stockout_days(shop: Shop, until: str | date | None = None) -> pd.DataFrame:
+def stockout_days(reader: Reader, until: str | date | None = None) -> pd.DataFrame:
     """Product-days with no stock on hand at any location: ``unique_id, ds`` (empty without stock data).
 
     Sales on those days are censored: demand may have been higher than what could be sold.
     """
     day = _until(until)
-    if "fact_inventory" not in shop.tables():
+    if "fact_inventory" not in reader.tables():
         return pd.DataFrame({"unique_id": pd.Series(dtype=str), "ds": pd.Series(dtype="datetime64[ns]")})
-    frame = shop.sql(
+    frame = reader.sql(
         """SELECT CAST(product_id AS VARCHAR) AS unique_id, CAST(date AS TIMESTAMP) AS ds
            FROM fact_inventory WHERE (CAST(? AS DATE) IS NULL OR date <= CAST(? AS DATE))
            GROUP BY ALL HAVING sum(on_hand) <= 0""",

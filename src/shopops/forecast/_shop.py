@@ -21,22 +21,22 @@ from shopops.forecast._history import (
 from shopops.forecast._metrics import QUANTILES
 
 if TYPE_CHECKING:
-    from shopops.shop import Shop
+    from shopops.warehouse import Reader
 
-__all__ = ["bottom_up", "fit_shop", "forecast_shop", "shop_backtest", "shop_history"]
+__all__ = ["backtest_demand", "bottom_up", "fit_forecaster", "forecast_demand", "product_history"]
 
 
-def shop_history(shop: Shop, freq: str = "D", until: str | date | None = None) -> tuple[pd.DataFrame, pd.Series]:
+def product_history(reader: Reader, freq: str = "D", until: str | date | None = None) -> tuple[pd.DataFrame, pd.Series]:
     """Product demand with ``price`` (mean selling price) and ``censored`` (stock-out) columns, and weights.
 
     The weights are each product's revenue over the last 28 days (what WRMSSE weighs by).
     """
-    demand = demand_history(shop, "product", freq, until)
-    revenue = revenue_history(shop, "product", freq, until)
+    demand = demand_history(reader, "product", freq, until)
+    revenue = revenue_history(reader, "product", freq, until)
     frame = demand.merge(revenue.rename(columns={"y": "revenue"}), on=["unique_id", "ds"], how="left")
     frame["price"] = np.where(frame["y"] > 0, frame["revenue"] / frame["y"].where(frame["y"] > 0), np.nan)
     if freq == "D":
-        out = stockout_days(shop, until).assign(censored=True)
+        out = stockout_days(reader, until).assign(censored=True)
         frame = frame.merge(out, on=["unique_id", "ds"], how="left")
         frame["censored"] = frame["censored"].astype("boolean").fillna(False).astype(bool)
     last = frame["ds"].max()
@@ -45,13 +45,13 @@ def shop_history(shop: Shop, freq: str = "D", until: str | date | None = None) -
     return frame.drop(columns="revenue"), weights
 
 
-def fit_shop(shop: Shop, horizon: int = 28, freq: str = "D", until: str | date | None = None,
+def fit_forecaster(reader: Reader, horizon: int = 28, freq: str = "D", until: str | date | None = None,
              engine: str = "local", **options: Any) -> DemandForecaster:
     """A :class:`DemandForecaster` fitted on the shop's product demand (for sample paths, explanations)."""
-    frame, weights = shop_history(shop, check_freq(freq), until)
+    frame, weights = product_history(reader, check_freq(freq), until)
     end = frame["ds"].max()
     # The catalogue's discontinuation dates: those products will not be sold again.
-    stopped = shop.sql("SELECT CAST(product_id AS VARCHAR) AS unique_id FROM dim_product "
+    stopped = reader.sql("SELECT CAST(product_id AS VARCHAR) AS unique_id FROM dim_product "
                        "WHERE discontinued_at IS NOT NULL AND CAST(discontinued_at AS DATE) <= CAST(? AS DATE)",
                        [end.date()])["unique_id"].tolist()
     return DemandForecaster(horizon=horizon, freq=freq, engine=engine, **options).fit(
@@ -80,27 +80,27 @@ def bottom_up(model: DemandForecaster, groups: pd.Series, h: int, n_paths: int =
     return pd.concat(frames, ignore_index=True)
 
 
-def forecast_shop(shop: Shop, horizon: int = 28, level: str = "product", freq: str = "D",
+def forecast_demand(reader: Reader, horizon: int = 28, level: str = "product", freq: str = "D",
                   until: str | date | None = None, engine: str = "local",
                   **options: Any) -> tuple[pd.DataFrame, DemandForecaster]:
     """Forecast every product, then sum bottom-up to categories or the whole shop; also the fitted model."""
     check_level(level)
-    model = fit_shop(shop, horizon, freq, until, engine, **options)
+    model = fit_forecaster(reader, horizon, freq, until, engine, **options)
     if level == "product":
         return model.predict(horizon), model
     if level == "total":
         groups = pd.Series("total", index=model.ids_)
     else:
-        categories = shop.sql("SELECT CAST(product_id AS VARCHAR) AS unique_id, category FROM dim_product")
+        categories = reader.sql("SELECT CAST(product_id AS VARCHAR) AS unique_id, category FROM dim_product")
         groups = categories.set_index("unique_id")["category"]
     return bottom_up(model, groups, horizon, seed=model.seed), model
 
 
-def shop_backtest(shop: Shop, horizon: int = 28, origins: int = 3, freq: str = "D",
+def backtest_demand(reader: Reader, horizon: int = 28, origins: int = 3, freq: str = "D",
                   until: str | date | None = None, engine: str = "local",
                   on_step: Callable[[str], None] | None = None, **options: Any) -> BacktestResult:
     """Rolling-origin backtest of the shop's product forecasts (WRMSSE weighted by revenue)."""
-    frame, _ = shop_history(shop, check_freq(freq), until)
-    revenue = revenue_history(shop, "product", freq, until)
+    frame, _ = product_history(reader, check_freq(freq), until)
+    revenue = revenue_history(reader, "product", freq, until)
     return backtest(frame, horizon=horizon, origins=origins, freq=freq, revenue=revenue,
                     forecaster={"engine": engine, **options}, on_step=on_step)

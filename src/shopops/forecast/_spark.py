@@ -27,7 +27,7 @@ def _session(spark: Any) -> Any:
     use_this_python()
     try:
         from shopops.config import Settings
-        from shopops.warehouse._spark import spark_session
+        from shopops.warehouse import spark_session
     except ImportError:  # pragma: no cover - the warehouse module is always there
         raise ForecastError("the Spark engine needs pyspark: pip install 'shopops[spark]'") from None
     try:

@@ -20,7 +20,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from shopops._duck import connect, first_row, sql_str, sql_str_list
+from shopops._duck import connect_limited, first_row, sql_str, sql_str_list
 from shopops.config import Settings
 from shopops.errors import IngestError, ShopopsError, SourceError
 from shopops.ingest.adapters import Adapter, SourceFile, TableLoad, resolve_adapter
@@ -30,7 +30,7 @@ from shopops.ingest.validate import stage
 from shopops.lake import Lake
 from shopops.schema import get_table
 
-__all__ = ["IngestResult", "TableReport", "connect_duckdb", "ingest"]
+__all__ = ["IngestResult", "TableReport", "ingest"]
 
 SCHEMA_VERSION = "1"
 _META = ["_reason", "_source_file", "_source_row", "_raw_text"]
@@ -71,18 +71,6 @@ class IngestResult:
     def rows_quarantined(self) -> int:
         """Rows quarantined over all tables."""
         return sum(t.rows_quarantined for t in self.tables.values())
-
-
-def connect_duckdb(settings: Settings, data_dir: Path, path: str = ":memory:") -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection with shopops' limits (memory, threads, spill folder)."""
-    spill = data_dir / "tmp"
-    spill.mkdir(parents=True, exist_ok=True)
-    con = connect(path)
-    con.execute(f"SET memory_limit = '{settings.duckdb_memory_limit}'")
-    con.execute(f"SET threads = {int(settings.duckdb_threads)}")
-    con.execute(f"SET temp_directory = {sql_str(spill)}")
-    con.execute("SET preserve_insertion_order = false")
-    return con
 
 
 def _hash_files(sources: list[SourceFile]) -> tuple[str, list[dict[str, Any]]]:
@@ -167,11 +155,14 @@ def ingest(
     mapping: Path | None = None,
     table: str | None = None,
     settings: Settings | None = None,
-    build: bool = True,
+    format: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    sheet: str | None = None,
+    after: Callable[[bool], None] | None = None,
     on_step: Callable[[str], None] | None = None,
-    **read: Any,
 ) -> IngestResult:
-    """Ingest one source into the lake (and rebuild the warehouse).
+    """Ingest one source into the lake as one batch.
 
     Parameters
     ----------
@@ -188,12 +179,15 @@ def ingest(
         The canonical table of a canonical file.
     settings : Settings or None
         Settings; read from the environment when None.
-    build : bool
-        Rebuild the warehouse after the commit.
+    format, encoding, delimiter, sheet : str or None
+        How to read the file: its format (default: from the suffix), text encoding (default:
+        detected), CSV delimiter (default: sniffed) and Excel sheet (default: the first).
+    after : callable or None
+        Called under the lake's writer lock once the batch is settled, with True when it was committed
+        and False when it had been ingested before; the facade rebuilds the warehouse here, so that no
+        other writer can slip in between the commit and the build.
     on_step : callable or None
         Called with a short description of each step (for progress display).
-    **read
-        Reader options: ``format``, ``encoding``, ``delimiter``, ``sheet``.
 
     Returns
     -------
@@ -209,7 +203,8 @@ def ingest(
     settings = settings or Settings()
     data_dir = Path(data_dir)
     step = on_step or (lambda _msg: None)
-    read = {k: v for k, v in read.items() if v is not None}
+    read = {k: v for k, v in {"format": format, "encoding": encoding, "delimiter": delimiter,
+                               "sheet": sheet}.items() if v is not None}
     chosen = resolve_adapter(Path(path), adapter=adapter, mapping=mapping, table=table,
                              columns_of=_peek_columns, **read)
     sources = chosen.sources()
@@ -223,17 +218,14 @@ def ingest(
         lake.recover()
         existing = lake.batch(batch_id)
         if existing is not None:
-            if build:
-                from shopops.warehouse import build_warehouse, warehouse_is_current
-
-                if not warehouse_is_current(data_dir):
-                    build_warehouse(data_dir, settings=settings)
+            if after is not None:
+                after(False)
             return IngestResult(batch_id, "skipped", chosen.name, existing.source, {},
                                 time.perf_counter() - started,
                                 [f"already ingested as batch {batch_id} (seq {existing.seq}, "
                                  f"{existing.committed_at}); nothing to do"])
         staging = lake.staging_dir(batch_id)
-        con = connect_duckdb(settings, data_dir)
+        con = connect_limited(settings, data_dir)
         try:
             reports, warnings, source_info = _run_batch(
                 con, chosen, sources, files_info, staging, data_dir, settings, step
@@ -251,11 +243,8 @@ def ingest(
             raise IngestError(f"{path}: could not be ingested, nothing was stored: {exc}") from None
         finally:
             con.close()
-        if build:
-            from shopops.warehouse import build_warehouse
-
-            step("warehouse")
-            build_warehouse(data_dir, settings=settings)
+        if after is not None:
+            after(True)
     return IngestResult(batch_id, "committed", chosen.name, source_info, reports,
                         time.perf_counter() - started, warnings)
 

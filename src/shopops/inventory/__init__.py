@@ -7,7 +7,16 @@ compare that policy with the best-tuned static min/max rule of ERPs.
 """
 
 from shopops.inventory._classes import abc_classes, weekly_cv, xyz_classes
-from shopops.inventory._compare import PolicyComparison, compare_policies, frontier, simulate_policy, stock_at
+from shopops.inventory._compare import (
+    DEFAULT_MAX_RATIOS,
+    DEFAULT_MIN_DAYS,
+    DEFAULT_TARGETS,
+    PolicyComparison,
+    compare_policies,
+    frontier,
+    simulate_policy,
+    stock_at,
+)
 from shopops.inventory._demand import BootstrapDemand, LeadTimeDemand, PathDemand, cap_outliers, draw_lead_times
 from shopops.inventory._history import DemandMatrix, daily_demand
 from shopops.inventory._params import InventoryDefaults, load_params, prepare_params
@@ -25,6 +34,9 @@ from shopops.inventory._policy import (
 from shopops.inventory._replay import FillRatePolicy, MinMaxPolicy, ReplayResult, replay_policy
 
 __all__ = [
+    "DEFAULT_MAX_RATIOS",
+    "DEFAULT_MIN_DAYS",
+    "DEFAULT_TARGETS",
     "POLICIES",
     "BootstrapDemand",
     "DemandMatrix",

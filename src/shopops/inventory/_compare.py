@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -25,7 +25,7 @@ from shopops.inventory._params import InventoryDefaults, load_params, prepare_pa
 from shopops.inventory._replay import FillRatePolicy, MinMaxPolicy, ReplayResult, replay_policy
 
 if TYPE_CHECKING:
-    from shopops.shop import Shop
+    from shopops.warehouse import Reader
 
 __all__ = ["PolicyComparison", "compare_policies", "frontier", "simulate_policy", "stock_at"]
 
@@ -257,15 +257,17 @@ def compare_policies(
     return PolicyComparison(points, ours, minmax, static, target_fill, results)
 
 
-def simulate_policy(shop: Shop, *, target_fill: float = 0.95, history_days: int = 91, truth: bool | None = None,
+def simulate_policy(reader: Reader, *, target_fill: float = 0.95, history_days: int = 91, truth: bool | None = None,
                     lead_time_days: float | None = None, lead_time_sd_days: float | None = None,
-                    defaults: InventoryDefaults | None = None, on_step: Callable[[str], None] | None = None,
-                    **options: Any) -> PolicyComparison:
+                    backorders: bool = False, targets: Sequence[float] = DEFAULT_TARGETS,
+                    min_days: Sequence[float] = DEFAULT_MIN_DAYS, max_ratios: Sequence[float] = DEFAULT_MAX_RATIOS,
+                    per_product: bool = True, defaults: InventoryDefaults | None = None,
+                    on_step: Callable[[str], None] | None = None) -> PolicyComparison:
     """Replay a shop's own daily demand under our policy and the best-tuned min/max rule.
 
     Parameters
     ----------
-    shop : Shop
+    reader : Reader
         The shop; its demand history, lead times, packs and costs are used (defaults where unknown).
     target_fill : float
         Fill rate at which the two are compared.
@@ -275,17 +277,21 @@ def simulate_policy(shop: Shop, *, target_fill: float = 0.95, history_days: int 
         Replay the true demand (simulated shop: sales plus lost sales); default: when it exists.
     lead_time_days, lead_time_sd_days : float or None
         Assume these lead times for every product instead of the data's.
+    backorders : bool
+        Unserved demand waits for stock instead of being lost.
+    targets, min_days, max_ratios : sequence of float
+        The grids of both policies (see :func:`compare_policies`).
+    per_product : bool
+        Also replay our policy with the same target for every product.
     defaults : InventoryDefaults or None
         Defaults for missing parameters.
     on_step : callable or None
         Progress callback.
-    **options
-        Passed to :func:`compare_policies`.
     """
     defaults = defaults or InventoryDefaults()
     if truth is None:
-        truth = int(shop.sql("SELECT count(*) AS n FROM fact_demand_truth")["n"].iat[0]) > 0
-    demand = daily_demand(shop, truth=truth)
+        truth = int(reader.sql("SELECT count(*) AS n FROM fact_demand_truth")["n"].iat[0]) > 0
+    demand = daily_demand(reader, truth=truth)
     if demand.days <= history_days + 28:
         raise ShopopsError(f"{demand.days} days of demand: a replay needs more than {history_days} days of history "
                            "plus at least 28 days to replay (lower --history-days)")
@@ -294,13 +300,13 @@ def simulate_policy(shop: Shop, *, target_fill: float = 0.95, history_days: int 
     if not selling.any():
         raise ShopopsError("no product sold both in the history and in the replayed period")
     demand = demand.subset(selling)
-    params = prepare_params(load_params(shop, demand, demand.end), demand, defaults)
+    params = prepare_params(load_params(reader, demand, demand.end), demand, defaults)
     lead = params["lead_time_days"].to_numpy(float) if lead_time_days is None else np.full(len(params), lead_time_days)
     lead_sd = (params["lead_time_sd_days"].to_numpy(float) if lead_time_sd_days is None
                else np.full(len(params), lead_time_sd_days))
     return compare_policies(
         demand.units, start=history_days, unit_cost=params["unit_cost"].to_numpy(float), lead_mean=lead,
         lead_sd=lead_sd, classes=params["abc"].to_numpy(), moq=params["moq"].to_numpy(float),
-        case_pack=params["case_pack"].to_numpy(float), target_fill=target_fill, on_step=on_step,
-        holding_rate=defaults.holding_rate, order_cost=defaults.order_cost,
-        shortage_cost=params["shortage_cost"].to_numpy(float), **options)
+        case_pack=params["case_pack"].to_numpy(float), target_fill=target_fill, targets=targets, min_days=min_days,
+        max_ratios=max_ratios, per_product=per_product, on_step=on_step, holding_rate=defaults.holding_rate,
+        order_cost=defaults.order_cost, shortage_cost=params["shortage_cost"].to_numpy(float), backorders=backorders)

@@ -12,7 +12,7 @@ import pandas as pd
 from shopops.errors import ShopopsError
 
 if TYPE_CHECKING:
-    from shopops.shop import Shop
+    from shopops.warehouse import Reader
 
 __all__ = ["DemandMatrix", "daily_demand"]
 
@@ -25,7 +25,7 @@ SELECT product_id, day, units, revenue
 FROM fact_demand_day
 WHERE (CAST(? AS DATE) IS NULL OR day <= CAST(? AS DATE))
 """
-#: True demand (sales plus lost sales), known only for the simulated shop.
+#: True demand (sales plus lost sales), known only for the simulated reader.
 _TRUTH_SQL = """
 SELECT t.product_id, t.date AS day, t.demand::DOUBLE AS units,
        t.demand * coalesce(p.unit_price, 0)::DOUBLE AS revenue
@@ -96,22 +96,22 @@ class DemandMatrix:
         return cls(np.asarray(ids, dtype=object), first.date(), units, revenue)
 
 
-def daily_demand(shop: Shop, until: date | None = None, truth: bool = False) -> DemandMatrix:
+def daily_demand(reader: Reader, until: date | None = None, truth: bool = False) -> DemandMatrix:
     """Daily demand of every product, from the first to the last day of sales (or ``until``).
 
     Parameters
     ----------
-    shop : Shop
-        The shop whose warehouse is read.
+    reader : Reader
+        The shop's warehouse.
     until : date or None
         Use history up to and including this day only.
     truth : bool
-        Read the true demand (``fact_demand_truth``, the simulated shop only) instead of sales.
+        Read the true demand (``fact_demand_truth``, the simulated reader only) instead of sales.
         Sales are censored by stock-outs; the truth is not.
     """
     sql = _TRUTH_SQL if truth else _SALES_SQL
-    df = shop.sql(sql, [until, until])
+    df = reader.sql(sql, [until, until])
     if truth and df.empty:
         raise ShopopsError("no true demand in this warehouse (fact_demand_truth is empty); it exists only for "
-                           "the simulated shop – use the sales instead")
+                           "the simulated reader – use the sales instead")
     return DemandMatrix.from_long(df, end=until)

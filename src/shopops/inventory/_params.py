@@ -14,7 +14,7 @@ from shopops.inventory._classes import abc_classes, weekly_cv, xyz_classes
 from shopops.inventory._history import DemandMatrix
 
 if TYPE_CHECKING:
-    from shopops.shop import Shop
+    from shopops.warehouse import Reader
 
 __all__ = ["InventoryDefaults", "load_params", "prepare_params"]
 
@@ -69,10 +69,10 @@ def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None
         return pd.DataFrame()
 
 
-def load_params(shop: Shop, demand: DemandMatrix, as_of: date) -> pd.DataFrame:
+def load_params(reader: Reader, demand: DemandMatrix, as_of: date) -> pd.DataFrame:
     """Raw per-product parameters as the warehouse knows them on ``as_of`` (NaN where unknown)."""
     ids = pd.DataFrame({"product_id": demand.product_ids.astype(str)})
-    with shop.connect() as con:
+    with reader.cursor() as con:
         products = _frame(con, "SELECT product_id, name, category, unit_price, unit_cost, supplier_id "
                                "FROM dim_product WHERE is_product")
         prices = _frame(con, "SELECT product_id, median(unit_price) AS sale_price FROM fact_order_line "

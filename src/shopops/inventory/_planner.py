@@ -25,7 +25,7 @@ from shopops.inventory._policy import (
 )
 
 if TYPE_CHECKING:
-    from shopops.shop import Shop
+    from shopops.warehouse import Reader
 
 __all__ = ["POLICIES", "ReplenishmentPlan", "plan_replenishment", "replenish"]
 
@@ -294,15 +294,15 @@ def _alerts(params: pd.DataFrame, lines: pd.DataFrame, ltd: LeadTimeDemand, dema
     return pd.DataFrame(rows, columns=["product_id", "alert", "severity", "value", "message"])
 
 
-def replenish(shop: Shop, *, service_level: float | None = None, budget: float | None = None,
+def replenish(reader: Reader, *, service_level: float | None = None, budget: float | None = None,
               review_days: int | None = None, policy: str = "rs", as_of: date | None = None,
               defaults: InventoryDefaults | None = None) -> ReplenishmentPlan:
     """The purchase plan of a shop's products on ``as_of`` (default: the last day of sales).
 
     Parameters
     ----------
-    shop : Shop
-        The shop (its warehouse is read).
+    reader : Reader
+        The shop's warehouse.
     service_level : float or None
         Target fill rate for every product (default: per ABC class, see :class:`InventoryDefaults`).
     budget : float or None
@@ -323,8 +323,8 @@ def replenish(shop: Shop, *, service_level: float | None = None, budget: float |
     if review_days is not None and review_days < 1:
         raise ShopopsError(f"--review-days must be at least 1, not {review_days}")
     defaults = defaults or InventoryDefaults()
-    demand = daily_demand(shop, until=as_of)
+    demand = daily_demand(reader, until=as_of)
     day = as_of or demand.end
-    raw = load_params(shop, demand, day)
+    raw = load_params(reader, demand, day)
     params = prepare_params(raw, demand, defaults, service_level=service_level, review_days=review_days)
     return plan_replenishment(params, demand, day, policy=policy, budget=budget, defaults=defaults)

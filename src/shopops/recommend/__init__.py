@@ -1,6 +1,7 @@
 """Recommendations: ALS/BPR (``implicit``), item-item cosine, popularity, basket rules and their evaluation."""
 
 from shopops.recommend._data import InteractionMatrix, eligible_products, purchase_lines
+from shopops.recommend._shop import evaluate_shop, fit_basket_rules, fit_recommender
 from shopops.recommend.als import ALSRecommender, BPRRecommender
 from shopops.recommend.basket import BasketRules
 from shopops.recommend.evaluate import PROTOCOLS, evaluate_recommenders, ranking_metrics
@@ -20,6 +21,9 @@ __all__ = [
     "Recommender",
     "eligible_products",
     "evaluate_recommenders",
+    "evaluate_shop",
+    "fit_basket_rules",
+    "fit_recommender",
     "purchase_lines",
     "ranking_metrics",
 ]

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from shopops.customers._errors import CustomerDataError
+from shopops.errors import CustomerDataError
 
 if TYPE_CHECKING:
-    from shopops.shop import Shop
+    from shopops.warehouse import Reader
 
 __all__ = ["InteractionMatrix", "eligible_products", "purchase_lines"]
 
@@ -23,7 +23,7 @@ WHERE line_type = 'sale' AND is_product AND customer_id IS NOT NULL AND quantity
 GROUP BY customer_id, product_id, order_id
 """
 
-# Real products only; when the shop has stock data, a product with stock rows must have stock on its
+# Real products only; when the reader has stock data, a product with stock rows must have stock on its
 # latest day. Products the stock table never mentions are kept (no evidence that they are out of stock).
 _ELIGIBLE_SQL = """
 WITH latest AS (
@@ -38,12 +38,12 @@ WHERE p.is_product AND (l.on_hand IS NULL OR l.on_hand > 0)
 """
 
 
-def purchase_lines(shop: Shop) -> pd.DataFrame:
+def purchase_lines(reader: Reader) -> pd.DataFrame:
     """One row per (customer, product, order) of product sales to known customers."""
-    lines = shop.sql(_LINES_SQL)
+    lines = reader.sql(_LINES_SQL)
     if lines.empty:
         raise CustomerDataError(
-            f"no product sales with a customer id in {shop.data_dir}; recommendations need known customers"
+            f"no product sales with a customer id in {reader.data_dir}; recommendations need known customers"
         )
     lines["customer_id"] = lines["customer_id"].astype(str)
     lines["product_id"] = lines["product_id"].astype(str)
@@ -51,9 +51,9 @@ def purchase_lines(shop: Shop) -> pd.DataFrame:
     return lines
 
 
-def eligible_products(shop: Shop) -> pd.DataFrame:
+def eligible_products(reader: Reader) -> pd.DataFrame:
     """Products that may be recommended: ``product_id, name, on_hand`` (on_hand NaN without stock data)."""
-    products = shop.sql(_ELIGIBLE_SQL)
+    products = reader.sql(_ELIGIBLE_SQL)
     products["product_id"] = products["product_id"].astype(str)
     return products
 

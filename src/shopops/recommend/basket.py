@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from shopops.customers._errors import CustomerDataError
+from shopops.errors import CustomerDataError
 
 __all__ = ["BasketRules"]
 

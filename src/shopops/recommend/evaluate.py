@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from shopops.customers._errors import CustomerDataError
+from shopops.errors import CustomerDataError
 from shopops.recommend._data import InteractionMatrix
 from shopops.recommend._ranking import top_k
 

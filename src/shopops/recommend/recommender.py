@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from shopops.customers._errors import CustomerDataError, UnknownCustomerError
+from shopops.errors import CustomerDataError, UnknownCustomerError
 from shopops.recommend._data import InteractionMatrix
 from shopops.recommend._ranking import top_k
 from shopops.recommend.als import ALSRecommender, BPRRecommender

@@ -1,12 +1,19 @@
-"""The DuckDB warehouse: SQL models over the lake, on DuckDB or Spark."""
+"""The warehouse: SQL models built from the lake (on DuckDB or Spark), and the one read-only Reader."""
 
-from shopops.warehouse._build import (
-    WAREHOUSE_FILE,
-    BuildResult,
-    Model,
-    build_warehouse,
-    load_models,
-    warehouse_is_current,
-)
+from shopops.warehouse._build import BuildResult, build_warehouse, warehouse_is_current
+from shopops.warehouse._models import Model, load_models, models_fingerprint
+from shopops.warehouse._reader import WAREHOUSE_FILE, Reader, read_meta
+from shopops.warehouse._spark import spark_session
 
-__all__ = ["WAREHOUSE_FILE", "BuildResult", "Model", "build_warehouse", "load_models", "warehouse_is_current"]
+__all__ = [
+    "WAREHOUSE_FILE",
+    "BuildResult",
+    "Model",
+    "Reader",
+    "build_warehouse",
+    "load_models",
+    "models_fingerprint",
+    "read_meta",
+    "spark_session",
+    "warehouse_is_current",
+]

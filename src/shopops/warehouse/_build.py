@@ -2,49 +2,29 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
 import duckdb
 import pyarrow as pa
 
-from shopops._duck import connect, first_row, sql_str_list
+from shopops._duck import connect, connect_limited, first_row, sql_str_list
 from shopops.config import Settings
 from shopops.errors import WarehouseError
 from shopops.lake import Batch, Lake
 from shopops.schema import TABLES, Table
+from shopops.warehouse._models import load_models, models_fingerprint
+from shopops.warehouse._reader import WAREHOUSE_FILE, read_meta
 
-__all__ = [
-    "WAREHOUSE_FILE",
-    "BuildResult",
-    "Engine",
-    "Model",
-    "build_warehouse",
-    "load_models",
-    "models_fingerprint",
-    "read_meta",
-    "source_sql",
-    "warehouse_is_current",
-]
+__all__ = ["BuildResult", "DuckDBEngine", "Engine", "build_warehouse", "dim_date", "run_models", "source_sql",
+           "warehouse_is_current"]
 
-WAREHOUSE_FILE = "warehouse.duckdb"
-
-
-@dataclass(frozen=True)
-class Model:
-    """One SQL model: a SELECT (DuckDB dialect) materialised as table ``name``."""
-
-    name: str
-    sql: str
-    description: str
 
 
 @dataclass
@@ -73,34 +53,6 @@ class Engine(Protocol):
 
     def scalar(self, sql: str) -> Any:
         """First value of a query (DuckDB dialect)."""
-
-
-def load_models() -> list[Model]:
-    """The SQL models shipped with shopops, in build order (file name order)."""
-    folder = resources.files("shopops.warehouse") / "models"
-    models = []
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if not entry.name.endswith(".sql"):
-            continue
-        text = entry.read_text(encoding="utf-8")
-        name = entry.name.removesuffix(".sql").split("_", 1)[1]
-        first = text.splitlines()[0] if text else ""
-        description = first.removeprefix("--").strip().split(":", 1)[-1].strip()
-        models.append(Model(name, text, description))
-    return models
-
-
-def models_fingerprint() -> str:
-    """A hash of the shipped SQL models: a warehouse built by other models is out of date."""
-    digest = hashlib.sha256()
-    for model in load_models():
-        digest.update(model.name.encode() + b"\0" + model.sql.encode() + b"\0")
-    return digest.hexdigest()[:16]
-
-
-def read_meta(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    """What a warehouse records about its build (batches, models, engine, time); raises if it has none."""
-    return {str(k): str(v) for k, v in con.execute("SELECT key, value FROM _meta").fetchall()}
 
 
 def _empty_sql(table: Table) -> str:
@@ -296,8 +248,6 @@ def build_warehouse(
     on_step : callable or None
         Called with the name of each step.
     """
-    from shopops.ingest.pipeline import connect_duckdb
-
     started = time.perf_counter()
     settings = settings or Settings()
     engine_name = engine or settings.engine
@@ -311,7 +261,7 @@ def build_warehouse(
     building = data_dir / f"{WAREHOUSE_FILE}.building"
     for leftover in (building, Path(str(building) + ".wal")):
         leftover.unlink(missing_ok=True)
-    con = connect_duckdb(settings, data_dir, str(building))
+    con = connect_limited(settings, data_dir, str(building))
     try:
         if engine_name == "spark":
             from shopops.warehouse._spark import run_on_spark

@@ -1,0 +1,54 @@
+"""What ``Shop`` calls for recommendations (fitted models cached until the warehouse changes)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from shopops.recommend._data import eligible_products, purchase_lines
+from shopops.recommend.basket import BasketRules
+from shopops.recommend.evaluate import PROTOCOLS, evaluate_recommenders
+from shopops.recommend.recommender import Recommender, _make
+
+if TYPE_CHECKING:
+    from shopops.warehouse import Reader
+
+__all__ = ["evaluate_shop", "fit_basket_rules", "fit_recommender"]
+
+
+def _lines(reader: Reader) -> pd.DataFrame:
+    return reader.cached(("recommend", "purchase_lines"), lambda: purchase_lines(reader))
+
+
+def _known_customers(reader: Reader) -> list[str]:
+    ids = reader.sql("SELECT DISTINCT customer_id FROM dim_customer WHERE customer_id IS NOT NULL")
+    return [str(v) for v in ids["customer_id"]]
+
+
+def fit_recommender(reader: Reader, model: str = "als", exclude_bought: bool = False, seed: int = 0) -> Recommender:
+    """A fitted :class:`Recommender` on all purchases of the shop."""
+    return reader.cached(("recommend", "recommender", model, exclude_bought, seed),
+                  lambda: Recommender(model=model, exclude_bought=exclude_bought, seed=seed)
+                  .fit(_lines(reader), eligible_products(reader), _known_customers(reader)))
+
+
+def fit_basket_rules(reader: Reader, min_support: float = 0.002, min_confidence: float = 0.1) -> BasketRules:
+    """Association rules mined from the orders of the shop (eligible products only)."""
+    def compute() -> BasketRules:
+        lines = _lines(reader)
+        allowed = set(eligible_products(reader)["product_id"])
+        return BasketRules(min_support=min_support, min_confidence=min_confidence) \
+            .fit(lines[lines["product_id"].isin(allowed)])
+
+    return reader.cached(("recommend", "basket", min_support, min_confidence), compute)
+
+
+def evaluate_shop(reader: Reader, test_days: int = 30, k: int = 10,
+                models: Sequence[str] = ("popularity", "item-item", "als"),
+                protocols: Sequence[str] = PROTOCOLS, seed: int = 0) -> pd.DataFrame:
+    """Time-split evaluation of ``models`` on the shop (see :func:`evaluate_recommenders`)."""
+    allowed = pd.Index(eligible_products(reader)["product_id"])
+    return evaluate_recommenders(_lines(reader), [_make(m, seed) for m in models], test_days=test_days, k=k,
+                                 allowed_products=allowed, protocols=protocols)
