@@ -485,7 +485,7 @@ def _kpi_category_month(kpm: pd.DataFrame) -> pd.DataFrame:
 
 
 def _dim_date(first: pd.Timestamp, last: pd.Timestamp) -> pd.DataFrame:
-    """The calendar from the first to the last order day (shopops.warehouse._build.dim_date)."""
+    """The calendar from the first to the last order day (shopops.warehouse._engine.dim_date)."""
     d = pd.Series(pd.date_range(first, last, freq="D"))
     iso = d.dt.isocalendar()
     return pd.DataFrame({

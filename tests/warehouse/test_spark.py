@@ -17,8 +17,7 @@ import pytest
 
 from shopops.config import Settings
 from shopops.errors import WarehouseError
-from shopops.warehouse import build_warehouse, load_models
-from shopops.warehouse._build import BuildResult
+from shopops.warehouse import BuildResult, build_warehouse, load_models
 
 DATA = Path(__file__).parents[2].parent / "shared" / "data" / "online_retail" / "online_retail.parquet"
 

@@ -2,7 +2,7 @@
 
 The models are the same DuckDB-dialect files the DuckDB engine runs; each one is transpiled with
 sqlglot (``read="duckdb", write="spark"``) and materialised as a cached temp view, in the order
-:func:`~shopops.warehouse._build.run_models` gives. The results then travel to DuckDB as Arrow and
+:func:`~shopops.warehouse._engine.run_models` gives. The results then travel to DuckDB as Arrow and
 are written with exactly the column types the DuckDB engine would have produced, so every reader
 of the warehouse works the same whichever engine built it.
 
@@ -28,7 +28,7 @@ from shopops._duck import connect
 from shopops.config import Settings
 from shopops.errors import WarehouseError
 from shopops.lake import Lake
-from shopops.warehouse._build import DuckDBEngine, run_models
+from shopops.warehouse._engine import DuckDBEngine, run_models
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -303,7 +303,7 @@ def run_on_spark(
     Returns
     -------
     list of str
-        The model names, in build order (as :func:`~shopops.warehouse._build.run_models`).
+        The model names, in build order (as :func:`~shopops.warehouse._engine.run_models`).
 
     Raises
     ------
