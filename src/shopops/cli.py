@@ -668,7 +668,7 @@ def backtest(
                                                                        "default: the 6 with most revenue).")] = None,
 ) -> None:
     """Rolling-origin backtest: MASE, RMSSE, WRMSSE, bias, pinball loss, interval coverage per model."""
-    from shopops.forecast._report import write_backtest_report
+    from shopops.forecast import write_backtest_report
 
     try:
         shop = _shop(data)
