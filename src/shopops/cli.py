@@ -219,13 +219,11 @@ def simulate(
     ingest_: Annotated[bool, typer.Option("--ingest/--no-ingest", help="Ingest into the lake and build.")] = True,
 ) -> None:
     """Generate a realistic synthetic shop (seeded) and load it like any other source."""
-    from shopops.demo import simulate_into
-
     try:
         started = time.perf_counter()
         with _steps("simulate") as step:
-            summary = simulate_into(_shop(data), seed=seed, lines=lines, days=days, products=products,
-                                    customers=customers, ingest=ingest_, on_step=step)
+            summary = _shop(data).simulate(seed=seed, lines=lines, days=days, products=products,
+                                           customers=customers, ingest=ingest_, on_step=step)
     except ShopopsError as exc:
         _fail(exc)
     console.print(f"[bold green]simulated[/] into {summary.out_dir} in {time.perf_counter() - started:.1f} s")
