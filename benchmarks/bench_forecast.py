@@ -56,11 +56,9 @@ def retail_shop(data_dir: Path | None) -> Shop:
 
 
 def simulated_shop(data_dir: Path | None) -> Shop:
-    from shopops.demo import simulate_into
-
     shop = Shop.open(data_dir or Path(tempfile.mkdtemp(prefix="bench_forecast_sim_")))
     if not (shop.data_dir / "warehouse.duckdb").exists():
-        simulate_into(shop, seed=0, lines=None, days=730, products=500, customers=20_000, ingest=True,
+        shop.simulate(seed=0, lines=None, days=730, products=500, customers=20_000, ingest=True,
                       on_step=lambda _m: None)
     return shop
 

@@ -21,7 +21,6 @@ import time
 from pathlib import Path
 
 from shopops import Shop
-from shopops.demo import simulate_into
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "online_retail" / "online_retail.parquet"
 
@@ -63,7 +62,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         sim = Shop.open(Path(tmp) / "sim")
-        simulate_into(sim, seed=0)
+        sim.simulate(seed=0)
         run("Simulated shop", sim, args.plots)
         if not args.sim_only and DATA.is_file():
             retail = Shop.open(Path(tmp) / "retail")

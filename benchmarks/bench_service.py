@@ -110,11 +110,10 @@ def prepare(data: Path, lines: int) -> None:
         print(f"reusing the warehouse in {data}")
         return
     from shopops import Shop
-    from shopops.demo import simulate_into
 
     started = time.perf_counter()
     print(f"simulating {lines:,} sale lines into {data} (a few minutes for 10M) …", flush=True)
-    simulate_into(Shop.open(data), lines=lines, on_step=lambda m: print("  " + m, flush=True))
+    Shop.open(data).simulate(lines=lines, on_step=lambda m: print("  " + m, flush=True))
     print(f"ready in {time.perf_counter() - started:.0f} s", flush=True)
 
 

@@ -25,9 +25,9 @@ print(json.dumps({"rows": s.rows["order_lines"]}))
 """,
     "ingest": """
 from shopops import Shop
-from shopops.demo import _TABLE_ORDER
+from shopops.shop import SIMULATED_TABLES
 shop = Shop.open(DATA)
-for name in _TABLE_ORDER:
+for name in SIMULATED_TABLES:
     for part in sorted((DATA / "sources" / "sim" / name).glob("*.parquet")):
         shop.ingest(part, adapter="canonical", table=name, build=False)
 print(json.dumps({"batches": len(shop.batches())}))

@@ -22,7 +22,6 @@ import numpy as np
 import pandas as pd
 
 from shopops import Shop
-from shopops.demo import simulate_into
 from shopops.forecast import DemandForecaster, demand_history
 from shopops.inventory import PathDemand
 from shopops.inventory._history import daily_demand
@@ -74,7 +73,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         if args.data is None:
             shop = Shop.open(Path(tmp))
-            simulate_into(shop, seed=0)
+            shop.simulate(seed=0)
         else:
             shop = Shop.open(args.data)
         full = demand_history(shop)

@@ -69,3 +69,28 @@ def test_duckdb_never_prints_progress_into_output(tmp_path: Path):
     data = _ingested(tmp_path)
     with Shop.open(data).reader.cursor() as con:
         assert con.execute("SELECT current_setting('enable_progress_bar')").fetchall() == [(False,)]
+
+
+def test_no_warehouse_error_says_which_command_makes_one(tmp_path: Path):
+    result = runner.invoke(app, ["quality", "--data", str(tmp_path / "empty")])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: no warehouse in")
+    assert "hint: run `shopops ingest FILE` or `shopops simulate` first" in result.stderr
+    assert result.stdout == ""
+
+
+def test_error_messages_are_printed_verbatim_not_as_markup(tmp_path: Path):
+    data = _ingested(tmp_path)
+    result = runner.invoke(app, ["kpi", "--data", str(data), "--top", "[bold]x"])
+    assert result.exit_code == 2
+    assert "--top must be 'products' or 'categories', not '[bold]x'" in " ".join(result.stderr.split())
+
+
+def test_simulate_without_ingest_writes_the_sources_only(tmp_path: Path):
+    result = runner.invoke(app, ["simulate", "--data", str(tmp_path), "--seed", "5", "--days", "30", "--products",
+                                 "12", "--customers", "150", "--no-ingest"])
+    assert result.exit_code == 0, result.output
+    assert f"simulated into {tmp_path / 'sources' / 'sim-5'}" in " ".join(result.stdout.split())
+    assert (tmp_path / "sources" / "sim-5" / "order_lines").is_dir()
+    assert not (tmp_path / "warehouse.duckdb").exists()
+    assert Shop.open(tmp_path).batches() == []

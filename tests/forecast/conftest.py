@@ -14,10 +14,8 @@ FAST = {"lgbm_params": {"n_estimators": 40}}
 def sim_shop(tmp_path_factory: pytest.TempPathFactory):
     """A small simulated shop (40 products, 240 days, stock-outs, categories), built once."""
     from shopops import Shop
-    from shopops.demo import simulate_into
-
     shop = Shop.open(tmp_path_factory.mktemp("forecast_sim"))
-    simulate_into(shop, seed=3, days=240, products=40, customers=2000)
+    shop.simulate(seed=3, days=240, products=40, customers=2000)
     return shop
 
 

@@ -21,7 +21,7 @@ def test_public_api_is_what_we_say() -> None:
     assert sorted(shopops.forecast.__all__) == sorted([
         "ALL_MODELS", "DEFAULT_MODELS", "FREQS", "LEVELS", "MAX_HORIZON", "QUANTILES", "BacktestResult", "DemandForecaster",
         "ForecastError", "SamplePaths", "backtest", "backtest_demand", "bottom_up", "classify", "demand_history",
-        "fit_forecaster", "forecast_demand", "product_history", "revenue_history",
+        "fit_forecaster", "forecast_demand", "product_history", "revenue_history", "write_backtest_report",
     ])
     for name in shopops.forecast.__all__:
         assert getattr(shopops.forecast, name) is not None

@@ -164,10 +164,8 @@ def test_simulate_policy_on_the_simulated_shop(sim_shop: Shop, tmp_path: Path) -
 
 
 def test_parameters_load_like_any_other_data_with_bad_rows_quarantined(tmp_path: Path) -> None:
-    from shopops.demo import simulate_into
-
     shop = Shop.open(tmp_path / "shop")
-    simulate_into(shop, seed=3, days=200, products=40, customers=1_500)
+    shop.simulate(seed=3, days=200, products=40, customers=1_500)
     before = shop.replenish().lines.set_index("product_id")
     first, second = before.index[0], before.index[1]
     params = tmp_path / "params.csv"

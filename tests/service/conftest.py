@@ -35,10 +35,8 @@ def make_service(shop: Shop, **settings) -> Service:
 @pytest.fixture(scope="session")
 def sim_shop(tmp_path_factory: pytest.TempPathFactory) -> Shop:
     """A small simulated shop (half a year, 60 products), built once for the API tests."""
-    from shopops.demo import simulate_into
-
     shop = Shop.open(tmp_path_factory.mktemp("api-sim"))
-    simulate_into(shop, days=180, products=60, customers=1500)
+    shop.simulate(days=180, products=60, customers=1500)
     return shop
 
 

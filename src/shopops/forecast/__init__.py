@@ -11,6 +11,7 @@ from shopops.forecast._forecaster import (
 )
 from shopops.forecast._history import FREQS, LEVELS, ForecastError, demand_history, revenue_history
 from shopops.forecast._metrics import QUANTILES
+from shopops.forecast._report import write_backtest_report
 from shopops.forecast._shop import backtest_demand, bottom_up, fit_forecaster, forecast_demand, product_history
 
 __all__ = [
@@ -33,4 +34,5 @@ __all__ = [
     "forecast_demand",
     "product_history",
     "revenue_history",
+    "write_backtest_report",
 ]

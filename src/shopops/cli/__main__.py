@@ -1,0 +1,5 @@
+"""``python -m shopops.cli``."""
+
+from shopops.cli import main
+
+main()
