@@ -9,13 +9,13 @@ already named as in :mod:`shopops.schema`), ``mapping`` (a TOML file for any lay
 from __future__ import annotations
 
 import hashlib
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from shopops._duck import sql_ident, sql_str
 from shopops.errors import MappingError, SourceError
+from shopops.ingest._mapping import read_mapping_file
 from shopops.ingest.validate import ParseOptions
 from shopops.schema import TABLES, get_table
 
@@ -166,53 +166,16 @@ class MappingAdapter(Adapter):
     def __init__(self, path: Path, mapping_file: Path) -> None:
         self.path = Path(path)
         self.mapping_file = Path(mapping_file)
-        try:
-            self.text = self.mapping_file.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise MappingError(f"mapping file {self.mapping_file} does not exist") from None
-        try:
-            spec = tomllib.loads(self.text)
-        except tomllib.TOMLDecodeError as exc:
-            raise MappingError(f"mapping file {self.mapping_file} is not valid TOML: {exc}") from None
-        self.spec = spec
-        source = spec.get("source", {})
-        table_name = source.get("table")
-        if not table_name:
-            raise MappingError(f"mapping file {self.mapping_file}: [source] table = \"...\" is required "
-                               f"(one of {', '.join(sorted(TABLES))})")
-        try:
-            self.table = get_table(str(table_name))
-        except KeyError as exc:
-            raise MappingError(f"mapping file {self.mapping_file}: {exc.args[0]}") from None
-        self.columns: dict[str, str] = {str(k): str(v) for k, v in spec.get("columns", {}).items()}
-        unknown = [k for k in self.columns if k not in self.table.names]
-        if unknown:
-            raise MappingError(
-                f"mapping file {self.mapping_file}: [columns] names {', '.join(unknown)}, which "
-                f"{'is' if len(unknown) == 1 else 'are'} not column(s) of {self.table.name}; "
-                f"its columns are: {', '.join(self.table.names)}"
-            )
-        parse = spec.get("parse", {})
-        formats = parse.get("date_formats", parse.get("date_format", []))
-        if isinstance(formats, str):
-            formats = [formats]
-        decimal = str(parse.get("decimal", "."))
-        if decimal not in (".", ","):
-            raise MappingError(f"mapping file {self.mapping_file}: [parse] decimal must be '.' or ','")
-        defaults = {str(k): str(v) for k, v in spec.get("defaults", {}).items()}
-        bad_defaults = [k for k in defaults if k not in self.table.names]
-        if bad_defaults:
-            raise MappingError(f"mapping file {self.mapping_file}: [defaults] names unknown column(s) "
-                               f"{', '.join(bad_defaults)} of {self.table.name}")
+        self.text, self.spec = read_mapping_file(self.mapping_file)
+        self.table = self.spec.table
+        self.columns: dict[str, str] = dict(self.spec.columns)
         self.options = ParseOptions(
-            date_formats=tuple(str(f) for f in formats),
-            decimal=decimal,
-            defaults=defaults,
-            exact_duplicates=bool(parse.get("exact_duplicates", False)),
+            date_formats=self.spec.parse.formats,
+            decimal=self.spec.parse.decimal,
+            defaults=dict(self.spec.defaults),
+            exact_duplicates=self.spec.parse.exact_duplicates,
         )
-        self.read: dict[str, Any] = {
-            k: source[k] for k in ("format", "encoding", "delimiter", "sheet") if k in source
-        }
+        self.read: dict[str, Any] = self.spec.read_options()
 
     def sources(self) -> list[SourceFile]:  # noqa: D102
         return [SourceFile("src", self.path, **self.read)]
