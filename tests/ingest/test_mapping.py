@@ -85,3 +85,23 @@ def test_a_wrong_mapping_file_names_the_file_and_the_key(tmp_path: Path, text: s
 def test_a_missing_mapping_file(tmp_path: Path) -> None:
     with pytest.raises(MappingError, match=r"mapping file .*nope\.toml does not exist"):
         MappingAdapter(tmp_path / "data.csv", tmp_path / "nope.toml")
+
+
+def test_columns_named_canonically_in_another_case_are_picked_up(tmp_path: Path) -> None:
+    """As for canonical files and in SQL, Product_ID is product_id without being mapped."""
+    adapter = _adapter(tmp_path, _SOURCE + '[columns]\nquantity = "Qty"\nunit_price = "Price"\n')
+    header = ["ORDER_ID", "Line_No", "Ordered_At", "Product_ID", "Qty", "Price", "Channel"]
+    (load,) = adapter.loads({"src": header})
+    assert load.sql == (
+        'SELECT "Qty" AS "quantity", "Price" AS "unit_price", "ORDER_ID" AS "order_id", "Line_No" AS "line_no", '
+        '"Ordered_At" AS "ordered_at", "Product_ID" AS "product_id", "Channel" AS "channel", _source_row FROM src'
+    )
+
+
+def test_a_mapped_column_is_not_picked_up_again_under_its_own_name(tmp_path: Path) -> None:
+    adapter = _adapter(tmp_path, _SOURCE + '[columns]\norder_id = "Product_ID"\nproduct_id = "SKU"\n')
+    (load,) = adapter.loads({"src": ["Product_ID", "SKU", "Ordered_At", "Quantity", "Unit_Price"]})
+    assert load.sql == (
+        'SELECT "Product_ID" AS "order_id", "SKU" AS "product_id", "Ordered_At" AS "ordered_at", '
+        '"Quantity" AS "quantity", "Unit_Price" AS "unit_price", _source_row FROM src'
+    )

@@ -9,6 +9,7 @@ already named as in :mod:`shopops.schema`), ``mapping`` (a TOML file for any lay
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,10 +77,21 @@ class Adapter:
         return self.name
 
 
+def _match_columns(columns: list[str], names: Iterable[str]) -> dict[str, str]:
+    """The column of ``columns`` each of ``names`` is, in any case: ``{name: column}``.
+
+    SQL names are case-insensitive, and so is this match: "Order_ID" is the column order_id. Of
+    columns differing only in case, the first wins. Names without a column are left out.
+    """
+    by_folded: dict[str, str] = {}
+    for column in columns:
+        by_folded.setdefault(column.lower(), column)
+    return {name: by_folded[name.lower()] for name in names if name.lower() in by_folded}
+
+
 def _require(source: SourceFile, columns: list[str], needed: list[str], adapter: str) -> None:
-    # SQL names are case-insensitive, and so is this check: "Quantity" is the column quantity.
-    have = {c.lower() for c in columns}
-    missing = [c for c in needed if c.lower() not in have]
+    found = _match_columns(columns, needed)
+    missing = [c for c in needed if c not in found]
     if missing:
         raise SourceError(
             f"{source.path}: missing required column(s) {', '.join(missing)} for the {adapter} adapter; "
@@ -117,12 +129,8 @@ class CanonicalAdapter(Adapter):
         cols = columns["src"]
         needed = [c for c in table.required if c not in self.options.defaults and c != "line_no"]
         _require(self.sources()[0], cols, needed, f"canonical '{self.table}'")
-        # Headers match canonical names regardless of case ("Order_ID" is order_id); the first wins.
-        by_name: dict[str, str] = {}
-        for col in cols:
-            by_name.setdefault(col.lower(), col)
-        picked = [(by_name[c], c) for c in table.names if c in by_name]
-        select = ", ".join(f"{sql_ident(src)} AS {sql_ident(canon)}" for src, canon in picked)
+        picked = _match_columns(cols, table.names)
+        select = ", ".join(f"{sql_ident(src)} AS {sql_ident(canon)}" for canon, src in picked.items())
         return [TableLoad(self.table, f"SELECT {select}, _source_row FROM src", "src", self.options)]
 
     def fingerprint(self) -> str:  # noqa: D102
@@ -189,11 +197,13 @@ class MappingAdapter(Adapter):
                 f"mapping file {self.mapping_file}: column {listed} not found in {self.path}; "
                 f"the file has: {', '.join(have)}"
             )
-        # Columns not mapped explicitly but already named canonically are taken as they are.
+        # Columns not mapped explicitly but already named canonically (in any case, as for
+        # canonical files) are taken as they are, unless [columns] maps them to another name.
         selected = dict(self.columns)
-        for name in self.table.names:
-            if name not in selected and name in have and name not in self.columns.values():
-                selected[name] = name
+        mapped = {src.lower() for src in self.columns.values()}
+        for name, src in _match_columns(have, self.table.names).items():
+            if name not in selected and src.lower() not in mapped:
+                selected[name] = src
         unmapped = [c for c in self.table.required
                     if c not in selected and c not in self.options.defaults and c != "line_no"]
         if unmapped:
