@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from shopops.errors import MappingError
-from shopops.ingest.adapters import MappingAdapter
+from shopops.ingest.adapters import MappingAdapter, resolve_adapter
 
 _SOURCE = '[source]\ntable = "order_lines"\n'
 
@@ -105,3 +105,15 @@ def test_a_mapped_column_is_not_picked_up_again_under_its_own_name(tmp_path: Pat
         'SELECT "Product_ID" AS "order_id", "SKU" AS "product_id", "Ordered_At" AS "ordered_at", '
         '"Quantity" AS "quantity", "Unit_Price" AS "unit_price", _source_row FROM src'
     )
+
+
+def test_adapter_errors_name_the_parameters_not_command_line_flags(tmp_path: Path) -> None:
+    data = tmp_path / "export.csv"
+    data.write_text("a,b\n1,2\n", encoding="utf-8")
+    with pytest.raises(MappingError, match=r"needs a mapping file: give mapping= ") as needs_mapping:
+        resolve_adapter(data, adapter="mapping")
+    with pytest.raises(MappingError, match=r"give table= the canonical table .*one of .*order_lines") as needs_table:
+        resolve_adapter(data, adapter="canonical")
+    with pytest.raises(MappingError, match=r"cannot tell which table.*Give table= .*or mapping= ") as unknown:
+        resolve_adapter(data, columns_of=lambda _: ["a", "b"])
+    assert not any("--" in str(info.value) for info in (needs_mapping, needs_table, unknown))

@@ -562,7 +562,7 @@ def resolve_adapter(
         raise MappingError(f"unknown adapter {adapter!r}; choose one of {', '.join(ADAPTERS)}")
     if mapping is not None or adapter == "mapping":
         if mapping is None:
-            raise MappingError("the mapping adapter needs --mapping FILE")
+            raise MappingError("the mapping adapter needs a mapping file: give mapping= the path of a TOML file")
         return MappingAdapter(path, mapping)
     if adapter == "olist" or (adapter == "auto" and path.is_dir()):
         return OlistAdapter(path)
@@ -573,7 +573,10 @@ def resolve_adapter(
     if adapter == "canonical":
         name = table or path.parent.name
         if name not in TABLES:
-            raise MappingError(f"{path}: give --table (one of {', '.join(sorted(TABLES))}) for the canonical adapter")
+            raise MappingError(
+                f"{path}: give table= the canonical table the file holds (one of {', '.join(sorted(TABLES))}) "
+                "for the canonical adapter"
+            )
         return CanonicalAdapter(path, name, **read)
     # auto: recognise by columns
     cols = set(columns_of(path)) if columns_of is not None else set()
@@ -590,7 +593,7 @@ def resolve_adapter(
     if guessed is None:
         raise MappingError(
             f"{path}: cannot tell which table this file holds (columns: {', '.join(sorted(cols)) or 'none'}). "
-            "Give --table NAME when its columns carry canonical names, or --mapping FILE for any other layout "
-            "(see docs/data.md)."
+            "Give table= its canonical table when its columns carry canonical names, or mapping= a TOML mapping "
+            "file for any other layout (see docs/data.md)."
         )
     return CanonicalAdapter(path, guessed, **read)

@@ -204,7 +204,7 @@ def _decode_failure(path: Path, encoding: str, detected: bool) -> SourceError:
     if location is None:
         return SourceError(
             f"{path} cannot be decoded as {encoding} (the encoding {how}). "
-            "Re-run with --encoding set to the file's real encoding (encoding=... in Python)."
+            "Give encoding= the file's real encoding, a Python codec name such as 'cp1252' or 'latin-1'."
         )
     where = f"byte offset {location.byte_offset:,}"
     if location.line is not None:

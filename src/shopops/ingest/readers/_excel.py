@@ -94,7 +94,7 @@ class _ExcelReader(SourceReader):
         if header is None:
             raise SourceError(
                 f"{path}: sheet {name!r} is empty: no header row with column names. "
-                f"Pick another sheet with --sheet (sheets: {listed})."
+                f"Pick another sheet with sheet= its name or 0-based number (sheets: {listed})."
             )
         width = max(i for i, t in enumerate(header) if t is not None and t.strip()) + 1
         self._width = width

@@ -159,7 +159,7 @@ def open_source(
       Blank lines (all values empty) are skipped.
     * A text file that stops decoding further in (e.g. UTF-8 detected from the first megabytes, a
       cp1252 byte at 10 MB) raises :class:`SourceError` from :meth:`SourceReader.batches`, naming the
-      line and byte offset and suggesting ``--encoding``; its lines are not rejected one by one,
+      line and byte offset and suggesting an ``encoding``; its lines are not rejected one by one,
       because a wrong encoding garbles every later line, not just one.
     * JSON Lines columns are the union of the keys of the objects in the first 10,000 non-blank
       lines (in order of appearance). A later line with a key outside that set is rejected (with the
@@ -186,7 +186,8 @@ def open_source(
         if fmt is None:
             raise SourceError(
                 f"{p}: cannot tell the file format from its extension {p.suffix!r} or its content. "
-                f"Supported formats: {SUPPORTED_FORMATS}. Rename the file or pass --format."
+                f"Supported formats: {SUPPORTED_FORMATS}. Rename the file or give format= one of csv, tsv, parquet, "
+                "excel, jsonl."
             )
     if fmt == "csv":
         if delimiter is not None:
