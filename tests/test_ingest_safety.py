@@ -149,7 +149,10 @@ product_id = "Product_ID"
 quantity = "Quantity"
 unit_price = "Unit_Price"
 """)
-    for name, how in (("canonical", {"table": "order_lines"}), ("mapping", {"mapping": mapping})):
+    # Mapped explicitly, or not mapped at all: either way Line_No is line_no, as in a canonical file.
+    implicit = _write(tmp_path / "implicit.toml", '[source]\ntable = "order_lines"\n[columns]\nquantity = "Quantity"\n')
+    for name, how in (("canonical", {"table": "order_lines"}), ("mapping", {"mapping": mapping}),
+                      ("implicit", {"mapping": implicit})):
         s = Shop.open(tmp_path / name)
         result = s.ingest(_write(tmp_path / f"{name}.csv", text), **how)
         assert (result.tables["order_lines"].rows_ok, result.tables["order_lines"].rows_quarantined) == (1, 0), name

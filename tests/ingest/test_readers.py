@@ -637,7 +637,7 @@ def test_excel_unknown_sheet_lists_sheets(tmp_path: Path) -> None:
 
 
 def test_excel_empty_sheet(tmp_path: Path) -> None:
-    with pytest.raises(SourceError, match=r"sheet 'Empty' is empty"):
+    with pytest.raises(SourceError, match=r"sheet 'Empty' is empty.*Pick another sheet with sheet= its name or 0-based"):
         open_source(_workbook(tmp_path / "t.xlsx"), sheet="Empty")
 
 
@@ -819,7 +819,7 @@ def test_format_sniffing_for_unknown_extensions(tmp_path: Path) -> None:
 def test_unknown_format(tmp_path: Path) -> None:
     path = tmp_path / "image.png"
     path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4)
-    with pytest.raises(SourceError, match=r"cannot tell the file format.*'.png'.*Supported formats: CSV"):
+    with pytest.raises(SourceError, match=r"cannot tell the file format.*'.png'.*Supported formats: CSV.*or give format= one of csv, "):
         open_source(path)
     with pytest.raises(SourceError, match=r"Unknown format 'xml'.*Supported formats"):
         open_source(write(tmp_path / "t.csv", "a\n1\n"), format="xml")

@@ -9,13 +9,14 @@ already named as in :mod:`shopops.schema`), ``mapping`` (a TOML file for any lay
 from __future__ import annotations
 
 import hashlib
-import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from shopops._duck import sql_ident, sql_str
 from shopops.errors import MappingError, SourceError
+from shopops.ingest._mapping import read_mapping_file
 from shopops.ingest.validate import ParseOptions
 from shopops.schema import TABLES, get_table
 
@@ -76,10 +77,21 @@ class Adapter:
         return self.name
 
 
+def _match_columns(columns: list[str], names: Iterable[str]) -> dict[str, str]:
+    """The column of ``columns`` each of ``names`` is, in any case: ``{name: column}``.
+
+    SQL names are case-insensitive, and so is this match: "Order_ID" is the column order_id. Of
+    columns differing only in case, the first wins. Names without a column are left out.
+    """
+    by_folded: dict[str, str] = {}
+    for column in columns:
+        by_folded.setdefault(column.lower(), column)
+    return {name: by_folded[name.lower()] for name in names if name.lower() in by_folded}
+
+
 def _require(source: SourceFile, columns: list[str], needed: list[str], adapter: str) -> None:
-    # SQL names are case-insensitive, and so is this check: "Quantity" is the column quantity.
-    have = {c.lower() for c in columns}
-    missing = [c for c in needed if c.lower() not in have]
+    found = _match_columns(columns, needed)
+    missing = [c for c in needed if c not in found]
     if missing:
         raise SourceError(
             f"{source.path}: missing required column(s) {', '.join(missing)} for the {adapter} adapter; "
@@ -117,12 +129,8 @@ class CanonicalAdapter(Adapter):
         cols = columns["src"]
         needed = [c for c in table.required if c not in self.options.defaults and c != "line_no"]
         _require(self.sources()[0], cols, needed, f"canonical '{self.table}'")
-        # Headers match canonical names regardless of case ("Order_ID" is order_id); the first wins.
-        by_name: dict[str, str] = {}
-        for col in cols:
-            by_name.setdefault(col.lower(), col)
-        picked = [(by_name[c], c) for c in table.names if c in by_name]
-        select = ", ".join(f"{sql_ident(src)} AS {sql_ident(canon)}" for src, canon in picked)
+        picked = _match_columns(cols, table.names)
+        select = ", ".join(f"{sql_ident(src)} AS {sql_ident(canon)}" for canon, src in picked.items())
         return [TableLoad(self.table, f"SELECT {select}, _source_row FROM src", "src", self.options)]
 
     def fingerprint(self) -> str:  # noqa: D102
@@ -166,53 +174,16 @@ class MappingAdapter(Adapter):
     def __init__(self, path: Path, mapping_file: Path) -> None:
         self.path = Path(path)
         self.mapping_file = Path(mapping_file)
-        try:
-            self.text = self.mapping_file.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise MappingError(f"mapping file {self.mapping_file} does not exist") from None
-        try:
-            spec = tomllib.loads(self.text)
-        except tomllib.TOMLDecodeError as exc:
-            raise MappingError(f"mapping file {self.mapping_file} is not valid TOML: {exc}") from None
-        self.spec = spec
-        source = spec.get("source", {})
-        table_name = source.get("table")
-        if not table_name:
-            raise MappingError(f"mapping file {self.mapping_file}: [source] table = \"...\" is required "
-                               f"(one of {', '.join(sorted(TABLES))})")
-        try:
-            self.table = get_table(str(table_name))
-        except KeyError as exc:
-            raise MappingError(f"mapping file {self.mapping_file}: {exc.args[0]}") from None
-        self.columns: dict[str, str] = {str(k): str(v) for k, v in spec.get("columns", {}).items()}
-        unknown = [k for k in self.columns if k not in self.table.names]
-        if unknown:
-            raise MappingError(
-                f"mapping file {self.mapping_file}: [columns] names {', '.join(unknown)}, which "
-                f"{'is' if len(unknown) == 1 else 'are'} not column(s) of {self.table.name}; "
-                f"its columns are: {', '.join(self.table.names)}"
-            )
-        parse = spec.get("parse", {})
-        formats = parse.get("date_formats", parse.get("date_format", []))
-        if isinstance(formats, str):
-            formats = [formats]
-        decimal = str(parse.get("decimal", "."))
-        if decimal not in (".", ","):
-            raise MappingError(f"mapping file {self.mapping_file}: [parse] decimal must be '.' or ','")
-        defaults = {str(k): str(v) for k, v in spec.get("defaults", {}).items()}
-        bad_defaults = [k for k in defaults if k not in self.table.names]
-        if bad_defaults:
-            raise MappingError(f"mapping file {self.mapping_file}: [defaults] names unknown column(s) "
-                               f"{', '.join(bad_defaults)} of {self.table.name}")
+        self.text, self.spec = read_mapping_file(self.mapping_file)
+        self.table = self.spec.table
+        self.columns: dict[str, str] = dict(self.spec.columns)
         self.options = ParseOptions(
-            date_formats=tuple(str(f) for f in formats),
-            decimal=decimal,
-            defaults=defaults,
-            exact_duplicates=bool(parse.get("exact_duplicates", False)),
+            date_formats=self.spec.parse.formats,
+            decimal=self.spec.parse.decimal,
+            defaults=dict(self.spec.defaults),
+            exact_duplicates=self.spec.parse.exact_duplicates,
         )
-        self.read: dict[str, Any] = {
-            k: source[k] for k in ("format", "encoding", "delimiter", "sheet") if k in source
-        }
+        self.read: dict[str, Any] = self.spec.read_options()
 
     def sources(self) -> list[SourceFile]:  # noqa: D102
         return [SourceFile("src", self.path, **self.read)]
@@ -226,11 +197,13 @@ class MappingAdapter(Adapter):
                 f"mapping file {self.mapping_file}: column {listed} not found in {self.path}; "
                 f"the file has: {', '.join(have)}"
             )
-        # Columns not mapped explicitly but already named canonically are taken as they are.
+        # Columns not mapped explicitly but already named canonically (in any case, as for
+        # canonical files) are taken as they are, unless [columns] maps them to another name.
         selected = dict(self.columns)
-        for name in self.table.names:
-            if name not in selected and name in have and name not in self.columns.values():
-                selected[name] = name
+        mapped = {src.lower() for src in self.columns.values()}
+        for name, src in _match_columns(have, self.table.names).items():
+            if name not in selected and src.lower() not in mapped:
+                selected[name] = src
         unmapped = [c for c in self.table.required
                     if c not in selected and c not in self.options.defaults and c != "line_no"]
         if unmapped:
@@ -589,7 +562,7 @@ def resolve_adapter(
         raise MappingError(f"unknown adapter {adapter!r}; choose one of {', '.join(ADAPTERS)}")
     if mapping is not None or adapter == "mapping":
         if mapping is None:
-            raise MappingError("the mapping adapter needs --mapping FILE")
+            raise MappingError("the mapping adapter needs a mapping file: give mapping= the path of a TOML file")
         return MappingAdapter(path, mapping)
     if adapter == "olist" or (adapter == "auto" and path.is_dir()):
         return OlistAdapter(path)
@@ -600,7 +573,10 @@ def resolve_adapter(
     if adapter == "canonical":
         name = table or path.parent.name
         if name not in TABLES:
-            raise MappingError(f"{path}: give --table (one of {', '.join(sorted(TABLES))}) for the canonical adapter")
+            raise MappingError(
+                f"{path}: give table= the canonical table the file holds (one of {', '.join(sorted(TABLES))}) "
+                "for the canonical adapter"
+            )
         return CanonicalAdapter(path, name, **read)
     # auto: recognise by columns
     cols = set(columns_of(path)) if columns_of is not None else set()
@@ -617,7 +593,7 @@ def resolve_adapter(
     if guessed is None:
         raise MappingError(
             f"{path}: cannot tell which table this file holds (columns: {', '.join(sorted(cols)) or 'none'}). "
-            "Give --table NAME when its columns carry canonical names, or --mapping FILE for any other layout "
-            "(see docs/data.md)."
+            "Give table= its canonical table when its columns carry canonical names, or mapping= a TOML mapping "
+            "file for any other layout (see docs/data.md)."
         )
     return CanonicalAdapter(path, guessed, **read)

@@ -1,0 +1,367 @@
+"""The CSV/TSV text reader: delimiter sniffing, Arrow's streaming parser and physical line numbers."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import os
+import re
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from shopops.errors import SourceError
+from shopops.ingest import _encoding
+from shopops.ingest.readers._base import (
+    SOURCE_ROW,
+    SourceReader,
+    _check_names,
+    _decode_failure,
+    _resolve_encoding,
+)
+
+_DELIMITERS = (",", ";", "\t", "|")
+_CSV_BLOCK_SIZE = 2 << 20  # bytes Arrow parses at a time (it reads a few ahead): the longest CSV record
+_PROBE_BLOCK_SIZE = 1 << 20
+_SNIFF_BYTES = 256 << 10
+_SNIFF_LINES = 50
+_MAX_BATCH_BYTES = 128 << 20  # a batch is cut early when its rows are this big
+
+
+def _rebatch(batches: Iterator[pa.RecordBatch], rows: int, max_bytes: int) -> Iterator[pa.RecordBatch]:
+    """Re-cut a stream of batches into batches of ``rows`` rows (fewer when they exceed ``max_bytes``)."""
+    parts: list[pa.RecordBatch] = []
+    held_rows = 0
+    held_bytes = 0
+    for batch in batches:
+        offset = 0
+        while offset < batch.num_rows:
+            take = batch.slice(offset, min(rows - held_rows, batch.num_rows - offset))
+            offset += take.num_rows
+            parts.append(take)
+            held_rows += take.num_rows
+            held_bytes += take.nbytes
+            if held_rows >= rows or held_bytes >= max_bytes:
+                yield parts[0] if len(parts) == 1 else pa.concat_batches(parts)
+                parts, held_rows, held_bytes = [], 0, 0
+    if parts:
+        yield parts[0] if len(parts) == 1 else pa.concat_batches(parts)
+
+
+def _is_decode_error(exc: BaseException) -> bool:
+    return isinstance(exc, UnicodeError) or "invalid UTF8" in str(exc)
+
+
+def _count_breaks(text: str) -> int:
+    r"""Line breaks inside ``text`` (``\r\n``, ``\n`` or a lone ``\r`` each count once)."""
+    return text.count("\n") + text.count("\r") - text.count("\r\n")
+
+
+def _breaks_per_row(arrays: list[pa.Array]) -> np.ndarray[Any, np.dtype[np.int64]] | None:
+    """Line breaks inside each row's values, or None when there are none (the common, fast case)."""
+    total: np.ndarray[Any, np.dtype[np.int64]] | None = None
+    for arr in arrays:
+        buffers = arr.buffers()
+        data = buffers[2] if len(buffers) > 2 else None
+        if data is None or data.size == 0:
+            continue
+        view = np.frombuffer(data, dtype=np.uint8)
+        if view.min() > 13:  # no byte at or below '\r': no line break in this column
+            continue
+        lf = pc.count_substring(arr, "\n")
+        cr = pc.count_substring(arr, "\r")
+        crlf = pc.count_substring(arr, "\r\n")
+        counts = pc.subtract(pc.add(lf, cr), crlf).fill_null(0)
+        col = np.asarray(counts.to_numpy(zero_copy_only=False), dtype=np.int64)
+        total = col if total is None else total + col
+    return total
+
+
+def _head_text(path: Path, encoding: str, nbytes: int) -> tuple[str, bool]:
+    """The decoded start of a text file, and whether it is the whole file."""
+    with path.open("rb") as f:
+        raw = f.read(nbytes)
+        complete = not f.read(1)
+    decoder = codecs.getincrementaldecoder(encoding)("replace")
+    text = decoder.decode(raw, final=complete)
+    return text.lstrip("\ufeff"), complete
+
+
+def _split_lines(text: str) -> list[str]:
+    return re.split(r"\r\n|\r|\n", text)
+
+
+@dataclass
+class _PendingReject:
+    number: int  # Arrow's 1-based record number (header and skipped lines included)
+    breaks: int
+    text: str
+    expected: int
+    actual: int
+    silent: bool  # a whitespace-only line: skipped without a reject
+
+
+def _sniff_delimiter(lines: list[str]) -> str:
+    """Pick the candidate delimiter that splits the header best and the data most consistently."""
+    text = "\n".join(lines)
+    best: tuple[float, int, int] | None = None
+    chosen = ","
+    for rank, delim in enumerate(_DELIMITERS):
+        rows = [row for row in csv.reader(io.StringIO(text), delimiter=delim, quotechar='"') if row]
+        if not rows or len(rows[0]) < 2:
+            continue
+        width = len(rows[0])
+        data = rows[1:]
+        consistency = sum(len(r) == width for r in data) / len(data) if data else 1.0
+        score = (consistency, width, -rank)
+        if best is None or score > best:
+            best, chosen = score, delim
+    return chosen
+
+
+class _CsvReader(SourceReader):
+    format = "csv"
+
+    def __init__(
+        self,
+        path: Path,
+        size: int,
+        *,
+        encoding: str | None,
+        delimiter: str | None,
+        batch_rows: int,
+    ) -> None:
+        enc = _resolve_encoding(path, size, encoding)
+        self._detected = encoding is None
+        head, complete = _head_text(path, enc, _SNIFF_BYTES)
+        lines = _split_lines(head)
+        if not complete:
+            lines = lines[:-1]  # the last line may be cut
+        skip = 0
+        while skip < len(lines) and not lines[skip].strip():
+            skip += 1
+        if skip == len(lines):
+            what = "only blank lines" if complete else f"only blank lines in its first {_SNIFF_BYTES:,} bytes"
+            raise SourceError(
+                f"{path} has no header line: it contains {what}. The first line must hold the column names."
+            )
+        if delimiter is None:
+            if path.suffix.lower() in (".tsv", ".tab"):
+                delimiter = "\t"
+            else:
+                delimiter = _sniff_delimiter(lines[skip : skip + _SNIFF_LINES])
+        super().__init__(path, [], batch_rows=batch_rows, encoding=enc, delimiter=delimiter)
+        self._skip = skip
+        self._arrow_encoding = "utf8" if codecs.lookup(enc).name in ("utf-8", "utf-8-sig", "ascii") else enc
+        # Let Arrow itself parse the header (quotes and all), then read every column as text.
+        self._header_only = False
+        try:
+            probe = self._open_arrow({}, lambda row: "skip", _PROBE_BLOCK_SIZE)
+            raw_names: list[str] = list(probe.schema.names)
+            probe.close()
+        except (pa.ArrowException, UnicodeError, OSError) as exc:
+            if not (complete and "Empty CSV file" in str(exc)):
+                raise self._wrap(exc, "at the header") from exc
+            # Arrow cannot read a lone header line without a line break: no rows, parse it here.
+            header_text = "\n".join(lines[skip:])
+            raw_names = next(csv.reader(io.StringIO(header_text), delimiter=delimiter, quotechar='"'))
+            self._header_only = True
+        header_line = skip + 1
+        self.columns = _check_names(path, raw_names, f"line {header_line}")
+        self._raw_names = raw_names
+        self._header_record = skip + 1  # Arrow counts the skipped blank lines as rows
+        self._header_breaks = sum(_count_breaks(name) for name in raw_names)
+
+    def _open_arrow(self, column_types: dict[str, pa.DataType], handler: Callable[[Any], str], block_size: int) -> Any:
+        return pacsv.open_csv(
+            self.path,
+            read_options=pacsv.ReadOptions(
+                use_threads=False,  # Arrow reports rejected rows' numbers only when single-threaded
+                block_size=block_size,
+                skip_rows=self._skip,
+                encoding=self._arrow_encoding,
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=self.delimiter,
+                quote_char='"',
+                double_quote=True,
+                escape_char=False,
+                newlines_in_values=True,
+                ignore_empty_lines=False,  # keep blank lines countable; they become all-null rows
+                invalid_row_handler=handler,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=column_types,
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+                null_values=[""],
+                check_utf8=True,
+            ),
+        )
+
+    def _wrap(self, exc: BaseException, where: str) -> SourceError:
+        if _is_decode_error(exc):
+            assert self.encoding is not None
+            return _decode_failure(self.path, self.encoding, self._detected)
+        message = str(exc)
+        if "straddl" in message:
+            return SourceError(
+                f"{self.path}: a record {where} is longer than {_CSV_BLOCK_SIZE / 2**20:g} MB. Most likely a "
+                'value opens a quote (") that is never closed, so the rest of the file reads as one value. '
+                'Fix the quoting in the file (a quote inside a value must be doubled: "").'
+            )
+        return SourceError(f"{self.path} is not a readable CSV file ({where}): {message}")
+
+    def _batches(self) -> Iterator[pa.RecordBatch]:
+        yield from _rebatch(self._csv_batches(), self._batch_rows, _MAX_BATCH_BYTES)
+
+    def _csv_batches(self) -> Iterator[pa.RecordBatch]:
+        if self._header_only:
+            return
+        pending: deque[_PendingReject] = deque()
+
+        def handler(row: Any) -> str:
+            text: str = row.text or ""
+            number = row.number
+            if number is None or number < 0:  # pragma: no cover - Arrow always knows it single-threaded
+                raise SourceError(f"{self.path}: cannot tell the line number of a bad row: {text[:200]!r}")
+            pending.append(
+                _PendingReject(
+                    number=int(number),
+                    breaks=_count_breaks(text),
+                    text=text,
+                    expected=int(row.expected_columns),
+                    actual=int(row.actual_columns),
+                    silent=not text.strip(),
+                )
+            )
+            return "skip"
+
+        types = dict.fromkeys(self._raw_names, pa.string())
+        names = [*self.columns, SOURCE_ROW]
+        offset = self._header_breaks  # physical line = record number + line breaks inside earlier records
+        start = self._header_record + 1  # record number of the next record not yet placed
+        extra = 0  # line breaks inside the records before `start` (header excluded)
+        last_line = self._header_record + self._header_breaks
+        held: pa.RecordBatch | None = None
+        try:
+            reader = self._open_arrow(types, handler, _CSV_BLOCK_SIZE)
+        except (pa.ArrowException, UnicodeError, OSError) as exc:
+            raise self._wrap(exc, "at the header") from exc
+        try:
+            while True:
+                try:
+                    batch = reader.read_next_batch()
+                except StopIteration:
+                    break
+                except (pa.ArrowException, UnicodeError, OSError) as exc:
+                    raise self._wrap(exc, f"after line {last_line:,}") from exc
+                n = batch.num_rows
+                if n == 0:
+                    continue
+                arrays = list(batch.columns)
+                row_breaks = _breaks_per_row(arrays)
+                rej_numbers = np.fromiter((p.number for p in pending), dtype=np.int64, count=len(pending))
+                rej_breaks = np.fromiter((p.breaks for p in pending), dtype=np.int64, count=len(pending))
+                # valid rows before each pending reject (non-decreasing)
+                before = rej_numbers - start - np.arange(len(pending), dtype=np.int64)
+                idx = np.arange(n, dtype=np.int64)
+                k = np.searchsorted(before, idx, side="right")  # rejects before each row
+                records = start + idx + k
+                rows_prefix = np.zeros(n + 1, dtype=np.int64)
+                if row_breaks is not None:
+                    np.cumsum(row_breaks, out=rows_prefix[1:])
+                rej_prefix = np.zeros(len(pending) + 1, dtype=np.int64)
+                np.cumsum(rej_breaks, out=rej_prefix[1:])
+                lines = records + offset + extra + rows_prefix[:-1] + rej_prefix[k]
+                # rejects with no row of a later batch before them are final now
+                done = int(np.searchsorted(before, n, side="right"))
+                for j in range(done):
+                    p = pending.popleft()
+                    line = int(rej_numbers[j] + offset + extra + rows_prefix[min(before[j], n)] + rej_prefix[j])
+                    self._add_reject(p, line)
+                start = max(int(records[-1]), int(rej_numbers[done - 1]) if done else 0) + 1
+                extra += int(rows_prefix[n] + rej_prefix[done])
+                last_line = int(lines[-1])
+                # blank lines arrive as rows whose values are all null: drop them
+                keep = pc.is_valid(arrays[0])
+                for arr in arrays[1:]:
+                    keep = pc.or_(keep, pc.is_valid(arr))
+                source_row = pa.array(lines, type=pa.int64())
+                out = pa.RecordBatch.from_arrays([*arrays, source_row], names=names)
+                if pc.sum(keep).as_py() != n:
+                    out = out.filter(keep)
+                if out.num_rows:
+                    if held is not None:
+                        yield held
+                    held = out  # held back: an unclosed quote can only show in the very last row
+        finally:
+            reader.close()
+        if held is not None:
+            held = self._drop_unclosed_quote(held)
+            if held.num_rows:
+                yield held
+        for p in pending:  # bad lines after the last good row
+            self._add_reject(p, p.number + offset + extra)
+            extra += p.breaks
+        pending.clear()
+
+    def _drop_unclosed_quote(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        """Reject the last row when its last value is a quote left open up to the end of the file.
+
+        Arrow reads such a value as everything up to the end of the file; it is told by the file ending
+        in exactly ``"`` + that value (a closed quote would end in ``"`` + line break).
+        """
+        assert self.encoding is not None
+        value = batch.column(len(self.columns) - 1)[-1].as_py()
+        if not value or value[-1] not in "\r\n" or not _encoding.is_ascii_compatible(self.encoding):
+            return batch
+        codec = "utf-8" if self._arrow_encoding == "utf8" else self.encoding
+        try:
+            tail = ('"' + value).encode(codec)
+        except UnicodeError:
+            return batch
+        with self.path.open("rb") as f:
+            size = f.seek(0, os.SEEK_END)
+            start = size - len(tail)
+            if start < 0:
+                return batch
+            f.seek(start)
+            if f.read() != tail:
+                return batch
+            f.seek(max(start - 65_536, 0))
+            before = f.read(start - max(start - 65_536, 0))
+        line_start = max(before.rfind(b"\n"), before.rfind(b"\r")) + 1
+        line = int(batch.column(len(self.columns))[-1].as_py())
+        self._reject(
+            line,
+            (before[line_start:] + tail).decode(codec, "replace").rstrip("\r\n"),
+            'opens a quote (") that is never closed, so every line after it was read as part of one value. '
+            'Close the quote; a quote inside a value must be doubled ("")',
+        )
+        return batch.slice(0, batch.num_rows - 1)
+
+    def _add_reject(self, p: _PendingReject, line: int) -> None:
+        if p.silent:
+            return
+        delim = "tab" if self.delimiter == "\t" else repr(self.delimiter)
+        if p.actual > p.expected:
+            error = (
+                f"has {p.actual} values but the header has {p.expected} columns: a value probably "
+                f"contains the delimiter ({delim}) without quotes around it"
+            )
+        else:
+            error = (
+                f"has {p.actual} value{'s' if p.actual != 1 else ''} but the header has {p.expected} "
+                "columns: values are missing or the line was cut"
+            )
+        self._reject(line, p.text, error)
+
