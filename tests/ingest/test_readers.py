@@ -863,7 +863,7 @@ def test_big_csv_streams_with_bounded_memory(tmp_path: Path) -> None:
         for _ in range(size_mb):
             f.write(block)
     written = time.perf_counter() - started
-    src = Path(readers.__file__).resolve().parents[2]  # the folder holding the shopops package
+    src = Path(readers.__file__).resolve().parents[3]  # the folder holding the shopops package (readers is a package inside shopops.ingest)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(src), os.environ.get("PYTHONPATH", "")])}
     out = subprocess.run(
         [sys.executable, "-c", _BIG_READER, str(path)], capture_output=True, text=True, env=env, check=True
