@@ -7,7 +7,6 @@ or opened offline and never fetches anything.
 
 from __future__ import annotations
 
-import calendar
 import html
 import io
 import json
@@ -33,10 +32,11 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from shopops._dates import month_end
 from shopops._duck import connect
 from shopops.config import Settings
 from shopops.errors import WarehouseError
-from shopops.warehouse import read_meta
+from shopops.warehouse import KPI_CARDS, read_meta
 
 __all__ = ["REPORT_FILE", "write_report"]
 
@@ -45,7 +45,6 @@ REPORT_FILE = Path("reports") / "report.html"
 
 _CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$", "JPY": "¥", "INR": "₹", "BRL": "R$"}
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_SALE = "line_type = 'sale' AND is_product"
 
 # Colours: one blue for money, one teal for counts, red for money lost, amber for "new".
 _BLUE, _LIGHT_BLUE, _RED, _TEAL, _AMBER, _GREY = (
@@ -220,10 +219,6 @@ def _month_add(d: date, months: int) -> date:
     return date(idx // 12, idx % 12 + 1, 1)
 
 
-def _month_end(d: date) -> date:
-    return date(d.year, d.month, calendar.monthrange(d.year, d.month)[1])
-
-
 def _month_name(d: date) -> str:
     return d.strftime("%B %Y")
 
@@ -264,8 +259,8 @@ def _header(wh: _Warehouse, span: _Span, fmt: _Fmt) -> dict[str, str]:
     orders = customers = products = lines = 0
     if wh.has("fact_order_line"):
         lines, orders, products = wh.one(
-            f"SELECT count(*), count(DISTINCT order_id) FILTER (WHERE {_SALE}), "
-            f"count(DISTINCT product_id) FILTER (WHERE {_SALE}) FROM fact_order_line")
+            "SELECT count(*), count(DISTINCT order_id) FILTER (WHERE is_sale), "
+            "count(DISTINCT product_id) FILTER (WHERE is_sale) FROM fact_order_line")
     if wh.has("dim_customer"):
         customers = wh.one("SELECT count(*) FROM dim_customer WHERE orders > 0")[0]
     if span.first is not None and span.last is not None:
@@ -294,17 +289,6 @@ def _months(wh: _Warehouse) -> dict[date, _Month]:
         start = row["period_start"]
         out[start] = _Month(start, row)
     return out
-
-
-# label, column, kind (money | count | rate), higher is better
-_CARDS: tuple[tuple[str, str, str, bool], ...] = (
-    ("Net sales", "net_sales", "money", True),
-    ("Orders", "orders", "count", True),
-    ("Average order value", "aov", "money", True),
-    ("New customers", "new_customers", "count", True),
-    ("Repeat rate", "repeat_rate", "rate", True),
-    ("Cancellation rate", "cancellation_rate", "rate", False),
-)
 
 
 def _card(label: str, kind: str, higher_better: bool, cur: Any, prev: Any, has_prev: bool,
@@ -339,7 +323,7 @@ def _kpis(months: dict[date, _Month], span: _Span, fmt: _Fmt) -> dict[str, Any]:
     notes: list[str] = []
     first_month = span.first.replace(day=1)
     last_month = span.last.replace(day=1)
-    if span.last == _month_end(span.last):
+    if span.last == month_end(span.last):
         current = last_month
     else:
         current = _month_add(last_month, -1)
@@ -358,8 +342,9 @@ def _kpis(months: dict[date, _Month], span: _Span, fmt: _Fmt) -> dict[str, Any]:
     cur = months.get(current, empty).values
     prev = months.get(previous, _Month(current)).values if previous is not None else {}
     cards = [
-        _card(label, kind, better, cur.get(col), prev.get(col), previous is not None, fmt)
-        for label, col, kind, better in _CARDS
+        _card(card.label, card.kind, card.higher_is_better, cur.get(card.key), prev.get(card.key),
+              previous is not None, fmt)
+        for card in KPI_CARDS
     ]
     headline = f"Net sales in {_month_name(current)}: {fmt.money(cur.get('net_sales'))}"
     if previous is not None:
@@ -518,7 +503,7 @@ def _chart_monthly(months: dict[date, _Month], span: _Span, fmt: _Fmt) -> _Chart
         orders = [_num(months[m].values.get("orders")) or 0.0 for m in starts]
         aov = [_num(months[m].values.get("aov")) for m in starts]
         partial = {starts[0]} if span.first.day != 1 else set()
-        if span.last != _month_end(span.last):
+        if span.last != month_end(span.last):
             partial.add(starts[-1])
         bars = ax.bar(pos, orders, width=0.65, color=_TEAL, label="orders")
         for patch, m in zip(bars.patches, starts, strict=True):
@@ -644,8 +629,8 @@ def _chart_heatmap(wh: _Warehouse, span: _Span) -> _Chart:
         return _Chart("heatmap", title, caption,
                       note="The order time stamps carry dates only (no times of day), so there is no "
                            "weekday × hour chart.")
-    rows = wh.rows(f"SELECT isodow(ordered_at), hour(ordered_at), count(DISTINCT order_id) FROM fact_order_line "
-                   f"WHERE {_SALE} GROUP BY 1, 2")
+    rows = wh.rows("SELECT isodow(ordered_at), hour(ordered_at), count(DISTINCT order_id) FROM fact_order_line "
+                   "WHERE is_sale GROUP BY 1, 2")
     if not rows:
         return _Chart("heatmap", title, caption, note="No orders to chart yet.")
     lo, hi = min(int(r[1]) for r in rows), max(int(r[1]) for r in rows)
