@@ -7,7 +7,7 @@
 --   sold_units   quantity on a product sale, else 0
 --   gross_sales  gross_amount on a product sale, else 0
 --   net_sales    net_amount on a product sale, cancellation or return, else 0
-WITH l AS (
+WITH typed AS (
     SELECT
         l.order_id,
         l.line_no,
@@ -29,10 +29,10 @@ WITH l AS (
     LEFT JOIN dim_product AS p ON p.product_id = l.product_id
 )
 SELECT
-    l.*,
-    l.line_type = 'sale' AND l.is_product AS is_sale,
-    CASE WHEN l.line_type = 'sale' AND l.is_product THEN l.quantity ELSE 0 END AS sold_units,
-    CASE WHEN l.line_type = 'sale' AND l.is_product THEN l.gross_amount ELSE 0 END AS gross_sales,
-    CASE WHEN l.line_type IN ('sale', 'cancellation', 'return') AND l.is_product THEN l.net_amount ELSE 0 END
-        AS net_sales
-FROM l
+    typed.*,
+    typed.line_type = 'sale' AND typed.is_product AS is_sale,
+    CASE WHEN typed.line_type = 'sale' AND typed.is_product THEN typed.quantity ELSE 0 END AS sold_units,
+    CASE WHEN typed.line_type = 'sale' AND typed.is_product THEN typed.gross_amount ELSE 0 END AS gross_sales,
+    CASE WHEN typed.line_type IN ('sale', 'cancellation', 'return') AND typed.is_product
+        THEN typed.net_amount ELSE 0 END AS net_sales
+FROM typed
