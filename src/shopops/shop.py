@@ -16,7 +16,7 @@ from shopops.config import Settings
 from shopops.errors import ShopopsError, WarehouseError
 from shopops.ingest.pipeline import IngestResult, ingest
 from shopops.lake import Batch, Lake
-from shopops.warehouse import BuildResult, Reader, build_warehouse, warehouse_is_current
+from shopops.warehouse import BuildResult, Reader, build_warehouse, sales_totals, warehouse_is_current
 
 # The capabilities are imported where they are used: `shopops kpi` should not pay for loading
 # LightGBM, statsforecast and implicit at start-up.
@@ -143,12 +143,7 @@ class Shop:
             if group == "product" else "f.category"
         keys = "f.product_id" if group == "product" else "f.category"
         return self.sql(
-            f"""SELECT {cols},
-                   sum(CASE WHEN line_type = 'sale' THEN quantity ELSE 0 END) AS units,
-                   sum(CASE WHEN line_type = 'sale' THEN gross_amount ELSE 0 END) AS gross_sales,
-                   sum(CASE WHEN line_type IN ('sale', 'cancellation', 'return') THEN net_amount ELSE 0 END)
-                       AS net_sales,
-                   count(DISTINCT CASE WHEN line_type = 'sale' THEN order_id END) AS orders
+            f"""SELECT {cols}, {sales_totals()}
                 FROM fact_order_line f LEFT JOIN dim_product p ON p.product_id = f.product_id
                 WHERE f.is_product AND (? IS NULL OR f.order_date >= ?) AND (? IS NULL OR f.order_date <= ?)
                 GROUP BY {keys} ORDER BY {by} DESC, {keys} LIMIT {int(n)}""",

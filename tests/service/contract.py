@@ -1,4 +1,4 @@
-"""A shop with stand-ins shaped like the agreed public API of issues #3, #4 and #6 (for tests only)."""
+"""A shop whose forecast, segments and recommendations are small stand-ins of the real shapes (for tests only)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ QUANTILES = ["q05", "q50", "q80", "q90", "q95", "q99"]
 
 
 class ContractShop(Shop):
-    """A shop with stand-ins shaped exactly like the agreed public API of the coming capabilities."""
+    """A shop whose forecast, segments and recommendations are stand-ins with the real methods' shapes."""
 
     calls: int = 0
 

@@ -1,15 +1,9 @@
-"""The forecast, customers and inventory routers against the contracts of issues #3, #4 and #6.
-
-With stand-in methods that return frames of the agreed shape, the endpoints must serve them (so the routers
-work the day the branches merge); with the real methods, the same checks run on real results, and skip
-with a reason while a method is missing from this build.
-"""
+"""The forecast, customers and inventory routers: on stand-in methods of the real shapes (exact answers,
+caching) and on the real methods (real results)."""
 
 from __future__ import annotations
 
 import pytest
-
-from shopops import Shop
 
 from .conftest import make_service
 from .contract import QUANTILES, ContractShop
@@ -23,8 +17,6 @@ def contract_service(sim_shop):
 
 
 def test_forecast_router_serves_the_contract_and_caches_per_build(contract_service):
-    caps = {c["name"]: c for c in contract_service.get("/api/v1/capabilities").json()}
-    assert caps["forecast"]["available"] and caps["segments"]["available"] and caps["inventory_plan"]["available"]
     ContractShop.calls = 0
     page = contract_service.get("/api/v1/forecast?horizon=7&limit=1000").json()
     products = contract_service.shop.sql("SELECT count(*) AS n FROM dim_product WHERE is_product")["n"].iloc[0]
@@ -47,34 +39,25 @@ def test_customer_routers_serve_segments_and_recommendations(contract_service):
     assert contract_service.get("/api/v1/customers/NOPE/recommendations").status_code == 404
 
 
-def _real(method: str) -> None:
-    if not callable(getattr(Shop, method, None)):
-        pytest.skip(f"Shop.{method} is not in this build (its branch is not merged yet)")
-
-
-def test_real_forecast_when_installed(service):
-    _real("forecast")
+def test_real_forecast(service):
     items = service.get("/api/v1/forecast?horizon=7&limit=1000").json()["items"]
     assert items and all(r["q05"] <= r["q50"] <= r["q95"] for r in items if r["q05"] is not None)
 
 
-def test_real_segments_when_installed(service):
-    _real("segments")
+def test_real_segments(service):
     segs = service.get("/api/v1/customers/segments?limit=1000").json()
     assert segs["total"] > 0 and all(s["segment"] for s in segs["items"])
     summary = service.get("/api/v1/customers/segments/summary").json()
     assert summary
 
 
-def test_real_recommendations_when_installed(service):
-    _real("recommend")
+def test_real_recommendations(service):
     customer = service.get("/api/v1/customers?limit=1").json()["items"][0]["customer_id"]
     recs = service.get(f"/api/v1/customers/{customer}/recommendations?k=5")
     assert recs.status_code == 200 and len(recs.json()) <= 5
 
 
-def test_real_purchase_plan_when_installed(service):
-    _real("replenish")
+def test_real_purchase_plan(service):
     plan = service.get("/api/v1/inventory/plan?limit=1000").json()
     assert plan["total"] > 0 and all(r["order_qty"] > 0 for r in plan["items"])
     values = [r["order_value"] for r in plan["items"]]

@@ -85,12 +85,11 @@ def test_detail_endpoints(service):
     assert stock["total"] == latest and len({s["date"] for s in stock["items"]}) == 1
 
 
-def test_capabilities_list_pages_and_what_is_missing(service):
+def test_capabilities_list_pages_and_what_the_caller_may_use(service):
     caps = {c["name"]: c for c in service.get("/api/v1/capabilities", role="viewer").json()}
     assert caps["overview"]["allowed"] and not caps["customers"]["allowed"]
-    assert caps["forecast"]["available"] == callable(getattr(service.shop, "forecast", None))
-    if not caps["forecast"]["available"]:
-        assert caps["forecast"]["message"] == "forecasting is not installed in this build"
+    assert caps["forecast"] == {"name": "forecast", "page": "forecast", "permission": "sales:read", "allowed": True}
+    assert caps["ingest"] == {"name": "ingest", "page": "", "permission": "ingest:write", "allowed": False}
 
 
 def test_dashboard_references_no_external_url_and_assets_ship_with_the_package(service):

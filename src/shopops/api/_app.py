@@ -127,13 +127,9 @@ def _meta_router() -> APIRouter:
                 "permissions": sorted(ROLE_PERMISSIONS[who.role])}
 
     @router.get("/capabilities", response_model=list[CapabilityOut], summary="Capabilities and dashboard pages")
-    def capabilities(ctx: CtxDep, who: Annotated[Principal, Depends(principal)]) -> Any:
-        out = []
-        for cap in CAPABILITIES:
-            ok = cap.available(ctx) if cap.available else True
-            out.append({"name": cap.name, "page": cap.page or "", "permission": cap.permission, "available": ok,
-                        "allowed": allowed(who.role, cap.permission), "message": None if ok else cap.missing})
-        return out
+    def capabilities(who: Annotated[Principal, Depends(principal)]) -> Any:
+        return [{"name": cap.name, "page": cap.page or "", "permission": cap.permission,
+                 "allowed": allowed(who.role, cap.permission)} for cap in CAPABILITIES]
 
     return router
 
@@ -175,7 +171,8 @@ def _mount_dashboard(app: FastAPI) -> None:
     static = resources.files("shopops.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     env = Environment(loader=PackageLoader("shopops.web", "templates"), autoescape=select_autoescape())
-    html = env.get_template("index.html.j2").render(pages=page_scripts(), version=__version__)
+    pages = page_scripts([cap.page for cap in CAPABILITIES if cap.page])
+    html = env.get_template("index.html.j2").render(pages=pages, version=__version__)
 
     # The browser itself refuses anything not served by this process: scripts, styles, fetches, fonts.
     policy = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "

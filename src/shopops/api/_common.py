@@ -12,14 +12,13 @@ import pandas as pd
 from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 
-from shopops.api._errors import CapabilityMissingError
 from shopops.api._keys import KeyStore
 from shopops.api._settings import ServiceSettings
 from shopops.errors import ShopopsError
 from shopops.shop import Shop
 from shopops.warehouse import Reader
 
-__all__ = ["Ctx", "Paging", "Window", "context", "frame_page", "needs_method", "paging", "records", "window"]
+__all__ = ["Ctx", "Paging", "Window", "context", "frame_page", "paging", "records", "window"]
 
 Format = Literal["json", "csv"]
 # Filters are free text bound as SQL parameters; the cap only keeps absurd inputs out of the logs.
@@ -119,12 +118,6 @@ def frame_page(df: pd.DataFrame, total: int, page: Paging, filename: str) -> Any
     if page.fmt == "csv":
         return csv_response(df, filename)
     return {"items": records(df), "total": total, "limit": page.limit, "offset": page.offset}
-
-
-def needs_method(shop: Shop, method: str, capability: str) -> None:
-    """Raise 503 when ``Shop`` lacks ``method`` (the capability's branch is not in this build)."""
-    if not callable(getattr(shop, method, None)):
-        raise CapabilityMissingError(f"{capability} is not installed in this build (Shop.{method} is missing)")
 
 
 def paged(ctx: Ctx, select: str, where: list[str], params: list[Any], order_by: str, page: Paging,

@@ -14,8 +14,7 @@ from shopops.api._auth import AuthError, ForbiddenError
 from shopops.api._keys import UnknownKeyError
 from shopops.errors import NoWarehouseError, ShopopsError
 
-__all__ = ["CapabilityMissingError", "NotFoundError", "PayloadTooLargeError",
-           "install_error_handlers"]
+__all__ = ["NotFoundError", "PayloadTooLargeError", "install_error_handlers"]
 
 log = logging.getLogger("shopops.api")
 
@@ -28,10 +27,6 @@ class PayloadTooLargeError(ShopopsError):
     """The request body is larger than the service accepts (413)."""
 
 
-class CapabilityMissingError(ShopopsError):
-    """A capability this endpoint needs is not installed in this build (503)."""
-
-
 def _body(status: int, message: str, **extra: object) -> JSONResponse:
     return JSONResponse({"error": message, "status": status, **extra}, status_code=status)
 
@@ -41,7 +36,7 @@ def _status_of(exc: ShopopsError) -> int:
         return 404
     if isinstance(exc, PayloadTooLargeError):
         return 413
-    if isinstance(exc, CapabilityMissingError | NoWarehouseError):
+    if isinstance(exc, NoWarehouseError):
         return 503
     return 400
 

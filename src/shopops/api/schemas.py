@@ -69,14 +69,12 @@ class Me(BaseModel):
 
 
 class CapabilityOut(BaseModel):
-    """One capability: its dashboard page, whether it is installed, whether the caller may use it."""
+    """One capability: its dashboard page (empty: API only), its permission, whether the caller has it."""
 
     name: str
     page: str
     permission: str
-    available: bool
     allowed: bool
-    message: str | None = None
 
 
 class KpiRow(BaseModel):

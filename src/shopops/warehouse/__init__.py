@@ -1,19 +1,24 @@
 """The warehouse: SQL models built from the lake (on DuckDB or Spark), and the one read-only Reader."""
 
 from shopops.warehouse._build import BuildResult, build_warehouse, warehouse_is_current
+from shopops.warehouse._measures import KPI_CARDS, SALES_TOTALS, KpiCard, sales_totals
 from shopops.warehouse._models import Model, load_models, models_fingerprint
 from shopops.warehouse._reader import WAREHOUSE_FILE, Reader, read_meta
 from shopops.warehouse._spark import spark_session
 
 __all__ = [
+    "KPI_CARDS",
+    "SALES_TOTALS",
     "WAREHOUSE_FILE",
     "BuildResult",
+    "KpiCard",
     "Model",
     "Reader",
     "build_warehouse",
     "load_models",
     "models_fingerprint",
     "read_meta",
+    "sales_totals",
     "spark_session",
     "warehouse_is_current",
 ]

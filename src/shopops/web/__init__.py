@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from importlib import resources
 
 __all__ = ["page_scripts"]
 
 
-def page_scripts() -> list[str]:
-    """The page scripts to load, in the order of the capability list (those that have a page)."""
-    from shopops.api.routers import CAPABILITIES
-
+def page_scripts(pages: Iterable[str]) -> list[str]:
+    """The page scripts to load: those of ``pages`` (in their order) that the dashboard has a script for."""
     static = resources.files("shopops.web") / "static" / "pages"
-    return [cap.page for cap in CAPABILITIES if cap.page and (static / f"{cap.page}.js").is_file()]
+    return [page for page in pages if (static / f"{page}.js").is_file()]

@@ -87,12 +87,7 @@ def test_every_page_renders_its_charts_with_the_api_numbers(page, sim_server):
             total = sum(r["rows_quarantined"] for r in sim_server.api("/api/v1/quality", limit=1000)["items"])
             bars = page.evaluate("Chart.getChart(document.getElementById('chart-quality')).data.datasets[1].data")
             assert sum(bars) == total
-        if name == "forecast" and not callable(getattr(sim_server.shop, "forecast", None)):
-            assert page.inner_text('[data-testid="forecast-unavailable"]') == \
-                "forecasting is not installed in this build"
-        if name == "inventory" and not callable(getattr(sim_server.shop, "replenish", None)):
-            assert "not available yet" in page.inner_text('[data-testid="plan-unavailable"]')
-        elif name == "inventory":
+        if name == "inventory":
             plan = sim_server.api("/api/v1/inventory/plan", limit=1)
             assert page.inner_text("#plan-count").startswith(f"{plan['total']:,}")
             pos = sim_server.api("/api/v1/inventory/purchase-orders", limit=1000)["items"]
@@ -180,7 +175,7 @@ def test_the_demo_link_signs_in_and_hides_the_key(page, sim_server):
 
 
 def test_pages_of_the_coming_capabilities_draw_their_contract_data(page, contract_server):
-    """Forecast band, segments and the purchase-order export, on stand-ins shaped like issues #3/#4/#6."""
+    """Forecast band, segments and the purchase-order export, on stand-ins of the real shapes."""
     sign_in(page, contract_server)
     open_page(page, contract_server, "forecast")
     until(page, "!!document.getElementById('chart-forecast') && "

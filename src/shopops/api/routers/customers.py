@@ -1,4 +1,4 @@
-"""Customers, and (when issue #6 is in the build) their segments and recommendations."""
+"""Customers, their segments and recommendations."""
 
 from __future__ import annotations
 
@@ -8,26 +8,19 @@ import pandas as pd
 from fastapi import APIRouter, Depends, Path, Query
 
 from shopops.api._auth import require
-from shopops.api._common import Ctx, CtxDep, PagingDep, TextFilter, WindowDep, frame_page, needs_method, paged, records
+from shopops.api._common import Ctx, CtxDep, PagingDep, TextFilter, WindowDep, frame_page, paged, records
 from shopops.api._errors import NotFoundError
 from shopops.api.schemas import CustomerRow, Page, RecommendationRow, SegmentRow
 
-__all__ = ["router", "segments_available"]
+__all__ = ["router"]
 
 router = APIRouter(tags=["customers"], dependencies=[Depends(require("customers:read"))])
 _COLUMNS = ("customer_id, country, city, channel, acquired_at, first_sale_at, last_sale_at, orders, units, "
             "sales_amount")
-_CAPABILITY = "customer segmentation"
-
-
-def segments_available(ctx: Ctx) -> bool:
-    """Whether this build has Shop.segments (issue #6)."""
-    return callable(getattr(ctx.shop, "segments", None))
 
 
 def _segments(ctx: Ctx) -> pd.DataFrame:
-    needs_method(ctx.shop, "segments", _CAPABILITY)
-    frame: pd.DataFrame = ctx.reader.cached("segments", lambda: ctx.shop.segments())  # type: ignore[attr-defined]
+    frame: pd.DataFrame = ctx.reader.cached("segments", lambda: ctx.shop.segments())
     return frame
 
 
@@ -47,20 +40,19 @@ def customers(ctx: CtxDep, window: WindowDep, page: PagingDep, country: TextFilt
                  page, "customers")
 
 
-@router.get("/customers/segments", response_model=Page[SegmentRow], summary="RFM segments (issue #6)")
+@router.get("/customers/segments", response_model=Page[SegmentRow], summary="RFM segments")
 def segments(ctx: CtxDep, page: PagingDep, segment: TextFilter = None) -> Any:
-    """Each customer's recency, frequency, monetary scores and segment; 503 until segmentation is installed."""
+    """Each customer's recency, frequency, monetary scores and segment."""
     df = _segments(ctx)
     if segment:
         df = df[df["segment"] == segment]
     return frame_page(df.iloc[page.offset:page.offset + page.limit], len(df), page, "segments")
 
 
-@router.get("/customers/segments/summary", summary="One row per segment (issue #6)")
+@router.get("/customers/segments/summary", summary="One row per segment")
 def segment_summary(ctx: CtxDep) -> list[dict[str, Any]]:
-    """Size and value of each segment; 503 until segmentation is installed."""
-    needs_method(ctx.shop, "segment_summary", _CAPABILITY)
-    df: pd.DataFrame = ctx.reader.cached("segment_summary", lambda: ctx.shop.segment_summary())  # type: ignore[attr-defined]
+    """Size and value of each segment."""
+    df: pd.DataFrame = ctx.reader.cached("segment_summary", lambda: ctx.shop.segment_summary())
     return records(df.reset_index() if df.index.name else df)
 
 
@@ -74,14 +66,13 @@ def customer(ctx: CtxDep, customer_id: Annotated[str, Path(max_length=200)]) -> 
 
 
 @router.get("/customers/{customer_id}/recommendations", response_model=list[RecommendationRow],
-            summary="Products to recommend (issue #6)")
+            summary="Products to recommend")
 def recommendations(ctx: CtxDep, customer_id: Annotated[str, Path(max_length=200)],
                     k: Annotated[int, Query(ge=1, le=100)] = 10) -> Any:
     """The ``k`` products most worth showing this customer, with the model and the reason."""
-    needs_method(ctx.shop, "recommend", "recommendations")
     known = ctx.reader.frame("SELECT 1 FROM dim_customer WHERE customer_id = ?", [customer_id])
     if known.empty:
         raise NotFoundError(f"no customer with id {customer_id!r}")
     df = ctx.reader.cached(f"recommend:{customer_id}:{k}",
-                           lambda: ctx.shop.recommend(customer_id, k=k))  # type: ignore[attr-defined]
+                           lambda: ctx.shop.recommend(customer_id, k=k))
     return records(df)

@@ -1,4 +1,4 @@
-"""Demand forecasts with their quantile band (issue #3), 503 until forecasting is in the build."""
+"""Demand forecasts with their quantile band."""
 
 from __future__ import annotations
 
@@ -8,26 +8,20 @@ import pandas as pd
 from fastapi import APIRouter, Depends, Query
 
 from shopops.api._auth import require
-from shopops.api._common import Ctx, CtxDep, PagingDep, TextFilter, frame_page, needs_method
+from shopops.api._common import CtxDep, PagingDep, TextFilter, frame_page
 from shopops.api.schemas import ForecastRow, Page
 
-__all__ = ["forecast_available", "router"]
+__all__ = ["router"]
 
 router = APIRouter(tags=["forecast"], dependencies=[Depends(require("sales:read"))])
-
-
-def forecast_available(ctx: Ctx) -> bool:
-    """Whether this build has Shop.forecast (issue #3)."""
-    return callable(getattr(ctx.shop, "forecast", None))
 
 
 @router.get("/forecast", response_model=Page[ForecastRow], summary="Daily demand forecast per product")
 def forecast(ctx: CtxDep, page: PagingDep, product: TextFilter = None,
              horizon: Annotated[int, Query(ge=1, le=365)] = 28) -> Any:
     """Forecast per product and day with quantiles q05…q99; computed once per warehouse build and horizon."""
-    needs_method(ctx.shop, "forecast", "forecasting")
     df: pd.DataFrame = ctx.reader.cached(
-        f"forecast:{horizon}", lambda: ctx.shop.forecast(horizon=horizon, level="product"))  # type: ignore[attr-defined]
+        f"forecast:{horizon}", lambda: ctx.shop.forecast(horizon=horizon, level="product"))
     if product:
         df = df[df["unique_id"].astype(str) == product]
     return frame_page(df.iloc[page.offset:page.offset + page.limit], len(df), page, "forecast")

@@ -1,4 +1,4 @@
-"""Stock on hand now, today's purchase plan, its purchase orders and the stock alerts (issue #4)."""
+"""Stock on hand now, today's purchase plan, its purchase orders and the stock alerts."""
 
 from __future__ import annotations
 
@@ -7,20 +7,15 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, Depends
 
 from shopops.api._auth import require
-from shopops.api._common import Ctx, CtxDep, PagingDep, TextFilter, frame_page, needs_method, paged
+from shopops.api._common import Ctx, CtxDep, PagingDep, TextFilter, frame_page, paged
 from shopops.api.schemas import Page, StockRow
 
 if TYPE_CHECKING:
     from shopops.inventory import ReplenishmentPlan
 
-__all__ = ["plan_available", "router"]
+__all__ = ["router"]
 
 router = APIRouter(tags=["inventory"], dependencies=[Depends(require("inventory:read"))])
-
-
-def plan_available(ctx: Ctx) -> bool:
-    """Whether this build has Shop.replenish (issue #4)."""
-    return callable(getattr(ctx.shop, "replenish", None))
 
 
 @router.get("/inventory/stock", response_model=Page[StockRow], summary="Stock on hand on the latest day")
@@ -36,7 +31,6 @@ def stock(ctx: CtxDep, page: PagingDep, product: TextFilter = None, category: Te
 
 def _plan(ctx: Ctx) -> ReplenishmentPlan:
     """Today's purchase plan, computed once per warehouse build."""
-    needs_method(ctx.shop, "replenish", "inventory planning")
     return ctx.reader.cached("replenish", lambda: ctx.shop.replenish())
 
 

@@ -2,41 +2,23 @@
 
 from __future__ import annotations
 
-import calendar
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from shopops._dates import period_end
 from shopops.api._auth import require
 from shopops.api._common import Ctx, CtxDep, Paging, WindowDep, frame_page, records
 from shopops.api.schemas import KpiRow, Overview, Page
+from shopops.warehouse import KPI_CARDS
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["kpis"], dependencies=[Depends(require("sales:read"))])
 Grain = Literal["day", "week", "month"]
-
-# key, kind, higher is better (the same cards as the HTML report)
-CARDS: tuple[tuple[str, Literal["money", "count", "rate"], bool], ...] = (
-    ("net_sales", "money", True),
-    ("orders", "count", True),
-    ("aov", "money", True),
-    ("new_customers", "count", True),
-    ("repeat_rate", "rate", True),
-    ("cancellation_rate", "rate", False),
-)
-
-
-def period_end(start: date, grain: str) -> date:
-    """The last day of the period that starts on ``start``."""
-    if grain == "day":
-        return start
-    if grain == "week":
-        return start + timedelta(days=6)
-    return date(start.year, start.month, calendar.monthrange(start.year, start.month)[1])
 
 
 def _change(kind: str, cur: Any, prev: Any) -> float | None:
@@ -77,11 +59,13 @@ def compute_overview(ctx: Ctx, grain: str, start: date | None, end: date | None)
         if previous is None:
             notes.append("no earlier period in the range, so there is no comparison")
     cards = []
-    for key, kind, better in CARDS:
-        cur = current.get(key) if current else None
-        prev = previous.get(key) if previous else None
-        cards.append({"key": key, "kind": kind, "value": cur, "previous": prev, "change": _change(kind, cur, prev),
-                      "change_unit": "points" if kind == "rate" else "relative", "higher_is_better": better})
+    for card in KPI_CARDS:
+        cur = current.get(card.key) if current else None
+        prev = previous.get(card.key) if previous else None
+        cards.append({"key": card.key, "kind": card.kind, "value": cur, "previous": prev,
+                      "change": _change(card.kind, cur, prev),
+                      "change_unit": "points" if card.kind == "rate" else "relative",
+                      "higher_is_better": card.higher_is_better})
     meta = reader.frame("SELECT value FROM _meta WHERE key = 'built_at'") if "_meta" in reader.tables() else None
     return {
         "grain": grain,

@@ -10,17 +10,13 @@ from shopops.api._auth import require
 from shopops.api._common import CtxDep, PagingDep, TextFilter, WindowDep, paged, records
 from shopops.api._errors import NotFoundError
 from shopops.api.schemas import CategoryRow, Page, ProductDetail, ProductRow
+from shopops.warehouse import sales_totals
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["products"], dependencies=[Depends(require("sales:read"))])
 
-_SALES = """
-    sum(CASE WHEN line_type = 'sale' THEN quantity ELSE 0 END)::BIGINT AS units,
-    coalesce(sum(CASE WHEN line_type = 'sale' THEN gross_amount ELSE 0 END), 0) AS gross_sales,
-    coalesce(sum(CASE WHEN line_type IN ('sale', 'cancellation', 'return') THEN net_amount ELSE 0 END), 0)
-        AS net_sales,
-    count(DISTINCT CASE WHEN line_type = 'sale' THEN order_id END) AS orders"""
+_SALES = sales_totals(typed=True)
 _IN_WINDOW = "f.is_product AND (?::DATE IS NULL OR f.order_date >= ?) AND (?::DATE IS NULL OR f.order_date <= ?)"
 ProductSort = Literal["net_sales", "gross_sales", "units", "orders", "product_id", "name"]
 Order = Literal["desc", "asc"]

@@ -1,5 +1,6 @@
 -- fact_order: one row per order document (sales orders, cancellation and return documents),
--- dated by its first line, with the money of its lines split by what they are.
+-- dated by its first line, with the money of its lines split by what they are (units and
+-- gross_sales sum the line measures of fact_order_line).
 WITH o AS (
     SELECT
         order_id,
@@ -8,16 +9,16 @@ WITH o AS (
         any_value(country) AS country,
         any_value(channel) AS channel,
         count(*) AS lines,
-        CAST(sum(CASE WHEN line_type = 'sale' AND is_product THEN quantity ELSE 0 END) AS BIGINT) AS units,
-        sum(CASE WHEN line_type = 'sale' AND is_product THEN gross_amount ELSE 0 END) AS gross_sales,
-        sum(CASE WHEN line_type = 'sale' AND is_product THEN discount ELSE 0 END) AS line_discounts,
+        CAST(sum(sold_units) AS BIGINT) AS units,
+        sum(gross_sales) AS gross_sales,
+        sum(CASE WHEN is_sale THEN discount ELSE 0 END) AS line_discounts,
         0.0 - sum(CASE WHEN line_type = 'discount' THEN net_amount ELSE 0 END) AS discount_lines,
         0.0 - sum(CASE WHEN line_type = 'cancellation' AND is_product THEN gross_amount ELSE 0 END)
             AS cancellations,
         0.0 - sum(CASE WHEN line_type = 'return' AND is_product THEN gross_amount ELSE 0 END) AS returns,
         sum(CASE WHEN line_type = 'shipping' THEN gross_amount ELSE 0 END) AS shipping_revenue,
         sum(net_amount) AS net_amount,
-        max(CASE WHEN line_type = 'sale' AND is_product THEN 1 ELSE 0 END) AS is_sale
+        max(CASE WHEN is_sale THEN 1 ELSE 0 END) AS is_sale
     FROM fact_order_line
     GROUP BY order_id
 )

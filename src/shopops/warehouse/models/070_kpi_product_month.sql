@@ -1,15 +1,16 @@
 -- kpi_product_month: sales of each product by month, ranked by net sales within the month.
--- net_sales here = gross - line discounts - cancellations - returns of that product.
+-- units, gross_sales and net_sales sum the line measures of fact_order_line; net_sales here =
+-- gross - line discounts - cancellations - returns of that product.
 -- The rank rounds net_sales to 4 decimals so equal amounts tie (then product_id decides) whatever
 -- order the floating-point sum ran in (thread count, engine).
 WITH m AS (
     SELECT
         CAST(date_trunc('month', order_date) AS DATE) AS month,
         product_id,
-        CAST(sum(CASE WHEN line_type = 'sale' THEN quantity ELSE 0 END) AS BIGINT) AS units,
-        sum(CASE WHEN line_type = 'sale' THEN gross_amount ELSE 0 END) AS gross_sales,
-        sum(CASE WHEN line_type IN ('sale', 'cancellation', 'return') THEN net_amount ELSE 0 END) AS net_sales,
-        count(DISTINCT CASE WHEN line_type = 'sale' THEN order_id END) AS orders
+        CAST(sum(sold_units) AS BIGINT) AS units,
+        sum(gross_sales) AS gross_sales,
+        sum(net_sales) AS net_sales,
+        count(DISTINCT CASE WHEN is_sale THEN order_id END) AS orders
     FROM fact_order_line
     WHERE is_product
     GROUP BY 1, 2

@@ -175,7 +175,7 @@
     if (!cap || !spec) { host.append(Shop.notice(Shop.t("unavailable"))); host.dataset.ready = "1"; return; }
     if (!cap.allowed) { host.append(Shop.notice(Shop.t("denied"), "denied")); host.dataset.ready = "1"; return; }
     try {
-      await spec.render(host, { capabilities, available: (n) => (capabilities.find((c) => c.name === n) || {}).available });
+      await spec.render(host);
     } catch (err) {
       host.append(Shop.notice(err.message || String(err), "error"));
     }

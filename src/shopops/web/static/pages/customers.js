@@ -1,23 +1,17 @@
-// Customers: the biggest customers (sortable, filterable) and, once segmentation (issue #6) is in the
-// build, customers per segment.
+// Customers: the biggest customers (sortable, filterable) and customers per segment.
 Shop.page("customers", {
-  async render(host, ctx) {
+  async render(host) {
     const F = Shop.fmt;
     const custs = await Shop.api("/customers", { limit: 500 });
     const seg = Shop.el("div", { id: "segments" });
-    if (ctx.available("segments")) {
-      const summary = await Shop.api("/customers/segments/summary");
-      const nameKey = summary.length && ("segment" in summary[0]) ? "segment" : Object.keys(summary[0] || {})[0];
-      const sizeKey = ["customers", "n_customers", "count", "size"].find((k) => summary.length && k in summary[0]) || Object.keys(summary[0] || {})[1];
-      seg.append(Shop.chart("chart-segments", { type: "bar", data: { labels: summary.map((s) => s[nameKey]),
-        datasets: [{ label: Shop.t("col.customers"), data: summary.map((s) => s[sizeKey]), backgroundColor: Shop.palette[4] }] },
-        options: { plugins: { legend: { display: false } } } }));
-      const cols = summary.length ? Object.keys(summary[0]).map((k) => ({ key: k, num: typeof summary[0][k] === "number", fmt: typeof summary[0][k] === "number" ? F.num : null })) : [];
-      seg.append(Shop.table("segments-table", cols, summary));
-    } else {
-      const cap = ctx.capabilities.find((c) => c.name === "segments");
-      seg.append(Shop.notice(cap ? cap.message : Shop.t("unavailable"), "segments-unavailable"));
-    }
+    const summary = await Shop.api("/customers/segments/summary");
+    const nameKey = summary.length && ("segment" in summary[0]) ? "segment" : Object.keys(summary[0] || {})[0];
+    const sizeKey = ["customers", "n_customers", "count", "size"].find((k) => summary.length && k in summary[0]) || Object.keys(summary[0] || {})[1];
+    seg.append(Shop.chart("chart-segments", { type: "bar", data: { labels: summary.map((s) => s[nameKey]),
+      datasets: [{ label: Shop.t("col.customers"), data: summary.map((s) => s[sizeKey]), backgroundColor: Shop.palette[4] }] },
+      options: { plugins: { legend: { display: false } } } }));
+    const cols = summary.length ? Object.keys(summary[0]).map((k) => ({ key: k, num: typeof summary[0][k] === "number", fmt: typeof summary[0][k] === "number" ? F.num : null })) : [];
+    seg.append(Shop.table("segments-table", cols, summary));
     const byCountry = {};
     custs.items.forEach((c) => { byCountry[c.country || "–"] = (byCountry[c.country || "–"] || 0) + c.sales_amount; });
     const countries = Object.keys(byCountry).sort((a, b) => byCountry[b] - byCountry[a]).slice(0, 12);

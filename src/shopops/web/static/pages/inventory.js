@@ -1,7 +1,7 @@
 // Inventory: stock on hand on the latest day, stock value by category, today's purchase plan with its
 // purchase orders (CSV export) and the stock alerts.
 Shop.page("inventory", {
-  async render(host, ctx) {
+  async render(host) {
     const F = Shop.fmt;
     const stock = await Shop.api("/inventory/stock", { limit: 1000 });
     const byCat = {};
@@ -9,34 +9,29 @@ Shop.page("inventory", {
     const cats = Object.keys(byCat).sort((a, b) => byCat[b] - byCat[a]);
     const planPanel = Shop.el("div", { id: "plan" });
     const alertPanel = Shop.el("div", { id: "alerts" });
-    if (ctx.available("inventory_plan")) {
-      const [plan, pos, alerts] = await Promise.all([
-        Shop.api("/inventory/plan", { limit: 500 }),
-        Shop.api("/inventory/purchase-orders", { limit: 1000 }),
-        Shop.api("/inventory/alerts", { limit: 500 }),
-      ]);
-      const exp = Shop.el("button", { class: "primary", i18n: "inv.export", id: "export-po" });
-      exp.addEventListener("click", async () => {
-        const csv = await Shop.api("/inventory/purchase-orders", { format: "csv", limit: 100000 });
-        const a = Shop.el("a", { href: URL.createObjectURL(new Blob([csv], { type: "text/csv" })), download: "purchase_orders.csv" });
-        document.body.append(a); a.click(); a.remove();
-      });
-      const pct = (v) => (v == null ? "–" : `${(100 * v).toFixed(1)}%`);
-      planPanel.append(
-        Shop.el("p", { class: "muted", id: "plan-count", text: `${F.count(plan.total)} ${Shop.t("inv.to_order")}` }), exp,
-        Shop.table("po-table", [{ key: "po_number" }, { key: "supplier_id" }, { key: "lines", num: true, fmt: F.count },
-          { key: "units", num: true, fmt: F.count }, { key: "value", num: true, fmt: F.money },
-          { key: "expected_arrival" }], pos.items),
-        Shop.table("plan-table", [{ key: "product_id" }, { key: "name" }, { key: "supplier_id" },
-          { key: "order_qty", num: true, fmt: F.count }, { key: "order_value", num: true, fmt: F.money },
-          { key: "on_hand", num: true, fmt: F.count }, { key: "order_up_to", num: true, fmt: F.count },
-          { key: "expected_fill_rate", num: true, fmt: pct }, { key: "expected_arrival" }], plan.items));
-      alertPanel.append(Shop.table("alert-table", [{ key: "product_id" }, { key: "alert" },
-        { key: "value", num: true, fmt: F.money }, { key: "message" }], alerts.items));
-    } else {
-      const cap = ctx.capabilities.find((c) => c.name === "inventory_plan");
-      planPanel.append(Shop.notice(cap ? cap.message : Shop.t("unavailable"), "plan-unavailable"));
-    }
+    const [plan, pos, alerts] = await Promise.all([
+      Shop.api("/inventory/plan", { limit: 500 }),
+      Shop.api("/inventory/purchase-orders", { limit: 1000 }),
+      Shop.api("/inventory/alerts", { limit: 500 }),
+    ]);
+    const exp = Shop.el("button", { class: "primary", i18n: "inv.export", id: "export-po" });
+    exp.addEventListener("click", async () => {
+      const csv = await Shop.api("/inventory/purchase-orders", { format: "csv", limit: 100000 });
+      const a = Shop.el("a", { href: URL.createObjectURL(new Blob([csv], { type: "text/csv" })), download: "purchase_orders.csv" });
+      document.body.append(a); a.click(); a.remove();
+    });
+    const pct = (v) => (v == null ? "–" : `${(100 * v).toFixed(1)}%`);
+    planPanel.append(
+      Shop.el("p", { class: "muted", id: "plan-count", text: `${F.count(plan.total)} ${Shop.t("inv.to_order")}` }), exp,
+      Shop.table("po-table", [{ key: "po_number" }, { key: "supplier_id" }, { key: "lines", num: true, fmt: F.count },
+        { key: "units", num: true, fmt: F.count }, { key: "value", num: true, fmt: F.money },
+        { key: "expected_arrival" }], pos.items),
+      Shop.table("plan-table", [{ key: "product_id" }, { key: "name" }, { key: "supplier_id" },
+        { key: "order_qty", num: true, fmt: F.count }, { key: "order_value", num: true, fmt: F.money },
+        { key: "on_hand", num: true, fmt: F.count }, { key: "order_up_to", num: true, fmt: F.count },
+        { key: "expected_fill_rate", num: true, fmt: pct }, { key: "expected_arrival" }], plan.items));
+    alertPanel.append(Shop.table("alert-table", [{ key: "product_id" }, { key: "alert" },
+      { key: "value", num: true, fmt: F.money }, { key: "message" }], alerts.items));
     host.append(Shop.el("div", { class: "grid2" }, [
       Shop.panel("inv.value_by_cat", Shop.chart("chart-stock", { type: "bar", data: { labels: cats,
         datasets: [{ label: Shop.t("col.stock_value"), data: cats.map((c) => byCat[c]), backgroundColor: Shop.palette[2] }] },
@@ -44,7 +39,7 @@ Shop.page("inventory", {
       Shop.panel("inv.plan", planPanel),
     ]));
     const date = stock.items.length ? F.date(stock.items[0].date) : "–";
-    if (ctx.available("inventory_plan")) host.append(Shop.panel("inv.alerts", alertPanel));
+    host.append(Shop.panel("inv.alerts", alertPanel));
     host.append(Shop.panel("inv.stock", [Shop.el("p", { class: "muted", text: `${date} · ${F.count(stock.total)} ${Shop.t("rows")}` }),
       Shop.table("stock-table", [{ key: "product_id" }, { key: "name" }, { key: "category" }, { key: "location" },
         { key: "on_hand", num: true, fmt: F.count }, { key: "stock_value", num: true, fmt: F.money }], stock.items)]));
