@@ -384,12 +384,13 @@ def segment(
         with _steps("segments") as step:
             step("RFM, segments and clusters")
             shop = _shop(data)
-            table = shop.segments(as_of)
+            segments = shop.segments(as_of)
+            table = segments.frame
             summary = shop.segment_summary(as_of)
         _emit(summary, fmt, "Segments")
-        profiles = table.attrs.get("cluster_profiles")
+        profiles = segments.cluster_profiles
         if fmt == "table" and isinstance(profiles, pd.DataFrame) and not profiles.empty:
-            scores = ", ".join(f"k={k}: {v:.3f}" for k, v in table.attrs["silhouette"].items())
+            scores = ", ".join(f"k={k}: {v:.3f}" for k, v in segments.silhouette.items())
             _emit(profiles[["cluster", "customers", "share", "revenue_share", "median_recency_days",
                             "median_frequency", "median_monetary", "description"]], "table",
                   f"Clusters (k chosen by silhouette; {scores})")
@@ -416,18 +417,18 @@ def churn(
     try:
         with _steps("churn") as step:
             step("features, time-split training, holdout")
-            risk = _shop(data).churn(horizon_days, as_of)
-        metrics = risk.attrs["metrics"]
+            churn_result = _shop(data).churn(horizon_days, as_of)
+        risk, metrics = churn_result.frame, churn_result.metrics
         _emit(risk.head(top)[["customer_id", "churn_probability", "recency_days", "frequency", "monetary",
                               "reasons"]], fmt, f"Churn risk (no purchase in {horizon_days} days)")
         if fmt == "table":
             console.print(
-                f"holdout ({risk.attrs['windows']['holdout_cutoff']}, {int(metrics['customers']):,} customers, "
+                f"holdout ({churn_result.windows['holdout_cutoff']}, {int(metrics['customers']):,} customers, "
                 f"churn rate {metrics['churn_rate']:.1%}): AUC {metrics['auc']:.3f} (recency alone "
                 f"{metrics['auc_recency_only']:.3f}), PR-AUC {metrics['pr_auc']:.3f}, top-decile lift "
                 f"{metrics['top_decile_lift']:.2f}"
             )
-            top_features = sorted(risk.attrs["importance"].items(), key=lambda kv: -kv[1])[:5]
+            top_features = sorted(churn_result.importance.items(), key=lambda kv: -kv[1])[:5]
             console.print("model: LightGBM (time split, see docs/customers.md); most important features (mean "
                           "|SHAP|): " + ", ".join(f"{name} {value:.2f}" for name, value in top_features))
         if out is not None:
@@ -449,14 +450,15 @@ def clv(
     try:
         with _steps("clv") as step:
             step("BG/NBD and Gamma-Gamma")
-            values = _shop(data).clv(horizon_days, as_of)
+            clv_result = _shop(data).clv(horizon_days, as_of)
+            values = clv_result.customers
         _emit(values.head(top)[["customer_id", "frequency", "p_alive", "expected_purchases", "expected_order_value",
                                 "clv"]], fmt, f"Customer lifetime value, next {horizon_days} days")
         if fmt == "table":
-            params = ", ".join(f"{k} {v:.4g}" for k, v in values.attrs["bgnbd"].items())
+            params = ", ".join(f"{k} {v:.4g}" for k, v in clv_result.bgnbd_params.items())
             console.print(f"BG/NBD: {params}; Gamma-Gamma: " +
-                          (", ".join(f"{k} {v:.4g}" for k, v in values.attrs["gamma_gamma"].items()) or "not fitted"))
-            bt = values.attrs["backtest"]
+                          (", ".join(f"{k} {v:.4g}" for k, v in clv_result.gamma_gamma_params.items()) or "not fitted"))
+            bt = clv_result.backtest
             if bt.get("status") == "ok":
                 console.print(f"backtest (holdout after {bt['calibration_end']}, {bt['holdout_days']:.0f} days): "
                               f"predicted {bt['predicted_repeat_purchases']:,.0f} repeat purchases, actual "
@@ -501,15 +503,15 @@ def recommend(
         with _steps("recommend") as step:
             step(f"fitting {model}")
             if basket is not None:
-                recs = shop.recommend_basket([p.strip() for p in basket.split(",") if p.strip()], k)
+                recs = shop.recommend_basket([p.strip() for p in basket.split(",") if p.strip()], k).frame
                 title = f"Frequently bought with {basket}"
             elif all_customers:
                 if out is None:
                     raise ShopopsError("recommend --all writes one row per customer and product: add --out FILE")
-                recs = shop.recommend_all(k, model, exclude_bought)
+                recs = shop.recommend_all(k, model, exclude_bought).frame
                 title = "Recommendations"
             else:
-                recs = shop.recommend(str(customer), k, model, exclude_bought)
+                recs = shop.recommend(str(customer), k, model, exclude_bought).frame
                 title = f"Recommendations for {customer}"
         if out is not None:
             _write_frame(recs, out)
@@ -535,8 +537,8 @@ def recommend_evaluate(
     try:
         with _steps("evaluate") as step:
             step("training on the past, testing on the last days")
-            table = _shop(data).recommend_evaluate(test_days, k, tuple(m.strip() for m in models.split(",")))
-        _emit(table, fmt, f"Recommenders, last {test_days} days as test (train before {table.attrs['cutoff']})")
+            evaluation = _shop(data).recommend_evaluate(test_days, k, tuple(m.strip() for m in models.split(",")))
+        _emit(evaluation.frame, fmt, f"Recommenders, last {test_days} days as test (train before {evaluation.cutoff})")
     except ShopopsError as exc:
         _fail(exc)
 
@@ -646,11 +648,12 @@ def forecast(
         _check_out(out)
         with _steps("forecast") as step:
             step("fitting every product")
-            df, model = forecast_demand(_shop(data).reader, horizon, level, freq, until, engine)
+            result = forecast_demand(_shop(data).reader, horizon, level, freq, until, engine)
+            df = result.frame
         _write_frame(df, out)
     except ShopopsError as exc:
         _fail(exc)
-    choice = model.choice_[["class", "series", "model"]]
+    choice = result.choice[["class", "series", "model"]]
     _emit(choice, "table", "Model chosen per demand class (inner backtest)")
     console.print(f"[bold green]forecast[/] {df['unique_id'].nunique():,} series x {horizon} periods")
 

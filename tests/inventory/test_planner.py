@@ -185,3 +185,21 @@ def test_parameters_load_like_any_other_data_with_bad_rows_quarantined(tmp_path:
     assert after.loc[first, "order_up_to"] > before.loc[first, "order_up_to"]
     # The quarantined row changed nothing for its product.
     assert after.loc[second, "lead_time_days"] == before.loc[second, "lead_time_days"]
+
+
+def test_plan_and_comparison_are_results(sim_shop: Shop) -> None:
+    from shopops.result import Result
+
+    plan = sim_shop.replenish(service_level=0.9, policy="ss")
+    assert isinstance(plan, Result) and plan.capability == "inventory"
+    assert plan.params["service_level"] == 0.9 and plan.params["policy"] == "ss" and "ss policy" in plan.model
+    assert plan.metrics == {}  # a plan is not scored on unseen data: the replay does that
+    assert f"value {plan.total_value:,.2f}" in plan.explain()
+    assert plan.describe()["frames"] == {"lines": len(plan.lines), "purchase_orders": len(plan.purchase_orders),
+                                         "alerts": len(plan.alerts)}
+    cmp = sim_shop.simulate_policy(targets=(0.9, 0.99), min_days=(14, 56), max_ratios=(2.0,), per_product=False)
+    assert np.isfinite(cmp.metrics["stock_ours"])
+    # NaN where a min/max grid this small never reaches the target fill rate: the same NaN as the properties.
+    np.testing.assert_equal([cmp.metrics[k] for k in ("stock_ours", "stock_minmax", "saving", "saving_vs_static")],
+                            [cmp.stock_ours, cmp.stock_minmax, cmp.saving, cmp.saving_vs_static])
+    assert cmp.params["target_fill"] == 0.95

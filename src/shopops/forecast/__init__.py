@@ -11,7 +11,14 @@ from shopops.forecast._forecaster import (
 )
 from shopops.forecast._history import FREQS, LEVELS, ForecastError, demand_history, revenue_history
 from shopops.forecast._metrics import QUANTILES
-from shopops.forecast._shop import backtest_demand, bottom_up, fit_forecaster, forecast_demand, product_history
+from shopops.forecast._shop import (
+    ForecastResult,
+    backtest_demand,
+    bottom_up,
+    fit_forecaster,
+    forecast_demand,
+    product_history,
+)
 
 __all__ = [
     "ALL_MODELS",
@@ -23,6 +30,7 @@ __all__ = [
     "BacktestResult",
     "DemandForecaster",
     "ForecastError",
+    "ForecastResult",
     "SamplePaths",
     "backtest",
     "backtest_demand",

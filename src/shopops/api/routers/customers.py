@@ -27,7 +27,7 @@ def segments_available(ctx: Ctx) -> bool:
 
 def _segments(ctx: Ctx) -> pd.DataFrame:
     needs_method(ctx.shop, "segments", _CAPABILITY)
-    frame: pd.DataFrame = ctx.reader.cached("segments", lambda: ctx.shop.segments())  # type: ignore[attr-defined]
+    frame: pd.DataFrame = ctx.reader.cached("segments", lambda: ctx.shop.segments().frame)  # type: ignore[attr-defined]
     return frame
 
 
@@ -83,5 +83,5 @@ def recommendations(ctx: CtxDep, customer_id: Annotated[str, Path(max_length=200
     if known.empty:
         raise NotFoundError(f"no customer with id {customer_id!r}")
     df = ctx.reader.cached(f"recommend:{customer_id}:{k}",
-                           lambda: ctx.shop.recommend(customer_id, k=k))  # type: ignore[attr-defined]
+                           lambda: ctx.shop.recommend(customer_id, k=k).frame)  # type: ignore[attr-defined]
     return records(df)

@@ -27,7 +27,7 @@ def forecast(ctx: CtxDep, page: PagingDep, product: TextFilter = None,
     """Forecast per product and day with quantiles q05…q99; computed once per warehouse build and horizon."""
     needs_method(ctx.shop, "forecast", "forecasting")
     df: pd.DataFrame = ctx.reader.cached(
-        f"forecast:{horizon}", lambda: ctx.shop.forecast(horizon=horizon, level="product"))  # type: ignore[attr-defined]
+        f"forecast:{horizon}", lambda: ctx.shop.forecast(horizon=horizon, level="product").frame)  # type: ignore[attr-defined]
     if product:
         df = df[df["unique_id"].astype(str) == product]
     return frame_page(df.iloc[page.offset:page.offset + page.limit], len(df), page, "forecast")
