@@ -308,7 +308,7 @@ def simulate_policy(reader: Reader, *, target_fill: float = 0.95, history_days: 
     demand = daily_demand(reader, truth=truth)
     if demand.days <= history_days + 28:
         raise ShopopsError(f"{demand.days} days of demand: a replay needs more than {history_days} days of history "
-                           "plus at least 28 days to replay (lower --history-days)")
+                           "plus at least 28 days to replay (lower history_days)")
     # Products that sold in the history and in the replayed period: a policy needs a past to plan on.
     selling = (demand.units[:, :history_days].sum(axis=1) > 0) & (demand.units[:, history_days:].sum(axis=1) > 0)
     if not selling.any():

@@ -342,9 +342,9 @@ def replenish(reader: Reader, *, service_level: float | None = None, budget: flo
     if policy not in POLICIES:
         raise ShopopsError(f"unknown policy {policy!r}; choose one of {', '.join(POLICIES)}")
     if service_level is not None and not 0 < service_level < 1:
-        raise ShopopsError(f"--service-level must be between 0 and 1 (e.g. 0.95), not {service_level:g}")
+        raise ShopopsError(f"service_level must be between 0 and 1 (e.g. 0.95), not {service_level:g}")
     if review_days is not None and review_days < 1:
-        raise ShopopsError(f"--review-days must be at least 1, not {review_days}")
+        raise ShopopsError(f"review_days must be at least 1, not {review_days}")
     defaults = defaults or InventoryDefaults()
     demand = daily_demand(reader, until=as_of)
     day = as_of or demand.end
