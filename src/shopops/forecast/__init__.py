@@ -11,6 +11,7 @@ from shopops.forecast._forecaster import (
 )
 from shopops.forecast._history import FREQS, LEVELS, ForecastError, demand_history, revenue_history
 from shopops.forecast._metrics import QUANTILES
+from shopops.forecast._outliers import cap_outliers
 from shopops.forecast._shop import (
     ForecastResult,
     backtest_demand,
@@ -35,6 +36,7 @@ __all__ = [
     "backtest",
     "backtest_demand",
     "bottom_up",
+    "cap_outliers",
     "classify",
     "demand_history",
     "fit_forecaster",
