@@ -20,8 +20,8 @@ COLUMNS = ["unique_id", "ds", "yhat", *QUANTILES]
 def test_public_api_is_what_we_say() -> None:
     assert sorted(shopops.forecast.__all__) == sorted([
         "ALL_MODELS", "DEFAULT_MODELS", "FREQS", "LEVELS", "MAX_HORIZON", "QUANTILES", "BacktestResult", "DemandForecaster",
-        "ForecastError", "ForecastResult", "SamplePaths", "backtest", "backtest_demand", "bottom_up", "cap_outliers", "classify", "demand_history",
-        "fit_forecaster", "forecast_demand", "product_history", "revenue_history",
+        "ForecastError", "ForecastResult", "Panel", "SamplePaths", "backtest", "backtest_demand", "bottom_up", "cap_outliers", "classify", "demand_history",
+        "fit_forecaster", "forecast_demand", "product_history", "revenue_history", "to_panel",
     ])
     for name in shopops.forecast.__all__:
         assert getattr(shopops.forecast, name) is not None

@@ -9,7 +9,7 @@ from shopops.forecast._forecaster import (
     SamplePaths,
     classify,
 )
-from shopops.forecast._history import FREQS, LEVELS, ForecastError, demand_history, revenue_history
+from shopops.forecast._history import FREQS, LEVELS, ForecastError, Panel, demand_history, revenue_history, to_panel
 from shopops.forecast._metrics import QUANTILES
 from shopops.forecast._outliers import cap_outliers
 from shopops.forecast._shop import (
@@ -32,6 +32,7 @@ __all__ = [
     "DemandForecaster",
     "ForecastError",
     "ForecastResult",
+    "Panel",
     "SamplePaths",
     "backtest",
     "backtest_demand",
@@ -43,4 +44,5 @@ __all__ = [
     "forecast_demand",
     "product_history",
     "revenue_history",
+    "to_panel",
 ]
