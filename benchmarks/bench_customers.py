@@ -19,12 +19,11 @@ import time
 from pathlib import Path
 
 import pandas as pd
-from shopops.recommend._api import _lines, fit_recommender
 
 from shopops import Shop
 from shopops.customers import BetaGeoModel, clv_summary, repeat_tracking
 from shopops.customers.plots import plot_segments, plot_tracking
-from shopops.recommend import ALSRecommender
+from shopops.recommend import ALSRecommender, fit_recommender, purchase_lines
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 PUBLISHED = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
@@ -81,24 +80,27 @@ def online_retail(data: Path | None, img: Path) -> dict:
     if not shop.warehouse_path.is_file():
         shop.ingest(SHARED / "online_retail" / "online_retail.parquet")
     evaluation = shop.recommend_evaluate(test_days=30, k=10, models=("popularity", "item-item", "als", "bpr"))
-    lines = _lines(shop)
-    rec = fit_recommender(shop)  # fits on all interactions
+    lines = purchase_lines(shop.reader)
+    rec = fit_recommender(shop.reader)  # fits on all interactions
     started = time.perf_counter()
     ALSRecommender().fit(rec.data_.matrix)
     als_all = time.perf_counter() - started
     risk = shop.churn(horizon_days=90)
     summary = shop.segment_summary()
     plot_segments(summary, img / "segments_online_retail.png")
-    _plot_evaluation(evaluation, img / "recommend_eval_online_retail.png")
+    _plot_evaluation(evaluation.frame, img / "recommend_eval_online_retail.png")
     values = shop.clv(horizon_days=365)
     return {
-        "evaluation": evaluation.to_dict(orient="records"), "evaluation_split": evaluation.attrs,
+        "evaluation": evaluation.frame.to_dict(orient="records"),
+        "evaluation_split": {"cutoff": evaluation.cutoff, "last_day": evaluation.last_day,
+                             "train_lines": evaluation.train_lines, "test_lines": evaluation.test_lines,
+                             "test_customers_without_history": evaluation.test_customers_without_history},
         "als_fit_all_seconds": als_all, "interactions": int(rec.data_.matrix.nnz),
         "customers": len(rec.data_.customers), "products": len(rec.data_.products), "lines": len(lines),
-        "churn": risk.attrs["metrics"], "churn_importance": risk.attrs["importance"],
+        "churn": risk.metrics, "churn_importance": risk.importance.to_dict(),
         "segments": summary.to_dict(orient="records"),
-        "clv_backtest": values.attrs["backtest"], "clv_bgnbd": values.attrs["bgnbd"],
-        "silhouette": shop.segments().attrs["silhouette"],
+        "clv_backtest": values.backtest, "clv_bgnbd": values.bgnbd_params,
+        "silhouette": shop.segments().silhouette,
     }
 
 

@@ -13,9 +13,8 @@ import numpy as np
 import pandas as pd
 
 from shopops import Shop
-from shopops.forecast import DemandForecaster, demand_history
+from shopops.forecast import DemandForecaster, bottom_up, demand_history, fit_forecaster
 from shopops.forecast._metrics import naive_scales
-from shopops.forecast._shop import bottom_up, fit_forecaster
 
 warnings.filterwarnings("ignore")
 
@@ -40,7 +39,7 @@ def main() -> None:
         wide = history.pivot(index="unique_id", columns="ds", values="y")
         _, mse = naive_scales(wide.to_numpy())
         scale = pd.Series(mse, index=wide.index)
-        product_model = fit_forecaster(shop, h, until=origin.date())
+        product_model = fit_forecaster(shop.reader, h, until=origin.date())
         candidates = {
             "bottom-up (sum of products)": bottom_up(product_model, groups, h, n_paths=500),
             "direct (category series)": DemandForecaster(horizon=h).fit(history).predict(h),

@@ -21,9 +21,10 @@ from shopops.warehouse import BuildResult, Reader, build_warehouse, sales_totals
 # The capabilities are imported where they are used: `shopops kpi` should not pay for loading
 # LightGBM, statsforecast and implicit at start-up.
 if TYPE_CHECKING:
-    from shopops.customers import ClvResult
-    from shopops.forecast import BacktestResult, DemandForecaster
+    from shopops.customers import ChurnResult, ClvResult, SegmentsResult
+    from shopops.forecast import BacktestResult, DemandForecaster, ForecastResult
     from shopops.inventory import InventoryDefaults, PolicyComparison, ReplenishmentPlan
+    from shopops.recommend import BasketRulesResult, EvaluationResult, RecommendationsResult
 
 __all__ = ["GRAINS", "SIMULATED_TABLES", "Shop", "SimulatedShop"]
 
@@ -173,12 +174,12 @@ class Shop:
         )
 
     # ------------------------------------------------------------------ customers and recommendations
-    def segments(self, as_of: str | None = None, seed: int = 0) -> pd.DataFrame:
+    def segments(self, as_of: str | None = None, seed: int = 0) -> SegmentsResult:
         """RFM scores, named segment and data-driven cluster of every customer with a purchase.
 
-        Columns: ``customer_id, recency_days, frequency, monetary, r_score, f_score, m_score, segment,
-        segment_reason, cluster, cluster_description`` and more (see ``docs/customers.md``). Cluster
-        profiles and silhouette scores are in ``.attrs["cluster_profiles"]`` and ``.attrs["silhouette"]``.
+        ``.frame`` columns: ``customer_id, recency_days, frequency, monetary, r_score, f_score, m_score, segment,
+        segment_reason, cluster, cluster_description`` and more (see ``docs/customers.md``); also
+        ``.summary``, ``.cluster_profiles`` and ``.silhouette``.
         """
         from shopops.customers import customer_segments
 
@@ -192,70 +193,57 @@ class Shop:
 
     def cluster_profiles(self, as_of: str | None = None, seed: int = 0) -> pd.DataFrame:
         """One readable row per customer cluster (medians, shares, a description)."""
-        profiles = self.segments(as_of, seed).attrs.get("cluster_profiles")
-        return profiles.copy() if isinstance(profiles, pd.DataFrame) else pd.DataFrame()
+        return self.segments(as_of, seed).cluster_profiles
 
-    def churn(self, horizon_days: int = 90, as_of: str | None = None, seed: int = 0) -> pd.DataFrame:
-        """P(no purchase in the next ``horizon_days``) per customer, with the top reasons.
+    def churn(self, horizon_days: int = 90, as_of: str | None = None, seed: int = 0) -> ChurnResult:
+        """P(no purchase in the next ``horizon_days``) per customer (``.frame``), with the top reasons.
 
-        Holdout metrics (AUC, PR-AUC, top-decile lift) are in ``.attrs["metrics"]``.
+        Holdout metrics (AUC, PR-AUC, top-decile lift) are in ``.metrics``.
         """
-        from shopops.customers import fit_churn
+        from shopops.customers import churn_risk
 
-        model = fit_churn(self.reader, horizon_days, as_of, seed)
-        out = model.predict()
-        out.attrs.update({"metrics": dict(model.metrics_), "importance": model.importance_.to_dict(),
-                          "windows": {k: str(v.date()) for k, v in model.windows_.items()}})
-        return out
+        return churn_risk(self.reader, horizon_days, as_of, seed)
 
-    def clv(self, horizon_days: int = 365, as_of: str | None = None) -> pd.DataFrame:
-        """Expected purchases, value per purchase, lifetime value and P(alive) per customer.
+    def clv(self, horizon_days: int = 365, as_of: str | None = None) -> ClvResult:
+        """Expected purchases, value per purchase, lifetime value and P(alive) per customer (``.customers``).
 
-        BG/NBD + Gamma-Gamma over ``horizon_days``; parameters and the backtest are in ``.attrs``.
+        BG/NBD + Gamma-Gamma over ``horizon_days``; the fitted models and the backtest (``.metrics``) too.
         """
         from shopops.customers import lifetime_values
 
-        result: ClvResult = lifetime_values(self.reader, horizon_days, as_of)
-        out = result.customers.sort_values("clv", ascending=False, ignore_index=True)
-        out.attrs.update({"bgnbd": dict(result.bgnbd.params_),
-                          "gamma_gamma": dict(result.gamma_gamma.params_) if result.gamma_gamma else {},
-                          "backtest": dict(result.backtest), "horizon_days": horizon_days})
-        return out
+        return lifetime_values(self.reader, horizon_days, as_of)
 
     def recommend(self, customer_id: str, k: int = 10, model: str = "als",
-                  exclude_bought: bool = False) -> pd.DataFrame:
-        """The ``k`` best products for one customer: ``product_id, score, model, reason, name``.
+                  exclude_bought: bool = False) -> RecommendationsResult:
+        """The ``k`` best products for one customer: ``.frame`` is ``product_id, score, model, reason, name``.
 
         Customers without purchases get the popularity list; an id the warehouse does not know raises
         :class:`~shopops.errors.UnknownCustomerError`.
         """
-        from shopops.recommend import fit_recommender
+        from shopops.recommend import recommend_for_customer
 
-        return fit_recommender(self.reader, model, exclude_bought).recommend(customer_id, k)
+        return recommend_for_customer(self.reader, customer_id, k, model, exclude_bought)
 
-    def recommend_all(self, k: int = 10, model: str = "als", exclude_bought: bool = False) -> pd.DataFrame:
+    def recommend_all(self, k: int = 10, model: str = "als", exclude_bought: bool = False) -> RecommendationsResult:
         """Recommendations for every customer with a purchase (``customer_id, rank`` + the usual columns)."""
-        from shopops.recommend import fit_recommender
+        from shopops.recommend import recommend_for_all
 
-        return fit_recommender(self.reader, model, exclude_bought).recommend_all(k)
+        return recommend_for_all(self.reader, k, model, exclude_bought)
 
-    def recommend_basket(self, product_ids: list[str], k: int = 10) -> pd.DataFrame:
+    def recommend_basket(self, product_ids: list[str], k: int = 10) -> RecommendationsResult:
         """'Frequently bought together' products for a basket, from association rules."""
-        from shopops.recommend import eligible_products, fit_basket_rules
+        from shopops.recommend import recommend_for_basket
 
-        if not product_ids:
-            raise ShopopsError("recommend_basket: the basket is empty; pass at least one product id")
-        allowed = set(eligible_products(self.reader)["product_id"])
-        return fit_basket_rules(self.reader).recommend([str(p) for p in product_ids], k, allowed)
+        return recommend_for_basket(self.reader, product_ids, k)
 
-    def basket_rules(self, min_support: float = 0.002, min_confidence: float = 0.1) -> pd.DataFrame:
-        """Association rules ``antecedent -> consequent`` with support, confidence and lift."""
-        from shopops.recommend import fit_basket_rules
+    def basket_rules(self, min_support: float = 0.002, min_confidence: float = 0.1) -> BasketRulesResult:
+        """Association rules ``antecedent -> consequent`` with support, confidence and lift (``.frame``)."""
+        from shopops.recommend import basket_rules
 
-        return fit_basket_rules(self.reader, min_support, min_confidence).rules_.copy()
+        return basket_rules(self.reader, min_support, min_confidence)
 
     def recommend_evaluate(self, test_days: int = 30, k: int = 10,
-                           models: tuple[str, ...] = ("popularity", "item-item", "als")) -> pd.DataFrame:
+                           models: tuple[str, ...] = ("popularity", "item-item", "als")) -> EvaluationResult:
         """Time-split offline evaluation (last ``test_days`` as test) of ``models`` and the popularity baseline."""
         from shopops.recommend import evaluate_shop
 
@@ -294,15 +282,15 @@ class Shop:
         return demand_history(self.reader, level, freq, until)
 
     def forecast(self, horizon: int = 28, level: str = "product", freq: str = "D", until: str | date | None = None,
-                 engine: str = "local") -> pd.DataFrame:
-        """Demand forecasts ``unique_id, ds, yhat, q05, q50, q80, q90, q95, q99`` (docs/forecast.md).
+                 engine: str = "local") -> ForecastResult:
+        """Demand forecasts: ``.frame`` is ``unique_id, ds, yhat, q05, q50, q80, q90, q95, q99`` (docs/forecast.md).
 
         Products are forecast one by one; ``level="category"`` or ``"total"`` sums them bottom-up.
         ``until`` (YYYY-MM-DD) uses only history up to and including that day.
         """
         from shopops.forecast import forecast_demand
 
-        return forecast_demand(self.reader, horizon, level, freq, until, engine)[0]
+        return forecast_demand(self.reader, horizon, level, freq, until, engine)
 
     def forecaster(self, horizon: int = 28, freq: str = "D", until: str | date | None = None,
                    engine: str = "local") -> DemandForecaster:

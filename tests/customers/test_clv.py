@@ -39,10 +39,11 @@ def test_cdnow_through_the_warehouse_gives_the_published_parameters(cdnow_sample
 
     shop = Shop.open(tmp_path / "cdnow")
     shop.ingest(CDNOW / "cdnow_sample.parquet")
-    values = shop.clv(horizon_days=273, as_of="1997-09-30")
+    result = shop.clv(horizon_days=273, as_of="1997-09-30")
+    values = result.customers
     assert len(values) == 2357  # the 8 customers whose first CD was free count too
     for name, published in PUBLISHED_BGNBD.items():
-        assert values.attrs["bgnbd"][name] == pytest.approx(published, rel=0.01), name
+        assert result.bgnbd_params[name] == pytest.approx(published, rel=0.01), name
     assert values["p_alive"].between(0, 1).all() and (values["clv"] >= 0).all()
 
 

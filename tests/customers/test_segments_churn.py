@@ -33,7 +33,7 @@ def test_every_rf_cell_has_exactly_one_segment():
 
 
 def test_retail_segments_follow_the_contract(retail: Shop):
-    seg = retail.segments()
+    seg = retail.segments().frame
     assert list(seg.columns[: len(CONTRACT)]) == CONTRACT
     # Customers with a product sale, free ones included (13256 only ever got 12,540 units at price 0).
     known = retail.sql("SELECT count(*) AS n FROM dim_customer WHERE orders > 0")["n"].iloc[0]
@@ -51,20 +51,21 @@ def test_retail_segments_follow_the_contract(retail: Shop):
 
 def test_retail_summary_and_clusters(retail: Shop):
     summary = retail.segment_summary()
-    seg = retail.segments()
+    result = retail.segments()
+    seg = result.frame
     assert summary["customers"].sum() == len(seg)
     assert summary["share"].sum() == pytest.approx(1.0)
     assert summary["revenue"].sum() == pytest.approx(seg["monetary"].sum())
     profiles = retail.cluster_profiles()
-    silhouette = seg.attrs["silhouette"]
+    silhouette = result.silhouette
     assert len(profiles) == max(silhouette, key=silhouette.get) == seg["cluster"].nunique()
     assert profiles["revenue"].is_monotonic_decreasing  # cluster 0 = most revenue
     assert profiles["description"].str.contains("spend").all()
 
 
 def test_retail_churn_beats_chance_with_reasons(retail: Shop):
-    risk = retail.churn(horizon_days=90)
-    m = risk.attrs["metrics"]
+    result = retail.churn(horizon_days=90)
+    risk, m = result.frame, result.metrics
     assert m["auc"] > 0.68 and m["pr_auc"] > m["churn_rate"] and m["top_decile_lift"] > 1.2
     assert risk["churn_probability"].between(0, 1).all()
     assert risk["churn_probability"].is_monotonic_decreasing
@@ -91,12 +92,12 @@ def test_top_decile_lift():
 
 
 def test_small_shop_bad_input(small_shop: Shop):
-    seg = small_shop.segments().set_index("customer_id")
+    seg = small_shop.segments().frame.set_index("customer_id")
     assert sorted(seg.index) == ["C1", "C2", "C3", "C4"]  # the guest line (no customer id) is nobody's
     assert seg.loc["C1", "frequency"] == 1
     assert bool(seg.loc["C3", "refunds_exceed_sales"]) and seg.loc["C3", "monetary"] == 0.0
     assert seg.loc["C3", "refunds"] == 30.0
-    values = small_shop.clv(horizon_days=90).set_index("customer_id")
+    values = small_shop.clv(horizon_days=90).customers.set_index("customer_id")
     assert values.loc["C1", "frequency"] == 0 and values.loc["C1", "p_alive"] == 1.0
     assert values.loc["C3", "expected_order_value"] >= 0
     assert (values["clv"] >= 0).all()
@@ -106,7 +107,7 @@ def test_small_shop_bad_input(small_shop: Shop):
 
 def test_single_day_history(tmp_path):
     shop = make_shop(tmp_path, HEADER + "1,1,2024-01-03 10:00,A,2,5.0,C1\n2,1,2024-01-03 11:00,B,1,5.0,C2\n")
-    seg = shop.segments()
+    seg = shop.segments().frame
     assert len(seg) == 2 and (seg["recency_days"] == 1).all()
     assert (seg["cluster"] == -1).all() and seg["cluster_description"].str.contains("not clustered").all()
     with pytest.raises(CustomerDataError, match="spans 0 day"):
@@ -136,3 +137,20 @@ def test_assign_segments_explains_itself():
     out = assign_segments(rfm)
     assert out["segment"].tolist() == ["champions", "hibernating"]
     assert "300 days ago" in out["segment_reason"].iloc[1]
+
+
+def test_customer_results_carry_their_model_and_metrics(small_shop: Shop):
+    from shopops.customers import ClvResult, SegmentsResult
+
+    seg = small_shop.segments()
+    assert isinstance(seg, SegmentsResult) and seg.capability == "customers"
+    assert seg.summary["customers"].sum() == len(seg.frame)
+    assert seg.summary.equals(small_shop.segment_summary())
+    assert "segments:" in seg.explain()
+    # The result is a copy: changing it leaves the cached analysis alone.
+    seg.frame["segment"] = "changed"
+    assert (small_shop.segments().frame["segment"] != "changed").all()
+    clv = small_shop.clv(horizon_days=90)
+    assert isinstance(clv, ClvResult) and clv.backtest is clv.metrics and clv.params["horizon_days"] == 90
+    assert clv.customers["clv"].is_monotonic_decreasing
+    assert set(clv.bgnbd_params) == {"r", "alpha", "a", "b"} and "BG/NBD" in clv.explain()

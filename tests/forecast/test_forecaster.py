@@ -178,3 +178,20 @@ def test_dormant_series_do_not_give_other_series_heavy_tails() -> None:
     ratio = paths.paths.sum(axis=2).mean(axis=1) / point
     steady = np.char.startswith(paths.ids.astype(str), "steady")
     assert np.all(np.abs(ratio[steady] - 1) < 0.1), ratio[steady]
+
+
+def test_one_outlier_cap_serves_the_forecaster_and_the_planner() -> None:
+    from shopops.forecast import cap_outliers
+    from shopops.inventory import cap_outliers as planner_cap
+
+    values = np.array([[2.0] * 9 + [100.0], [5.0, 500.0] + [0.0] * 8])
+    # The planner's: 10x the lower 90th percentile of selling days (2), products with 3+ selling days.
+    capped, cut = planner_cap(values)
+    assert capped[0, -1] == 20.0 and cut.sum() == 1 and capped[1, 1] == 500.0
+    # The forecaster's: 5x the 90th percentile (2 + 0.1 * 98 = 11.8); the two-sale series takes the
+    # pooled percentile of all 12 sale sizes (5 + 0.9 * 95 = 90.5).
+    capped, cut = cap_outliers(values, 5.0, min_sales=5, pooled=True, floor=10.0)
+    assert capped[0, -1] == pytest.approx(59.0) and capped[1, 1] == pytest.approx(452.5)
+    assert cut.sum() == 2 and capped[1, 0] == 5.0
+    # Never below the floor: small sales are not bulk orders.
+    assert cap_outliers(np.array([[1.0] * 9 + [9.0]]), 5.0, min_sales=5, floor=10.0)[0][0, -1] == 9.0

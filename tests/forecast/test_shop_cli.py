@@ -20,8 +20,8 @@ COLUMNS = ["unique_id", "ds", "yhat", *QUANTILES]
 def test_public_api_is_what_we_say() -> None:
     assert sorted(shopops.forecast.__all__) == sorted([
         "ALL_MODELS", "DEFAULT_MODELS", "FREQS", "LEVELS", "MAX_HORIZON", "QUANTILES", "BacktestResult", "DemandForecaster",
-        "ForecastError", "SamplePaths", "backtest", "backtest_demand", "bottom_up", "classify", "demand_history",
-        "fit_forecaster", "forecast_demand", "product_history", "revenue_history", "write_backtest_report",
+        "ForecastError", "ForecastResult", "Panel", "SamplePaths", "backtest", "backtest_demand", "bottom_up", "cap_outliers", "classify", "demand_history",
+        "fit_forecaster", "forecast_demand", "product_history", "revenue_history", "to_panel", "write_backtest_report",
     ])
     for name in shopops.forecast.__all__:
         assert getattr(shopops.forecast, name) is not None
@@ -29,7 +29,7 @@ def test_public_api_is_what_we_say() -> None:
 
 @pytest.fixture(scope="module")
 def sim_forecast(sim_shop) -> pd.DataFrame:
-    return sim_shop.forecast(horizon=14, until="2024-06-30")
+    return sim_shop.forecast(horizon=14, until="2024-06-30").frame
 
 
 def test_shop_forecast_uses_history_until(sim_shop, sim_forecast) -> None:
@@ -42,8 +42,8 @@ def test_shop_forecast_uses_history_until(sim_shop, sim_forecast) -> None:
 
 
 def test_category_and_total_are_sums_of_products(sim_shop, sim_forecast) -> None:
-    categories = sim_shop.forecast(horizon=14, level="category", until="2024-06-30")
-    total = sim_shop.forecast(horizon=14, level="total", until="2024-06-30")
+    categories = sim_shop.forecast(horizon=14, level="category", until="2024-06-30").frame
+    total = sim_shop.forecast(horizon=14, level="total", until="2024-06-30").frame
     assert list(categories.columns) == COLUMNS
     assert set(total["unique_id"]) == {"total"}
     by_day = sim_forecast.groupby("ds")["yhat"].sum().to_numpy()
@@ -144,3 +144,26 @@ def test_discontinued_products_are_forecast_zero(sim_shop) -> None:
     assert (out[~out["unique_id"].isin(stopped)]["q99"] > 0).any()
     paths = model.sample_paths(7, n_paths=20)
     assert (paths.paths[np.isin(paths.ids, stopped)] == 0).all()
+
+
+def test_forecast_and_backtest_are_results_that_explain_themselves(sim_shop) -> None:
+    import json
+
+    from shopops.forecast import BacktestResult, ForecastResult
+    from shopops.result import Result
+
+    result = sim_shop.forecast(horizon=7, until="2024-06-30")
+    assert isinstance(result, ForecastResult) and isinstance(result, Result) and result.capability == "forecast"
+    assert result.params["horizon"] == 7 and result.params["level"] == "product"
+    chosen = result.choice.set_index("class")
+    # The metrics are the chosen model's inner-backtest scores, class by class.
+    for cls, row in chosen.iterrows():
+        assert result.metrics[f"inner_rmsse_{cls}"] == row[row["model"]]
+    text = result.explain()
+    assert all(model in text for model in chosen["model"]) and "inner-backtest" in text
+    assert json.loads(result.to_json())["frames"] == {"frame": len(result.frame), "choice": len(result.choice)}
+    backtest = sim_shop.backtest(horizon=7, origins=2, until="2024-06-30")
+    assert isinstance(backtest, BacktestResult)
+    auto = backtest.summary.set_index("model").loc["auto"]
+    assert backtest.metrics["wrmsse"] == auto["wrmsse"] and backtest.params["origins"] == 2
+    assert "auto: WRMSSE" in backtest.explain()

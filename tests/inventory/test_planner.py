@@ -183,3 +183,39 @@ def test_parameters_load_like_any_other_data_with_bad_rows_quarantined(tmp_path:
     assert after.loc[first, "order_up_to"] > before.loc[first, "order_up_to"]
     # The quarantined row changed nothing for its product.
     assert after.loc[second, "lead_time_days"] == before.loc[second, "lead_time_days"]
+
+
+def test_plan_and_comparison_are_results(sim_shop: Shop) -> None:
+    from shopops.result import Result
+
+    plan = sim_shop.replenish(service_level=0.9, policy="ss")
+    assert isinstance(plan, Result) and plan.capability == "inventory"
+    assert plan.params["service_level"] == 0.9 and plan.params["policy"] == "ss" and "ss policy" in plan.model
+    assert plan.metrics == {}  # a plan is not scored on unseen data: the replay does that
+    assert f"value {plan.total_value:,.2f}" in plan.explain()
+    assert plan.describe()["frames"] == {"lines": len(plan.lines), "purchase_orders": len(plan.purchase_orders),
+                                         "alerts": len(plan.alerts)}
+    cmp = sim_shop.simulate_policy(targets=(0.9, 0.99), min_days=(14, 56), max_ratios=(2.0,), per_product=False)
+    assert np.isfinite(cmp.metrics["stock_ours"])
+    # NaN where a min/max grid this small never reaches the target fill rate: the same NaN as the properties.
+    np.testing.assert_equal([cmp.metrics[k] for k in ("stock_ours", "stock_minmax", "saving", "saving_vs_static")],
+                            [cmp.stock_ours, cmp.stock_minmax, cmp.saving, cmp.saving_vs_static])
+    assert cmp.params["target_fill"] == 0.95
+
+
+def test_demand_matrix_is_the_forecast_panel_with_zeros_before_the_first_sale() -> None:
+    from datetime import date
+
+    from shopops.forecast import to_panel
+    from shopops.inventory import DemandMatrix
+
+    long = pd.DataFrame({"product_id": ["B", "A", "A", "B"], "day": pd.to_datetime(
+        ["2024-01-03", "2024-01-01", "2024-01-04", "2024-01-05"]), "units": [2.0, 1.0, 3.0, 4.0],
+        "revenue": [20.0, 5.0, 15.0, 40.0]})
+    demand = DemandMatrix.from_long(long, end=date(2024, 1, 7))
+    assert list(demand.product_ids) == ["A", "B"] and demand.start == date(2024, 1, 1) and demand.days == 7
+    assert demand.units.tolist() == [[1, 0, 0, 3, 0, 0, 0], [0, 0, 2, 0, 4, 0, 0]]
+    assert demand.revenue.tolist() == [20.0, 60.0]
+    panel = to_panel(long.rename(columns={"product_id": "unique_id", "day": "ds", "units": "y"}))
+    assert np.isnan(panel.values[1, :2]).all()  # the forecaster leaves B's days before its first sale out
+    assert np.array_equal(np.nan_to_num(panel.values), demand.units[:, :5])

@@ -22,8 +22,12 @@ def retail(retail_shop) -> Shop:
 
 
 def test_als_recall_is_at_least_twice_popularity_on_online_retail(retail: Shop):
-    table = retail.recommend_evaluate(test_days=30, k=10, models=("popularity", "als"))
-    assert table.attrs["cutoff"] == "2011-11-10"
+    evaluation = retail.recommend_evaluate(test_days=30, k=10, models=("popularity", "als"))
+    assert evaluation.cutoff == "2011-11-10"
+    table = evaluation.frame
+    assert evaluation.metrics["all-items als recall@10"] == table.set_index(["protocol", "model"]).loc[
+        ("all-items", "als"), "recall@10"]
+    assert evaluation.train_lines > evaluation.test_lines > 0 and "train before 2011-11-10" in evaluation.explain()
     for protocol in ("all-items", "new-items"):
         rows = table[table["protocol"] == protocol].set_index("model")
         assert rows.loc["als", "recall@10"] >= 2 * rows.loc["popularity", "recall@10"], protocol
@@ -32,13 +36,13 @@ def test_als_recall_is_at_least_twice_popularity_on_online_retail(retail: Shop):
 
 
 def test_retail_recommendations_are_products_with_reasons(retail: Shop):
-    recs = retail.recommend("15249", k=10)
+    recs = retail.recommend("15249", k=10).frame
     assert list(recs.columns[:4]) == ["product_id", "score", "model", "reason"]
     assert len(recs) == 10 and recs["product_id"].is_unique and recs["score"].is_monotonic_decreasing
     products = retail.sql("SELECT product_id, is_product FROM dim_product").set_index("product_id")["is_product"]
     assert products.reindex(recs["product_id"]).all()
     assert recs["reason"].str.len().gt(10).all()
-    fresh = retail.recommend("15249", k=10, exclude_bought=True)
+    fresh = retail.recommend("15249", k=10, exclude_bought=True).frame
     bought = set(retail.sql("SELECT DISTINCT product_id FROM fact_order_line WHERE customer_id = '15249'")
                  ["product_id"])
     assert not set(fresh["product_id"]) & bought
@@ -59,9 +63,10 @@ def test_unknown_customer_is_a_clear_error(retail: Shop):
 
 
 def test_basket_rules_of_retail(retail: Shop):
-    rules = retail.basket_rules()
+    rules = retail.basket_rules().frame
     assert (rules["lift"] > 0).all() and rules["confidence"].between(0.1, 1).all()
-    top = retail.recommend_basket(["22423"], k=5)
+    top = retail.recommend_basket(["22423"], k=5).frame
+    assert retail.basket_rules().orders > 10_000 and "rules from" in retail.basket_rules().explain()
     assert len(top) == 5 and "22423" not in set(top["product_id"])
 
 
@@ -90,10 +95,10 @@ def test_out_of_stock_and_new_customers(tmp_path):
     customers = "customer_id,country\nC1,UK\nC9,UK\n"
     shop = make_shop(tmp_path, SMALL_LINES, stock=STOCK, customers=customers)
     for model in ("item-item", "popularity", "als"):
-        recs = shop.recommend("C2", k=10, model=model)
+        recs = shop.recommend("C2", k=10, model=model).frame
         assert "A" not in set(recs["product_id"]), model  # A is out of stock
         assert set(recs["product_id"]) <= {"B", "C"}
-    new = shop.recommend("C9", k=3)  # known customer, no purchases
+    new = shop.recommend("C9", k=3).frame  # known customer, no purchases
     assert new["model"].eq("popularity").all() and new["reason"].str.startswith("new customer").all()
     with pytest.raises(UnknownCustomerError):
         shop.recommend("C404")

@@ -28,12 +28,13 @@ def segment(
     with steps("segments") as step:
         step("RFM, segments and clusters")
         shop = Shop.open(data)
-        table = shop.segments(as_of)
+        segments = shop.segments(as_of)
+        table = segments.frame
         summary = shop.segment_summary(as_of)
     emit(summary, fmt, "Segments")
-    profiles = table.attrs.get("cluster_profiles")
+    profiles = segments.cluster_profiles
     if fmt == "table" and isinstance(profiles, pd.DataFrame) and not profiles.empty:
-        scores = ", ".join(f"k={k}: {v:.3f}" for k, v in table.attrs["silhouette"].items())
+        scores = ", ".join(f"k={k}: {v:.3f}" for k, v in segments.silhouette.items())
         emit(profiles[["cluster", "customers", "share", "revenue_share", "median_recency_days",
                        "median_frequency", "median_monetary", "description"]], "table",
              f"Clusters (k chosen by silhouette; {scores})")
@@ -57,18 +58,18 @@ def churn(
     """Churn probability per customer (LightGBM on a time split) with holdout AUC, PR-AUC and lift."""
     with steps("churn") as step:
         step("features, time-split training, holdout")
-        risk = Shop.open(data).churn(horizon_days, as_of)
-    metrics = risk.attrs["metrics"]
+        churn_result = Shop.open(data).churn(horizon_days, as_of)
+    risk, metrics = churn_result.frame, churn_result.metrics
     emit(risk.head(top)[["customer_id", "churn_probability", "recency_days", "frequency", "monetary",
                          "reasons"]], fmt, f"Churn risk (no purchase in {horizon_days} days)")
     if fmt == "table":
         console.print(
-            f"holdout ({risk.attrs['windows']['holdout_cutoff']}, {int(metrics['customers']):,} customers, "
+            f"holdout ({churn_result.windows['holdout_cutoff']}, {int(metrics['customers']):,} customers, "
             f"churn rate {metrics['churn_rate']:.1%}): AUC {metrics['auc']:.3f} (recency alone "
             f"{metrics['auc_recency_only']:.3f}), PR-AUC {metrics['pr_auc']:.3f}, top-decile lift "
             f"{metrics['top_decile_lift']:.2f}"
         )
-        top_features = sorted(risk.attrs["importance"].items(), key=lambda kv: -kv[1])[:5]
+        top_features = sorted(churn_result.importance.items(), key=lambda kv: -kv[1])[:5]
         console.print("model: LightGBM (time split, see docs/customers.md); most important features (mean "
                       "|SHAP|): " + ", ".join(f"{name} {value:.2f}" for name, value in top_features))
     if out is not None:
@@ -87,14 +88,15 @@ def clv(
     """Expected purchases, value and P(alive) per customer (BG/NBD + Gamma-Gamma)."""
     with steps("clv") as step:
         step("BG/NBD and Gamma-Gamma")
-        values = Shop.open(data).clv(horizon_days, as_of)
+        clv_result = Shop.open(data).clv(horizon_days, as_of)
+        values = clv_result.customers
     emit(values.head(top)[["customer_id", "frequency", "p_alive", "expected_purchases", "expected_order_value",
                            "clv"]], fmt, f"Customer lifetime value, next {horizon_days} days")
     if fmt == "table":
-        params = ", ".join(f"{k} {v:.4g}" for k, v in values.attrs["bgnbd"].items())
+        params = ", ".join(f"{k} {v:.4g}" for k, v in clv_result.bgnbd_params.items())
         console.print(f"BG/NBD: {params}; Gamma-Gamma: " +
-                      (", ".join(f"{k} {v:.4g}" for k, v in values.attrs["gamma_gamma"].items()) or "not fitted"))
-        bt = values.attrs["backtest"]
+                      (", ".join(f"{k} {v:.4g}" for k, v in clv_result.gamma_gamma_params.items()) or "not fitted"))
+        bt = clv_result.backtest
         if bt.get("status") == "ok":
             console.print(f"backtest (holdout after {bt['calibration_end']}, {bt['holdout_days']:.0f} days): "
                           f"predicted {bt['predicted_repeat_purchases']:,.0f} repeat purchases, actual "

@@ -33,14 +33,13 @@ def forecast(
     engine: Annotated[str, typer.Option(help="local or spark (per-series models on Spark).")] = "local",
 ) -> None:
     """Forecast demand with quantiles: unique_id, ds, yhat, q05, q50, q80, q90, q95, q99."""
-    from shopops.forecast import forecast_demand
-
     _check_out(out)
     with steps("forecast") as step:
         step("fitting every product")
-        df, model = forecast_demand(Shop.open(data).reader, horizon, level, freq, until, engine)
+        result = Shop.open(data).forecast(horizon, level, freq, until, engine)
+    df = result.frame
     write_frame(df, out)
-    choice = model.choice_[["class", "series", "model"]]
+    choice = result.choice[["class", "series", "model"]]
     emit(choice, "table", "Model chosen per demand class (inner backtest)")
     console.print(f"[bold green]forecast[/] {df['unique_id'].nunique():,} series x {horizon} periods")
 

@@ -43,15 +43,15 @@ def recommend(
     with steps("recommend") as step:
         step(f"fitting {model}")
         if basket is not None:
-            recs = shop.recommend_basket([p.strip() for p in basket.split(",") if p.strip()], k)
+            recs = shop.recommend_basket([p.strip() for p in basket.split(",") if p.strip()], k).frame
             title = f"Frequently bought with {basket}"
         elif all_customers:
             if out is None:
                 raise ShopopsError("recommend --all writes one row per customer and product: add --out FILE")
-            recs = shop.recommend_all(k, model, exclude_bought)
+            recs = shop.recommend_all(k, model, exclude_bought).frame
             title = "Recommendations"
         else:
-            recs = shop.recommend(str(customer), k, model, exclude_bought)
+            recs = shop.recommend(str(customer), k, model, exclude_bought).frame
             title = f"Recommendations for {customer}"
     if out is not None:
         write_frame(recs, out)
@@ -74,5 +74,5 @@ def recommend_evaluate(
     """Time-split offline evaluation: precision, recall, nDCG, MAP@k, hit rate, coverage per model."""
     with steps("evaluate") as step:
         step("training on the past, testing on the last days")
-        table = Shop.open(data).recommend_evaluate(test_days, k, tuple(m.strip() for m in models.split(",")))
-    emit(table, fmt, f"Recommenders, last {test_days} days as test (train before {table.attrs['cutoff']})")
+        evaluation = Shop.open(data).recommend_evaluate(test_days, k, tuple(m.strip() for m in models.split(",")))
+    emit(evaluation.frame, fmt, f"Recommenders, last {test_days} days as test (train before {evaluation.cutoff})")

@@ -1,7 +1,9 @@
 """Customers: RFM scores, named segments, clusters, churn risk and lifetime value (BG/NBD + Gamma-Gamma)."""
 
 from shopops.customers._history import customer_orders
+from shopops.customers._results import ChurnResult, SegmentsResult
 from shopops.customers._shop import (
+    churn_risk,
     clv_transactions,
     customer_segments,
     fit_churn,
@@ -29,15 +31,18 @@ __all__ = [
     "SEGMENT_RULES",
     "BetaGeoModel",
     "ChurnModel",
+    "ChurnResult",
     "ClvResult",
     "CustomerClusters",
     "CustomerDataError",
     "GammaGammaModel",
     "SegmentRule",
+    "SegmentsResult",
     "UnknownCustomerError",
     "assign_segments",
     "churn_features",
     "churn_labels",
+    "churn_risk",
     "clv_summary",
     "clv_transactions",
     "customer_lifetime_value",

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from shopops.customers._history import customer_orders, purchases
+from shopops.customers._results import ChurnResult, SegmentsResult
 from shopops.customers.churn import ChurnModel
 from shopops.customers.clusters import CustomerClusters
 from shopops.customers.clv import ClvResult, customer_lifetime_value
@@ -19,6 +21,7 @@ if TYPE_CHECKING:
     from shopops.warehouse import Reader
 
 __all__ = [
+    "churn_risk",
     "clv_transactions",
     "customer_segments",
     "fit_churn",
@@ -32,44 +35,61 @@ def order_history(reader: Reader) -> pd.DataFrame:
     return reader.cached(("customers", "orders"), lambda: customer_orders(reader))
 
 
-def _segments(reader: Reader, as_of: str | None, seed: int) -> pd.DataFrame:
+SEGMENT_COLUMNS = ["customer_id", "recency_days", "frequency", "monetary", "r_score", "f_score", "m_score",
+                   "segment", "cluster", "segment_reason", "cluster_description"]
+_SEGMENTS_MODEL = "RFM quintile scores, segments named by rules, k-means clusters (k by silhouette)"
+
+
+def _segments(reader: Reader, as_of: str | None, seed: int) -> SegmentsResult:
     table = assign_segments(rfm_table(order_history(reader), as_of))
+    params = {"as_of": as_of, "seed": seed}
     try:
         clusters = CustomerClusters(seed=seed).fit(table)
     except CustomerDataError as exc:
         table["cluster"] = -1
         table["cluster_description"] = f"not clustered: {exc}"
-        table.attrs["cluster_profiles"] = pd.DataFrame()
-        table.attrs["silhouette"] = {}
-        return table
+        return SegmentsResult(model=_SEGMENTS_MODEL, params=params, frame=_ordered(table),
+                              summary=segment_summary(table), cluster_profiles=pd.DataFrame())
     table["cluster"] = clusters.labels_
     names = clusters.profiles_.set_index("cluster")["description"]
     table["cluster_description"] = table["cluster"].map(names)
-    table.attrs["cluster_profiles"] = clusters.profiles_
-    table.attrs["silhouette"] = clusters.silhouette_
-    return table
+    return SegmentsResult(model=_SEGMENTS_MODEL, params=params,
+                          metrics={"k": clusters.k_, "silhouette": clusters.silhouette_[clusters.k_]},
+                          frame=_ordered(table), summary=segment_summary(table),
+                          cluster_profiles=clusters.profiles_, silhouette=dict(clusters.silhouette_))
 
 
-SEGMENT_COLUMNS = ["customer_id", "recency_days", "frequency", "monetary", "r_score", "f_score", "m_score",
-                   "segment", "cluster", "segment_reason", "cluster_description"]
-
-
-def customer_segments(reader: Reader, as_of: str | None = None, seed: int = 0) -> pd.DataFrame:
-    """RFM, named segment and cluster of every customer (a copy of the cached table)."""
-    table = reader.cached(("customers", "segments", as_of, seed), lambda: _segments(reader, as_of, seed))
+def _ordered(table: pd.DataFrame) -> pd.DataFrame:
     rest = [c for c in table.columns if c not in SEGMENT_COLUMNS]
-    return table[SEGMENT_COLUMNS + rest].copy()
+    return table[SEGMENT_COLUMNS + rest]
+
+
+def customer_segments(reader: Reader, as_of: str | None = None, seed: int = 0) -> SegmentsResult:
+    """RFM, named segment and cluster of every customer, and the segment summary (copies of the cached ones)."""
+    result = reader.cached(("customers", "segments", as_of, seed), lambda: _segments(reader, as_of, seed))
+    return dataclasses.replace(result, frame=result.frame.copy(), summary=result.summary.copy(),
+                               cluster_profiles=result.cluster_profiles.copy(), silhouette=dict(result.silhouette),
+                               params=dict(result.params), metrics=dict(result.metrics))
 
 
 def segment_overview(reader: Reader, as_of: str | None = None) -> pd.DataFrame:
-    """One row per named segment."""
-    return segment_summary(customer_segments(reader, as_of))
+    """One row per named segment (the ``summary`` of :func:`customer_segments`)."""
+    return customer_segments(reader, as_of).summary
 
 
 def fit_churn(reader: Reader, horizon_days: int, as_of: str | None, seed: int) -> ChurnModel:
     """The churn model of the shop for ``horizon_days`` (cached)."""
     return reader.cached(("customers", "churn", horizon_days, as_of, seed),
                   lambda: ChurnModel(horizon_days=horizon_days, seed=seed).fit(order_history(reader), as_of))
+
+
+def churn_risk(reader: Reader, horizon_days: int = 90, as_of: str | None = None, seed: int = 0) -> ChurnResult:
+    """P(no purchase in the next ``horizon_days``) per customer, with the holdout metrics of the model."""
+    model = fit_churn(reader, horizon_days, as_of, seed)
+    return ChurnResult(model="LightGBM churn classifier, time split (train, holdout, then refit on the holdout)",
+                       params={"horizon_days": horizon_days, "as_of": as_of, "seed": seed},
+                       metrics=dict(model.metrics_), frame=model.predict(), importance=model.importance_.copy(),
+                       windows={k: str(v.date()) for k, v in model.windows_.items()}, estimator=model)
 
 
 def clv_transactions(orders: pd.DataFrame) -> pd.DataFrame:
@@ -90,8 +110,8 @@ def clv_transactions(orders: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def lifetime_values(reader: Reader, horizon_days: int, as_of: str | None) -> ClvResult:
-    """BG/NBD + Gamma-Gamma lifetime values of the shop (cached)."""
+def lifetime_values(reader: Reader, horizon_days: int = 365, as_of: str | None = None) -> ClvResult:
+    """BG/NBD + Gamma-Gamma lifetime values of the shop, most valuable customer first (cached)."""
     def compute() -> ClvResult:
         tx = clv_transactions(order_history(reader))
         if as_of is not None:
@@ -99,5 +119,6 @@ def lifetime_values(reader: Reader, horizon_days: int, as_of: str | None) -> Clv
         return customer_lifetime_value(tx, horizon_days=horizon_days, as_of=as_of)
 
     result = reader.cached(("customers", "clv", horizon_days, as_of), compute)
-    result.customers["p_alive"] = np.clip(result.customers["p_alive"], 0.0, 1.0)
-    return result
+    customers = result.customers.assign(p_alive=np.clip(result.customers["p_alive"], 0.0, 1.0))
+    return dataclasses.replace(result, customers=customers.sort_values("clv", ascending=False, ignore_index=True),
+                               metrics=dict(result.metrics))

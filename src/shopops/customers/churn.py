@@ -110,7 +110,7 @@ class ChurnModel:
             rate = "every" if labels.iloc[0] == 1 else "no"
             raise CustomerDataError(
                 f"churn: {rate} customer churned in the training window; a model needs both outcomes "
-                f"(try another --horizon-days than {self.horizon_days})"
+                f"(try another horizon_days than {self.horizon_days})"
             )
         data = lgb.Dataset(features[list(CHURN_FEATURES)], label=labels.to_numpy())
         return lgb.train({**self.params, "seed": self.seed}, data, num_boost_round=self.rounds)
@@ -127,7 +127,7 @@ class ChurnModel:
             span = 0 if pd.isna(first) else (end - first).days
             raise CustomerDataError(
                 f"churn: the history spans {span} day(s); a {self.horizon_days}-day horizon needs more than "
-                f"{2 * self.horizon_days} days (one window to train, one to test). Use a shorter --horizon-days."
+                f"{2 * self.horizon_days} days (one window to train, one to test). Use a shorter horizon_days."
             )
         x_train = churn_features(orders, train_cut)
         y_train = churn_labels(orders, x_train.index, train_cut, self.horizon_days)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,7 @@ from scipy.optimize import minimize
 from scipy.special import betaln, digamma, gammaln, hyp2f1
 
 from shopops.errors import CustomerDataError
+from shopops.result import Result
 
 __all__ = ["BetaGeoModel", "ClvResult", "GammaGammaModel", "clv_summary", "customer_lifetime_value", "repeat_tracking"]
 
@@ -342,8 +344,8 @@ def repeat_tracking(transactions: pd.DataFrame, model: BetaGeoModel, *, start: s
                          "actual_cum": np.cumsum(actual), "expected_cum": cum_expected})
 
 
-@dataclass
-class ClvResult:
+@dataclass(kw_only=True)
+class ClvResult(Result):
     """Lifetime values with the fitted models and their backtest.
 
     Attributes
@@ -351,15 +353,46 @@ class ClvResult:
     customers : DataFrame
         Per customer: ``frequency, recency, T`` (weeks), ``p_alive``, ``expected_purchases``,
         ``expected_order_value``, ``clv``.
-    bgnbd, gamma_gamma : fitted models on all history.
-    backtest : dict
-        The models refitted with the last ``holdout_days`` held out: predicted vs actual repeat purchases.
+    bgnbd, gamma_gamma : fitted models on all history (``gamma_gamma`` None when too few customers repeat).
+    metrics : dict
+        The backtest: BG/NBD refitted with the last ``holdout_days`` held out, predicted vs actual repeat
+        purchases (``status`` says whether it ran).
     """
 
+    capability: ClassVar[str] = "customers"
     customers: pd.DataFrame
     bgnbd: BetaGeoModel
     gamma_gamma: GammaGammaModel | None
-    backtest: dict[str, float | str]
+
+    @property
+    def backtest(self) -> dict[str, Any]:
+        """The holdout backtest (the same dict as ``metrics``)."""
+        return self.metrics
+
+    @property
+    def bgnbd_params(self) -> dict[str, float]:
+        """Fitted BG/NBD parameters ``r, alpha, a, b``."""
+        return dict(self.bgnbd.params_)
+
+    @property
+    def gamma_gamma_params(self) -> dict[str, float]:
+        """Fitted Gamma-Gamma parameters ``p, q, v`` (empty when it was not fitted)."""
+        return dict(self.gamma_gamma.params_) if self.gamma_gamma is not None else {}
+
+    def explain(self) -> str:
+        """Both models' parameters and the backtest's predicted vs actual repeat purchases."""
+        lines = [f"customers: {self.model}", "parameters: " + ", ".join(f"{k}={v}" for k, v in self.params.items()),
+                 "BG/NBD: " + ", ".join(f"{k} {v:.4g}" for k, v in self.bgnbd_params.items()),
+                 "Gamma-Gamma: " + (", ".join(f"{k} {v:.4g}" for k, v in self.gamma_gamma_params.items())
+                                    or "not fitted (each customer's own mean order value)")]
+        bt = self.backtest
+        if bt.get("status") == "ok":
+            lines.append(f"backtest (holdout after {bt['calibration_end']}, {bt['holdout_days']:.0f} days): "
+                         f"predicted {bt['predicted_repeat_purchases']:,.0f} repeat purchases, actual "
+                         f"{bt['actual_repeat_purchases']:,.0f}; per-customer correlation {bt['correlation']:.2f}")
+        else:
+            lines.append(f"backtest {bt.get('status')}")
+        return "\n".join(lines)
 
 
 def customer_lifetime_value(transactions: pd.DataFrame, *, horizon_days: int = 365,
@@ -419,7 +452,11 @@ def customer_lifetime_value(transactions: pd.DataFrame, *, horizon_days: int = 3
     out["clv"] = out["expected_purchases"] * out["expected_order_value"]
     backtest = _clv_backtest(transactions, start, end, horizon_days if holdout_days is None else holdout_days,
                              holdout_days is None, customer_col, date_col, value_col)
-    return ClvResult(out.reset_index(), model, gg, backtest)
+    return ClvResult(model="BG/NBD purchases x Gamma-Gamma order value" if gg is not None
+                     else "BG/NBD purchases x each customer's mean order value",
+                     params={"horizon_days": horizon_days, "as_of": None if as_of is None else str(as_of),
+                             "holdout_days": holdout_days},
+                     metrics=backtest, customers=out.reset_index(), bgnbd=model, gamma_gamma=gg)
 
 
 def _clv_backtest(transactions: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, holdout_days: int,

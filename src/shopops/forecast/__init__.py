@@ -9,10 +9,18 @@ from shopops.forecast._forecaster import (
     SamplePaths,
     classify,
 )
-from shopops.forecast._history import FREQS, LEVELS, ForecastError, demand_history, revenue_history
+from shopops.forecast._history import FREQS, LEVELS, ForecastError, Panel, demand_history, revenue_history, to_panel
 from shopops.forecast._metrics import QUANTILES
+from shopops.forecast._outliers import cap_outliers
 from shopops.forecast._report import write_backtest_report
-from shopops.forecast._shop import backtest_demand, bottom_up, fit_forecaster, forecast_demand, product_history
+from shopops.forecast._shop import (
+    ForecastResult,
+    backtest_demand,
+    bottom_up,
+    fit_forecaster,
+    forecast_demand,
+    product_history,
+)
 
 __all__ = [
     "ALL_MODELS",
@@ -24,15 +32,19 @@ __all__ = [
     "BacktestResult",
     "DemandForecaster",
     "ForecastError",
+    "ForecastResult",
+    "Panel",
     "SamplePaths",
     "backtest",
     "backtest_demand",
     "bottom_up",
+    "cap_outliers",
     "classify",
     "demand_history",
     "fit_forecaster",
     "forecast_demand",
     "product_history",
     "revenue_history",
+    "to_panel",
     "write_backtest_report",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -13,6 +13,7 @@ import pandas as pd
 from shopops.forecast._forecaster import DemandForecaster, check_horizon
 from shopops.forecast._history import ForecastError, to_panel
 from shopops.forecast._metrics import QUANTILES, naive_scales, series_scores
+from shopops.result import Result
 
 __all__ = ["BacktestResult", "Peer", "backtest", "score_frame"]
 
@@ -21,15 +22,17 @@ Peer = Callable[[pd.DataFrame, int], pd.DataFrame]
 _MEASURES = ("mase", "rmsse", "wrmsse", "bias", "pinball", "cover80", "cover95", "cover_05_95")
 
 
-@dataclass
-class BacktestResult:
+@dataclass(kw_only=True)
+class BacktestResult(Result):
     """Scores of a rolling-origin backtest, as DataFrames.
 
     ``summary``: one row per model over all origins; ``by_origin``: per model and origin; ``series``:
     per series, origin and model (RMSSE, MASE, weight); ``forecasts``: the chosen forecasts and the actuals;
     ``choices``: the model chosen per demand class at each origin; ``importances``: LightGBM feature gain.
+    ``metrics`` are the chosen forecasts' (``auto``) scores over all origins.
     """
 
+    capability: ClassVar[str] = "forecast"
     summary: pd.DataFrame
     by_origin: pd.DataFrame
     series: pd.DataFrame
@@ -38,6 +41,21 @@ class BacktestResult:
     importances: pd.DataFrame
     horizon: int
     origins: list[pd.Timestamp] = field(default_factory=list)
+
+    def explain(self) -> str:
+        """The models ranked by WRMSSE over all origins, the per-class choices and the top features."""
+        lines = [f"forecast backtest: {self.model}",
+                 f"horizon {self.horizon}, origins " + ", ".join(f"{o:%Y-%m-%d}" for o in self.origins)]
+        for row in self.summary.head(5).itertuples(index=False):
+            lines.append(f"  {row.model}: WRMSSE {row.wrmsse:.4f}, MASE {row.mase:.4f}, bias {row.bias:+.4f}, "
+                         f"P(y<=q95) {row.cover95:.3f}")
+        if not self.choices.empty:
+            chosen = self.choices.groupby("class")["model"].agg(lambda m: ", ".join(dict.fromkeys(m)))
+            lines.append("chosen per class: " + "; ".join(f"{c} {m}" for c, m in chosen.items() if c != "all"))
+        if not self.importances.empty:
+            top = self.importances.groupby("feature")["gain_share"].mean().nlargest(5)
+            lines.append("LightGBM features: " + ", ".join(f"{f} {g:.2f}" for f, g in top.items()))
+        return "\n".join(lines)
 
 
 def _aggregate(parts: list[dict[str, np.ndarray]], weight: np.ndarray) -> dict[str, float]:
@@ -162,7 +180,12 @@ def backtest(df: pd.DataFrame, horizon: int = 28, origins: int = 3, step: int | 
         for name, p in parts.items()
     ])
     summary = summary.sort_values("wrmsse").reset_index(drop=True)
-    return BacktestResult(summary=summary, by_origin=by_origin, series=pd.concat(series_rows, ignore_index=True),
+    auto = summary.set_index("model").loc["auto"]
+    params = {"horizon": horizon, "origins": origins, "step": step, "freq": freq,
+              "peers": sorted(peers or {}), **(forecaster or {})}
+    return BacktestResult(model="DemandForecaster, one model per demand class, rolling origin", params=params,
+                          metrics={k: float(auto[k]) for k in (*_MEASURES, "seconds")},
+                          summary=summary, by_origin=by_origin, series=pd.concat(series_rows, ignore_index=True),
                           forecasts=pd.concat(forecasts, ignore_index=True), choices=pd.concat(choices),
                           importances=pd.concat(importances), horizon=horizon,
                           origins=[panel.dates[t] for t in cut])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +13,7 @@ from shopops.forecast._features import Features
 from shopops.forecast._history import ForecastError, Panel, to_panel
 from shopops.forecast._lgbm import GlobalLGBM
 from shopops.forecast._metrics import QUANTILES, naive_scales
+from shopops.forecast._outliers import cap_outliers
 from shopops.forecast._stat import SLOW_MODELS, STAT_MODELS, stat_forecasts
 
 __all__ = ["ALL_MODELS", "DEFAULT_MODELS", "MAX_HORIZON", "DemandForecaster", "SamplePaths", "classify"]
@@ -87,21 +87,6 @@ def weekday_profile(feat: Features, t: int, h: int) -> np.ndarray:
         return np.ones(h)
     by_day = np.array([total[weekday == d].mean() if (weekday == d).any() else mean for d in range(s)]) / mean
     return np.asarray(by_day[np.arange(h) % s])
-
-
-def _cap_outliers(values: np.ndarray) -> np.ndarray:
-    """Winsorise each series at 5x its 90th percentile of sale sizes (bulk orders are not demand to plan for).
-
-    Series with fewer than five sales use the pooled 90th percentile of every series' sale sizes.
-    """
-    sizes = np.where(values > 0, values, np.nan)
-    counts = (values > 0).sum(axis=1)
-    pooled = np.nanquantile(sizes, 0.9) if counts.sum() else 1.0
-    with warnings.catch_warnings(), np.errstate(invalid="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)  # series without five sales: all-NaN rows
-        own = np.nan_to_num(np.nanquantile(np.where(counts[:, None] >= 5, sizes, np.nan), 0.9, axis=1), nan=pooled)
-    cap = np.maximum(5.0 * np.where(counts >= 5, own, np.maximum(own, pooled)), 10.0)
-    return np.where(values > cap[:, None], cap[:, None], values)
 
 
 def _impute_censored(values: np.ndarray, censored: np.ndarray, season: int) -> np.ndarray:
@@ -232,7 +217,10 @@ class DemandForecaster:
         if "censored" in df.columns:
             flags = to_panel(df.assign(y=df["censored"].astype(float)), self.freq).values > 0
             values = _impute_censored(values, flags, s)
-        values = np.where(np.isnan(values), np.nan, _cap_outliers(np.nan_to_num(values)))
+        # Bulk orders are not demand to plan for: winsorise at 5x the series' 90th-percentile sale size
+        # (the pooled one for series with fewer than five sales), never below 10 units.
+        capped, _ = cap_outliers(np.nan_to_num(values), 5.0, min_sales=5, pooled=True, floor=10.0)
+        values = np.where(np.isnan(values), np.nan, capped)
         price = None
         if "price" in df.columns:
             price = to_panel(df.assign(y=df["price"].fillna(0.0)), self.freq).values

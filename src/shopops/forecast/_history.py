@@ -81,8 +81,8 @@ def _fill(frame: pd.DataFrame, end: pd.Timestamp, freq: str) -> pd.DataFrame:
         frame = frame[frame["ds"] <= end]
         if frame.empty:
             raise ForecastError(f"no complete week of sales up to {end + pd.Timedelta(days=6):%Y-%m-%d} (weeks run "
-                                "Monday to Sunday and an unfinished last week is left out): use --freq D or a "
-                                "later --until")
+                                "Monday to Sunday and an unfinished last week is left out): use freq D or a "
+                                "later until day")
     panel = to_panel(frame, freq)
     return panel.to_frame(end=end)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+from utilsforecast import losses
 
 __all__ = ["QUANTILES", "naive_scales", "series_scores"]
 
@@ -15,6 +17,10 @@ def naive_scales(history: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     ``history`` is (n_series, n_periods) with NaN before a series starts. Series without two observed
     periods after their first sale get NaN (they cannot be scaled and are left out of the scores).
+
+    Not utilsforecast's scales (the naive error inside ``losses.mase``/``losses.rmsse``): those run over
+    the whole training frame, leading zeros before the first sale included, and divide by a zero scale
+    instead of leaving the series out; the forecaster also needs these scales on matrices at every fit.
     """
     filled = np.nan_to_num(history)
     started = np.maximum.accumulate(filled > 0, axis=1)
@@ -34,20 +40,32 @@ def series_scores(actual: np.ndarray, point: np.ndarray, quantiles: dict[str, np
 
     ``actual`` and ``point`` are (n_series, h); ``quantiles`` maps column names of :data:`QUANTILES` to
     (n_series, h) arrays. Pinball loss is averaged over the quantile levels and scaled like MASE.
+    The errors are utilsforecast's (``mae``, ``mse``, ``mqloss``), scaled by :func:`naive_scales`.
     """
+    n, h = actual.shape
+    frame = pd.DataFrame({"unique_id": np.repeat(np.arange(n), h), "y": actual.reshape(-1),
+                          "yhat": point.reshape(-1)})
+    if quantiles:
+        for name in QUANTILES:
+            frame[name] = quantiles[name].reshape(-1)
+
+    def per_series(scores: pd.DataFrame) -> np.ndarray:
+        return np.asarray(scores.set_index("unique_id")["yhat"].reindex(np.arange(n)), dtype=float)
+
     err = point - actual
     out = {
-        "mase": np.abs(err).mean(axis=1) / mae_scale,
-        "rmsse": np.sqrt((err ** 2).mean(axis=1) / mse_scale),
+        "mase": per_series(losses.mae(frame, ["yhat"])) / mae_scale,
+        "rmsse": np.sqrt(per_series(losses.mse(frame, ["yhat"])) / mse_scale),
+        # Sums, not utilsforecast's per-series mean bias: the overall bias pools errors over every series.
         "error_sum": err.sum(axis=1),
         "actual_sum": actual.sum(axis=1),
     }
     if quantiles:
-        losses = []
-        for name, level in QUANTILES.items():
-            diff = actual - quantiles[name]
-            losses.append(np.maximum(level * diff, (level - 1) * diff).mean(axis=1))
-        out["pinball"] = np.mean(losses, axis=0) / mae_scale
+        levels = np.array(list(QUANTILES.values()))
+        pinball = losses.mqloss(frame, {"yhat": list(QUANTILES)}, levels)
+        out["pinball"] = per_series(pinball) / mae_scale
+        # Our coverage: utilsforecast's is two-sided only (no y <= q80) and has no tolerance, so a
+        # quantile that equals y up to rounding (naive forecasts of whole units) counts as a miss.
         out["cover80"] = (actual <= quantiles["q80"] + 1e-9).mean(axis=1)
         out["cover95"] = (actual <= quantiles["q95"] + 1e-9).mean(axis=1)
         out["cover_05_95"] = ((actual >= quantiles["q05"] - 1e-9) & (actual <= quantiles["q95"] + 1e-9)).mean(axis=1)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,7 @@ from shopops.inventory._demand import BootstrapDemand
 from shopops.inventory._history import daily_demand
 from shopops.inventory._params import InventoryDefaults, load_params, prepare_params
 from shopops.inventory._replay import FillRatePolicy, MinMaxPolicy, ReplayResult, replay_policy
+from shopops.result import Result
 
 if TYPE_CHECKING:
     from shopops.warehouse import Reader
@@ -54,10 +55,14 @@ def stock_at(front: pd.DataFrame, fill: float) -> float:
     return float(np.interp(fill, x, y))
 
 
-@dataclass(frozen=True)
-class PolicyComparison:
-    """Replay results of both policies and the stock each needs at the target fill rate."""
+@dataclass(kw_only=True)
+class PolicyComparison(Result):
+    """Replay results of both policies and the stock each needs at the target fill rate.
 
+    ``metrics``: the average stock value each policy needs at ``target_fill`` in the replay and the savings.
+    """
+
+    capability: ClassVar[str] = "inventory"
     points: pd.DataFrame
     ours: pd.DataFrame
     minmax: pd.DataFrame
@@ -254,7 +259,16 @@ def compare_policies(
     ours = frontier(points[points["policy"] == "ours-pooled"])
     minmax = frontier(points[points["policy"].str.startswith("minmax")])
     static = frontier(points[points["policy"].str.startswith("minmax-static")])
-    return PolicyComparison(points, ours, minmax, static, target_fill, results)
+    comparison = PolicyComparison(
+        model="replay of the fill-rate (R,S) policy against min/max grids tuned per ABC class",
+        params={"start": start, "target_fill": target_fill, "targets": list(targets), "min_days": list(min_days),
+                "max_ratios": list(max_ratios), "per_product": per_product, "review_days": review_days, "seed": seed,
+                **replay_options},
+        points=points, ours=ours, minmax=minmax, static=static, target_fill=target_fill, results=results)
+    comparison.metrics.update(stock_ours=comparison.stock_ours, stock_minmax=comparison.stock_minmax,
+                              stock_static=stock_at(static, target_fill), saving=comparison.saving,
+                              saving_vs_static=comparison.saving_vs_static)
+    return comparison
 
 
 def simulate_policy(reader: Reader, *, target_fill: float = 0.95, history_days: int = 91, truth: bool | None = None,
@@ -294,7 +308,7 @@ def simulate_policy(reader: Reader, *, target_fill: float = 0.95, history_days: 
     demand = daily_demand(reader, truth=truth)
     if demand.days <= history_days + 28:
         raise ShopopsError(f"{demand.days} days of demand: a replay needs more than {history_days} days of history "
-                           "plus at least 28 days to replay (lower --history-days)")
+                           "plus at least 28 days to replay (lower history_days)")
     # Products that sold in the history and in the replayed period: a policy needs a past to plan on.
     selling = (demand.units[:, :history_days].sum(axis=1) > 0) & (demand.units[:, history_days:].sum(axis=1) > 0)
     if not selling.any():

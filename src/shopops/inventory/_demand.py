@@ -13,12 +13,12 @@ the sum for intermittent demand. Two sources of joint samples:
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from shopops.errors import ShopopsError
+from shopops.forecast import cap_outliers as forecast_cap
 from shopops.inventory._classes import weekly_cv
 
 __all__ = ["BootstrapDemand", "LeadTimeDemand", "PathDemand", "cap_outliers", "draw_lead_times"]
@@ -28,7 +28,8 @@ def cap_outliers(units: np.ndarray, factor: float = 10.0) -> tuple[np.ndarray, n
     """Cut each product's one-off days: more than ``factor`` times its 90th-percentile selling day.
 
     The percentile is taken over the days with demand (the lower value, so one huge day does not
-    lift it). Products with fewer than 3 selling days are left alone.
+    lift it). Products with fewer than 3 selling days are left alone. The forecaster's cap with the
+    planner's settings (see :func:`shopops.forecast.cap_outliers`).
 
     Returns
     -------
@@ -37,14 +38,7 @@ def cap_outliers(units: np.ndarray, factor: float = 10.0) -> tuple[np.ndarray, n
     cut : ndarray of bool
         Where a day was cut.
     """
-    masked = np.where(units > 0, units, np.nan)
-    enough = np.sum(units > 0, axis=1) >= 3
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows of products that never sold
-        typical = np.nanquantile(masked, 0.9, axis=1, method="lower")
-    cap = np.where(enough, factor * np.nan_to_num(typical), np.inf)[:, None]
-    cut = units > cap
-    return np.where(cut, cap, units), cut
+    return forecast_cap(units, factor, min_sales=3, method="lower")
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from shopops.errors import ShopopsError
+from shopops.forecast import to_panel
 
 if TYPE_CHECKING:
     from shopops.warehouse import Reader
@@ -84,15 +85,23 @@ class DemandMatrix:
         days = pd.to_datetime(df["day"]).dt.normalize()
         first = pd.Timestamp(start) if start is not None else days.min()
         last = pd.Timestamp(end) if end is not None else days.max()
-        codes, ids = pd.factorize(df["product_id"].astype(str), sort=True)
-        col = ((days - first).dt.days).to_numpy()
+        keep = ((days >= first) & (days <= last)).to_numpy()
         n_days = int((last - first).days) + 1
-        keep = (col >= 0) & (col < n_days)
+        ids = np.unique(df["product_id"].astype(str).to_numpy())
         units = np.zeros((len(ids), n_days))
-        np.add.at(units, (codes[keep], col[keep]), df["units"].to_numpy(dtype=float)[keep])
         revenue = np.zeros(len(ids))
-        if "revenue" in df.columns:
-            np.add.at(revenue, codes[keep], df["revenue"].fillna(0).to_numpy(dtype=float)[keep])
+        if keep.any():
+            # The forecaster's layout of the same history; the planner counts the days before a product's
+            # first sale as days without demand (0), where the forecaster leaves them out (NaN).
+            long = pd.DataFrame({"unique_id": df["product_id"].astype(str).to_numpy()[keep], "ds": days[keep],
+                                 "y": df["units"].to_numpy(dtype=float)[keep]})
+            panel = to_panel(long, "D")
+            rows = np.searchsorted(ids, panel.ids)
+            col = int((panel.dates[0] - first).days)
+            units[rows, col:col + len(panel.dates)] = np.nan_to_num(panel.values)
+            if "revenue" in df.columns:
+                np.add.at(revenue, np.searchsorted(ids, long["unique_id"].to_numpy()),
+                          df["revenue"].fillna(0).to_numpy(dtype=float)[keep])
         return cls(np.asarray(ids, dtype=object), first.date(), units, revenue)
 
 

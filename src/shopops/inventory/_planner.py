@@ -5,7 +5,7 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,7 @@ from shopops.inventory._policy import (
     order_up_to_for_fill,
     round_order,
 )
+from shopops.result import Result
 
 if TYPE_CHECKING:
     from shopops.warehouse import Reader
@@ -41,8 +42,8 @@ PLAN_COLUMNS = [
 ]
 
 
-@dataclass(frozen=True)
-class ReplenishmentPlan:
+@dataclass(kw_only=True)
+class ReplenishmentPlan(Result):
     """A purchase plan.
 
     Attributes
@@ -56,8 +57,12 @@ class ReplenishmentPlan:
         overstock and dead stock with the value tied up, plans not to trust, data issues.
     messages : list of str
         What the planner had to assume or could not do, for the person reading the plan.
+
+    A plan is not scored on data it did not see (``metrics`` is empty): :func:`simulate_policy` replays the
+    policy on the shop's history and measures its fill rate and stock.
     """
 
+    capability: ClassVar[str] = "inventory"
     lines: pd.DataFrame
     purchase_orders: pd.DataFrame
     alerts: pd.DataFrame
@@ -67,6 +72,21 @@ class ReplenishmentPlan:
     def total_value(self) -> float:
         """Value of everything to order now."""
         return float(self.lines["order_value"].sum())
+
+    def explain(self) -> str:
+        """The policy, what to order now and for how much, the alerts and what the planner assumed."""
+        buy = self.lines[self.lines["order_qty"] > 0]
+        lines = [f"inventory: {self.model}",
+                 "parameters: " + ", ".join(f"{k}={v}" for k, v in self.params.items()),
+                 f"{len(buy):,} of {len(self.lines):,} products to order now, value {self.total_value:,.2f}, "
+                 f"{len(self.purchase_orders):,} purchase orders; expected fill rate (median) "
+                 f"{float(self.lines['expected_fill_rate'].median()):.3f}",
+                 "not backtested here: simulate_policy replays the policy on history"]
+        if not self.alerts.empty:
+            counts = self.alerts["alert"].value_counts()
+            lines.append("alerts: " + ", ".join(f"{name} {n:,}" for name, n in counts.items()))
+        lines.extend(self.messages)
+        return "\n".join(lines)
 
 
 def _levels(policy: str, params: pd.DataFrame, ltd: LeadTimeDemand, demand: DemandMatrix, sampler: BootstrapDemand,
@@ -220,7 +240,10 @@ def plan_replenishment(params: pd.DataFrame, demand: DemandMatrix, as_of: date, 
     alerts = _alerts(params, lines, ltd, demand, defaults)
     if sampler.outlier_factor is not None:
         alerts = pd.concat([alerts, _one_off_days(demand, sampler)], ignore_index=True)
-    return ReplenishmentPlan(lines[PLAN_COLUMNS], _purchase_orders(lines, as_of), alerts, messages)
+    return ReplenishmentPlan(
+        model=f"{policy} policy on {sampler.window_days}-day bootstrapped lead-time demand",
+        params={"policy": policy, "as_of": as_of, "budget": budget, "season_days": season_days},
+        lines=lines[PLAN_COLUMNS], purchase_orders=_purchase_orders(lines, as_of), alerts=alerts, messages=messages)
 
 
 def _one_off_days(demand: DemandMatrix, sampler: BootstrapDemand) -> pd.DataFrame:
@@ -319,12 +342,14 @@ def replenish(reader: Reader, *, service_level: float | None = None, budget: flo
     if policy not in POLICIES:
         raise ShopopsError(f"unknown policy {policy!r}; choose one of {', '.join(POLICIES)}")
     if service_level is not None and not 0 < service_level < 1:
-        raise ShopopsError(f"--service-level must be between 0 and 1 (e.g. 0.95), not {service_level:g}")
+        raise ShopopsError(f"service_level must be between 0 and 1 (e.g. 0.95), not {service_level:g}")
     if review_days is not None and review_days < 1:
-        raise ShopopsError(f"--review-days must be at least 1, not {review_days}")
+        raise ShopopsError(f"review_days must be at least 1, not {review_days}")
     defaults = defaults or InventoryDefaults()
     demand = daily_demand(reader, until=as_of)
     day = as_of or demand.end
     raw = load_params(reader, demand, day)
     params = prepare_params(raw, demand, defaults, service_level=service_level, review_days=review_days)
-    return plan_replenishment(params, demand, day, policy=policy, budget=budget, defaults=defaults)
+    plan = plan_replenishment(params, demand, day, policy=policy, budget=budget, defaults=defaults)
+    plan.params.update(service_level=service_level, review_days=review_days)
+    return plan

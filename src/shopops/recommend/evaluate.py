@@ -13,6 +13,7 @@ import scipy.sparse as sp
 from shopops.errors import CustomerDataError
 from shopops.recommend._data import InteractionMatrix
 from shopops.recommend._ranking import top_k
+from shopops.recommend._results import EvaluationResult
 
 __all__ = ["PROTOCOLS", "RecommenderModel", "evaluate_recommenders", "ranking_metrics"]
 
@@ -51,7 +52,7 @@ def ranking_metrics(recommended: np.ndarray, truth: list[set[int]], k: int) -> d
 
 def evaluate_recommenders(lines: pd.DataFrame, models: Sequence[RecommenderModel], *, test_days: int = 30,
                           k: int = 10, allowed_products: pd.Index | None = None,
-                          protocols: Sequence[str] = PROTOCOLS, batch: int = 2000) -> pd.DataFrame:
+                          protocols: Sequence[str] = PROTOCOLS, batch: int = 2000) -> EvaluationResult:
     """Train on purchases before the last ``test_days`` days and test on what customers bought in them.
 
     Protocols
@@ -63,9 +64,10 @@ def evaluate_recommenders(lines: pd.DataFrame, models: Sequence[RecommenderModel
 
     Returns
     -------
-    DataFrame
-        One row per protocol and model: ``users`` (customers with history and test purchases), the ranking
-        metrics, ``coverage`` (share of the catalogue recommended to anyone) and ``fit_seconds``.
+    EvaluationResult
+        ``frame``: one row per protocol and model: ``users`` (customers with history and test purchases), the
+        ranking metrics, ``coverage`` (share of the catalogue recommended to anyone) and ``fit_seconds``; the
+        split (``cutoff``, line counts) as fields.
     """
     if test_days < 1:
         raise CustomerDataError(f"test_days must be at least 1, not {test_days}")
@@ -116,7 +118,10 @@ def evaluate_recommenders(lines: pd.DataFrame, models: Sequence[RecommenderModel
             row["fit_seconds"] = fitted[model.name]
             results.append(row)
     out = pd.DataFrame(results)
-    out.attrs.update({"cutoff": str(cutoff.date()), "last_day": str(last.date()), "train_lines": len(train),
-                      "test_lines": len(test), "test_customers_without_history": int(
-                          test.loc[test_rows < 0, "customer_id"].nunique())})
-    return out
+    measured = [c for c in out.columns if c not in ("protocol", "model", "users", "fit_seconds")]
+    return EvaluationResult(
+        model="time-split offline evaluation of " + ", ".join(m.name for m in models),
+        params={"test_days": test_days, "k": k, "protocols": list(protocols)},
+        metrics={f"{row['protocol']} {row['model']} {c}": row[c] for row in results for c in measured if c in row},
+        frame=out, cutoff=str(cutoff.date()), last_day=str(last.date()), train_lines=len(train),
+        test_lines=len(test), test_customers_without_history=int(test.loc[test_rows < 0, "customer_id"].nunique()))

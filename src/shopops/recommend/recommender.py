@@ -94,8 +94,8 @@ class Recommender:
         if row < 0:
             if customer_id not in self.known_:
                 raise UnknownCustomerError(
-                    f"customer {customer_id!r} is not in the warehouse; ids are as stored there (list them with "
-                    "`shopops segment --out customers.csv`)"
+                    f"customer {customer_id!r} is not in the warehouse; ids are as stored there (the customer_id "
+                    "of dim_customer, or of the customers' segments)"
                 )
             return self._popular(k, "new customer without purchases: ")
         return self._recommend_rows(np.array([row]), k)[0]

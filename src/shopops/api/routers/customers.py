@@ -20,7 +20,7 @@ _COLUMNS = ("customer_id, country, city, channel, acquired_at, first_sale_at, la
 
 
 def _segments(ctx: Ctx) -> pd.DataFrame:
-    frame: pd.DataFrame = ctx.reader.cached("segments", lambda: ctx.shop.segments())
+    frame: pd.DataFrame = ctx.reader.cached("segments", lambda: ctx.shop.segments().frame)
     return frame
 
 
@@ -74,5 +74,5 @@ def recommendations(ctx: CtxDep, customer_id: Annotated[str, Path(max_length=200
     if known.empty:
         raise NotFoundError(f"no customer with id {customer_id!r}")
     df = ctx.reader.cached(f"recommend:{customer_id}:{k}",
-                           lambda: ctx.shop.recommend(customer_id, k=k))
+                           lambda: ctx.shop.recommend(customer_id, k=k).frame)
     return records(df)

@@ -21,7 +21,7 @@ def forecast(ctx: CtxDep, page: PagingDep, product: TextFilter = None,
              horizon: Annotated[int, Query(ge=1, le=365)] = 28) -> Any:
     """Forecast per product and day with quantiles q05…q99; computed once per warehouse build and horizon."""
     df: pd.DataFrame = ctx.reader.cached(
-        f"forecast:{horizon}", lambda: ctx.shop.forecast(horizon=horizon, level="product"))
+        f"forecast:{horizon}", lambda: ctx.shop.forecast(horizon=horizon, level="product").frame)
     if product:
         df = df[df["unique_id"].astype(str) == product]
     return frame_page(df.iloc[page.offset:page.offset + page.limit], len(df), page, "forecast")
