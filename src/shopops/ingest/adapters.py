@@ -77,6 +77,17 @@ class Adapter:
         return self.name
 
 
+class _OneFileAdapter(Adapter):
+    """An adapter of one file in a known published layout, read with the caller's reader options."""
+
+    def __init__(self, path: Path, **read: Any) -> None:
+        self.path = Path(path)
+        self.read = read
+
+    def sources(self) -> list[SourceFile]:
+        return [SourceFile("src", self.path, **self.read)]
+
+
 def _match_columns(columns: list[str], names: Iterable[str]) -> dict[str, str]:
     """The column of ``columns`` each of ``names`` is, in any case: ``{name: column}``.
 
@@ -242,7 +253,7 @@ def _or_non_product_case(code: str) -> str:
     return f"CASE {whens} WHEN {code} LIKE 'gift\\_0001\\_%' ESCAPE '\\' THEN 'voucher' END"
 
 
-class OnlineRetailAdapter(Adapter):
+class OnlineRetailAdapter(_OneFileAdapter):
     """UCI Online Retail (2010-12 to 2011-12), as published (CSV, Excel or Parquet).
 
     What it models, from the dataset's documentation and its data:
@@ -259,13 +270,6 @@ class OnlineRetailAdapter(Adapter):
     """
 
     name = "online_retail"
-
-    def __init__(self, path: Path, **read: Any) -> None:
-        self.path = Path(path)
-        self.read = read
-
-    def sources(self) -> list[SourceFile]:  # noqa: D102
-        return [SourceFile("src", self.path, **self.read)]
 
     def loads(self, columns: dict[str, list[str]]) -> list[TableLoad]:  # noqa: D102
         _require(self.sources()[0], columns["src"], _OR_COLUMNS, "online_retail")
@@ -471,7 +475,7 @@ class OlistAdapter(Adapter):
 
 
 # --------------------------------------------------------------------------- cdnow
-class CdnowAdapter(Adapter):
+class CdnowAdapter(_OneFileAdapter):
     """CDNOW purchase histories (Fader, Hardie & Lee): customer, date, number of CDs, dollars.
 
     Each row becomes one order of the single product ``CD`` (order id = customer and date, with
@@ -480,13 +484,6 @@ class CdnowAdapter(Adapter):
     """
 
     name = "cdnow"
-
-    def __init__(self, path: Path, **read: Any) -> None:
-        self.path = Path(path)
-        self.read = read
-
-    def sources(self) -> list[SourceFile]:  # noqa: D102
-        return [SourceFile("src", self.path, **self.read)]
 
     def loads(self, columns: dict[str, list[str]]) -> list[TableLoad]:  # noqa: D102
         _require(self.sources()[0], columns["src"], ["customer_id", "date", "number_of_cds", "dollar_value"],
