@@ -13,10 +13,20 @@ import pandas as pd
 
 from shopops._dates import parse_day
 from shopops.config import Settings
-from shopops.errors import ShopopsError, WarehouseError
+from shopops.errors import WarehouseError
 from shopops.ingest.pipeline import IngestResult, ingest
 from shopops.lake import Batch, Lake
-from shopops.warehouse import BuildResult, Reader, build_warehouse, sales_totals, warehouse_is_current
+from shopops.warehouse import (
+    GRAINS,
+    BuildResult,
+    Reader,
+    build_warehouse,
+    ingest_reports,
+    kpis,
+    quarantined,
+    top_sales,
+    warehouse_is_current,
+)
 
 # The capabilities are imported where they are used: `shopops kpi` should not pay for loading
 # LightGBM, statsforecast and implicit at start-up.
@@ -27,10 +37,6 @@ if TYPE_CHECKING:
     from shopops.recommend import BasketRulesResult, EvaluationResult, RecommendationsResult
 
 __all__ = ["GRAINS", "SIMULATED_TABLES", "Shop", "SimulatedShop"]
-
-GRAINS = ("day", "week", "month")
-_TOP_BY = ("net_sales", "gross_sales", "units", "orders")
-
 
 class Shop:
     """One shop's data directory: its lake, its warehouse and the questions asked of them.
@@ -116,62 +122,26 @@ class Shop:
 
     def kpis(self, grain: str = "month", start: str | date | None = None,
              end: str | date | None = None) -> pd.DataFrame:
-        """The KPIs by period (definitions in ``docs/data.md``).
-
-        Parameters
-        ----------
-        grain : str
-            ``day``, ``week`` (ISO, from Monday) or ``month``.
-        start, end : str or date or None
-            Keep periods starting on or after ``start`` and on or before ``end`` (YYYY-MM-DD).
-        """
-        if grain not in GRAINS:
-            raise ShopopsError(f"grain must be one of {', '.join(GRAINS)}, not {grain!r}")
-        lo, hi = parse_day(start, "start"), parse_day(end, "end")
-        return self.sql(
-            "SELECT * EXCLUDE (grain) FROM kpi_period WHERE grain = ? AND (? IS NULL OR period_start >= ?) "
-            "AND (? IS NULL OR period_start <= ?) ORDER BY period_start",
-            [grain, lo, lo, hi, hi],
-        )
-
-    def _top(self, group: str, n: int, start: str | date | None, end: str | date | None, by: str) -> pd.DataFrame:
-        if by not in _TOP_BY:
-            raise ShopopsError(f"by must be one of {', '.join(_TOP_BY)}, not {by!r}")
-        if n < 1:
-            raise ShopopsError(f"n must be at least 1, not {n}")
-        lo, hi = parse_day(start, "start"), parse_day(end, "end")
-        cols = "f.product_id, any_value(p.name) AS name, any_value(f.category) AS category" \
-            if group == "product" else "f.category"
-        keys = "f.product_id" if group == "product" else "f.category"
-        return self.sql(
-            f"""SELECT {cols}, {sales_totals()}
-                FROM fact_order_line f LEFT JOIN dim_product p ON p.product_id = f.product_id
-                WHERE f.is_product AND (? IS NULL OR f.order_date >= ?) AND (? IS NULL OR f.order_date <= ?)
-                GROUP BY {keys} ORDER BY {by} DESC, {keys} LIMIT {int(n)}""",
-            [lo, lo, hi, hi],
-        )
+        """The KPIs by period: ``grain`` day, week (ISO, from Monday) or month; periods starting in [start, end]."""
+        return kpis(self.reader, grain, start, end)
 
     def top_products(self, n: int = 10, start: str | date | None = None, end: str | date | None = None,
                      by: str = "net_sales") -> pd.DataFrame:
         """The ``n`` best products between ``start`` and ``end`` by ``by``."""
-        return self._top("product", n, start, end, by)
+        return top_sales(self.reader, "product", n, start, end, by)
 
     def top_categories(self, n: int = 10, start: str | date | None = None, end: str | date | None = None,
                        by: str = "net_sales") -> pd.DataFrame:
         """The ``n`` best categories between ``start`` and ``end`` by ``by``."""
-        return self._top("category", n, start, end, by)
+        return top_sales(self.reader, "category", n, start, end, by)
 
     def quality(self) -> pd.DataFrame:
         """Rows in / ok / quarantined per ingest batch and table."""
-        return self.sql("SELECT * EXCLUDE (report) FROM ingest_report ORDER BY seq, table_name")
+        return ingest_reports(self.reader)
 
     def quarantine(self, table: str | None = None, limit: int = 1000) -> pd.DataFrame:
         """Quarantined rows with their reason and source file/row."""
-        return self.sql(
-            "SELECT * FROM quarantine WHERE (? IS NULL OR table_name = ?) ORDER BY table_name, _source_file, "
-            f"_source_row LIMIT {int(limit)}",
-            [table, table],
-        )
+        return quarantined(self.reader, table, limit)
 
     # ------------------------------------------------------------------ customers and recommendations
     def segments(self, as_of: str | None = None, seed: int = 0) -> SegmentsResult:

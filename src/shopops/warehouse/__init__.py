@@ -3,22 +3,29 @@
 from shopops.warehouse._build import BuildResult, build_warehouse, warehouse_is_current
 from shopops.warehouse._measures import KPI_CARDS, SALES_TOTALS, KpiCard, sales_totals
 from shopops.warehouse._models import Model, load_models, models_fingerprint
+from shopops.warehouse._queries import GRAINS, TOP_BY, ingest_reports, kpis, quarantined, top_sales
 from shopops.warehouse._reader import WAREHOUSE_FILE, Reader, read_meta
 from shopops.warehouse._spark import spark_session
 
 __all__ = [
+    "GRAINS",
     "KPI_CARDS",
     "SALES_TOTALS",
+    "TOP_BY",
     "WAREHOUSE_FILE",
     "BuildResult",
     "KpiCard",
     "Model",
     "Reader",
     "build_warehouse",
+    "ingest_reports",
+    "kpis",
     "load_models",
     "models_fingerprint",
+    "quarantined",
     "read_meta",
     "sales_totals",
     "spark_session",
+    "top_sales",
     "warehouse_is_current",
 ]
