@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,9 +30,6 @@ _MEAN_OF = ("lgbm", "ma", "tsb", "adida", "imapa")
 _FLAT_MODELS = ("naive", "ma", "sba", "tsb", "adida", "imapa")
 #: A demand class with fewer series than this borrows the residuals of all series.
 _MIN_POOL = 30
-
-StatRunner = Callable[[Panel, np.ndarray, int, int, Sequence[str]], dict[str, np.ndarray]]
-
 
 @dataclass(frozen=True)
 class SamplePaths:
