@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
-from utilsforecast import losses
 
 __all__ = ["QUANTILES", "naive_scales", "series_scores"]
 
@@ -40,30 +38,26 @@ def series_scores(actual: np.ndarray, point: np.ndarray, quantiles: dict[str, np
 
     ``actual`` and ``point`` are (n_series, h); ``quantiles`` maps column names of :data:`QUANTILES` to
     (n_series, h) arrays. Pinball loss is averaged over the quantile levels and scaled like MASE.
-    The errors are utilsforecast's (``mae``, ``mse``, ``mqloss``), scaled by :func:`naive_scales`.
+
+    The errors are utilsforecast's ``mae``, ``mse`` and ``mqloss`` (a test checks them equal), computed
+    on the (series x horizon) matrices directly: the backtest scores every candidate model at every
+    origin, and utilsforecast's long-frame group-bys take 0.30 s per call on 3,900 series x 28 days
+    where these take 3 ms, for the same numbers.
     """
-    n, h = actual.shape
-    frame = pd.DataFrame({"unique_id": np.repeat(np.arange(n), h), "y": actual.reshape(-1),
-                          "yhat": point.reshape(-1)})
-    if quantiles:
-        for name in QUANTILES:
-            frame[name] = quantiles[name].reshape(-1)
-
-    def per_series(scores: pd.DataFrame) -> np.ndarray:
-        return np.asarray(scores.set_index("unique_id")["yhat"].reindex(np.arange(n)), dtype=float)
-
     err = point - actual
     out = {
-        "mase": per_series(losses.mae(frame, ["yhat"])) / mae_scale,
-        "rmsse": np.sqrt(per_series(losses.mse(frame, ["yhat"])) / mse_scale),
+        "mase": np.abs(err).mean(axis=1) / mae_scale,
+        "rmsse": np.sqrt((err ** 2).mean(axis=1) / mse_scale),
         # Sums, not utilsforecast's per-series mean bias: the overall bias pools errors over every series.
         "error_sum": err.sum(axis=1),
         "actual_sum": actual.sum(axis=1),
     }
     if quantiles:
-        levels = np.array(list(QUANTILES.values()))
-        pinball = losses.mqloss(frame, {"yhat": list(QUANTILES)}, levels)
-        out["pinball"] = per_series(pinball) / mae_scale
+        losses = []
+        for name, level in QUANTILES.items():
+            diff = actual - quantiles[name]
+            losses.append(np.maximum(level * diff, (level - 1) * diff).mean(axis=1))
+        out["pinball"] = np.mean(losses, axis=0) / mae_scale
         # Our coverage: utilsforecast's is two-sided only (no y <= q80) and has no tolerance, so a
         # quantile that equals y up to rounding (naive forecasts of whole units) counts as a miss.
         out["cover80"] = (actual <= quantiles["q80"] + 1e-9).mean(axis=1)
