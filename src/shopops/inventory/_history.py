@@ -26,7 +26,7 @@ SELECT product_id, day, units, revenue
 FROM fact_demand_day
 WHERE (CAST(? AS DATE) IS NULL OR day <= CAST(? AS DATE))
 """
-#: True demand (sales plus lost sales), known only for the simulated reader.
+#: True demand (sales plus lost sales), known only for the simulated shop.
 _TRUTH_SQL = """
 SELECT t.product_id, t.date AS day, t.demand::DOUBLE AS units,
        t.demand * coalesce(p.unit_price, 0)::DOUBLE AS revenue
@@ -115,12 +115,12 @@ def daily_demand(reader: Reader, until: date | None = None, truth: bool = False)
     until : date or None
         Use history up to and including this day only.
     truth : bool
-        Read the true demand (``fact_demand_truth``, the simulated reader only) instead of sales.
+        Read the true demand (``fact_demand_truth``, the simulated shop only) instead of sales.
         Sales are censored by stock-outs; the truth is not.
     """
     sql = _TRUTH_SQL if truth else _SALES_SQL
     df = reader.sql(sql, [until, until])
     if truth and df.empty:
         raise ShopopsError("no true demand in this warehouse (fact_demand_truth is empty); it exists only for "
-                           "the simulated reader – use the sales instead")
+                           "the simulated shop – use the sales instead")
     return DemandMatrix.from_long(df, end=until)

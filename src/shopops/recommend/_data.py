@@ -23,7 +23,7 @@ WHERE line_type = 'sale' AND is_product AND customer_id IS NOT NULL AND quantity
 GROUP BY customer_id, product_id, order_id
 """
 
-# Real products only; when the reader has stock data, a product with stock rows must have stock on its
+# Real products only; when the shop has stock data, a product with stock rows must have stock on its
 # latest day. Products the stock table never mentions are kept (no evidence that they are out of stock).
 _ELIGIBLE_SQL = """
 WITH latest AS (
