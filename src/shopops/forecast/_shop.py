@@ -92,8 +92,8 @@ def fit_forecaster(reader: Reader, horizon: int = 28, freq: str = "D", until: st
     end = frame["ds"].max()
     # The catalogue's discontinuation dates: those products will not be sold again.
     stopped = reader.sql("SELECT CAST(product_id AS VARCHAR) AS unique_id FROM dim_product "
-                       "WHERE discontinued_at IS NOT NULL AND CAST(discontinued_at AS DATE) <= CAST(? AS DATE)",
-                       [end.date()])["unique_id"].tolist()
+                         "WHERE discontinued_at IS NOT NULL AND CAST(discontinued_at AS DATE) <= CAST(? AS DATE)",
+                         [end.date()])["unique_id"].tolist()
     return DemandForecaster(horizon=horizon, freq=freq, engine=engine, models=models, selection=selection,
                             ensembles=ensembles, lgbm_params=lgbm_params, n_jobs=n_jobs, seed=seed,
                             spark=spark).fit(frame, weights=weights, discontinued=stopped)

@@ -33,8 +33,8 @@ def _known_customers(reader: Reader) -> list[str]:
 def fit_recommender(reader: Reader, model: str = "als", exclude_bought: bool = False, seed: int = 0) -> Recommender:
     """A fitted :class:`Recommender` on all purchases of the shop."""
     return reader.cached(("recommend", "recommender", model, exclude_bought, seed),
-                  lambda: Recommender(model=model, exclude_bought=exclude_bought, seed=seed)
-                  .fit(_lines(reader), eligible_products(reader), _known_customers(reader)))
+                         lambda: Recommender(model=model, exclude_bought=exclude_bought, seed=seed)
+                         .fit(_lines(reader), eligible_products(reader), _known_customers(reader)))
 
 
 def fit_basket_rules(reader: Reader, min_support: float = 0.002, min_confidence: float = 0.1) -> BasketRules:
@@ -49,8 +49,8 @@ def fit_basket_rules(reader: Reader, min_support: float = 0.002, min_confidence:
 
 
 def evaluate_shop(reader: Reader, test_days: int = 30, k: int = 10,
-                models: Sequence[str] = ("popularity", "item-item", "als"),
-                protocols: Sequence[str] = PROTOCOLS, seed: int = 0) -> EvaluationResult:
+                  models: Sequence[str] = ("popularity", "item-item", "als"),
+                  protocols: Sequence[str] = PROTOCOLS, seed: int = 0) -> EvaluationResult:
     """Time-split evaluation of ``models`` on the shop (see :func:`evaluate_recommenders`)."""
     allowed = pd.Index(eligible_products(reader)["product_id"])
     return evaluate_recommenders(_lines(reader), [_make(m, seed) for m in models], test_days=test_days, k=k,
