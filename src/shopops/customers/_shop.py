@@ -80,7 +80,7 @@ def segment_overview(reader: Reader, as_of: str | None = None) -> pd.DataFrame:
 def fit_churn(reader: Reader, horizon_days: int, as_of: str | None, seed: int) -> ChurnModel:
     """The churn model of the shop for ``horizon_days`` (cached)."""
     return reader.cached(("customers", "churn", horizon_days, as_of, seed),
-                  lambda: ChurnModel(horizon_days=horizon_days, seed=seed).fit(order_history(reader), as_of))
+                         lambda: ChurnModel(horizon_days=horizon_days, seed=seed).fit(order_history(reader), as_of))
 
 
 def churn_risk(reader: Reader, horizon_days: int = 90, as_of: str | None = None, seed: int = 0) -> ChurnResult:
