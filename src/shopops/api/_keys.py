@@ -1,4 +1,4 @@
-"""API keys (stored as salted hashes) and the audit log, in their own small SQLite file.
+"""API keys (stored as salted hashes) and the audit log, in the operational store.
 
 They live beside the warehouse, not in it: the warehouse is rebuilt and swapped atomically by every
 ingest, while keys and the audit trail must survive every build.
@@ -10,19 +10,18 @@ import hashlib
 import hmac
 import json
 import secrets
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from shopops.errors import ShopopsError
+from shopops.opstore import OPSTORE_FILE, OperationalStore, utc_now
 
 __all__ = ["KEYS_FILE", "ROLES", "ApiKey", "AuditEntry", "KeyStore", "Principal"]
 
-KEYS_FILE = "service.sqlite"
+KEYS_FILE = OPSTORE_FILE
 ROLES = ("admin", "analyst", "operator", "agent", "viewer")
 _PREFIX = "sk_"
 _SCHEMA = """
@@ -90,10 +89,6 @@ class AuditEntry:
     detail: dict[str, Any]
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
 def _hash(secret: str, salt: bytes) -> bytes:
     # The secret is 32 random bytes, so one salted SHA-256 is enough (no dictionary to slow down),
     # and it keeps the per-request check in microseconds.
@@ -123,11 +118,10 @@ class KeyStore:
         """The key store of a data directory."""
         return cls(Path(data_dir) / KEYS_FILE)
 
-    def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        con = sqlite3.connect(self.path, timeout=10)
-        con.executescript(_SCHEMA)
-        return con
+    def _ready(self) -> OperationalStore:
+        store = OperationalStore(self.path, timeout=10)
+        store.ensure("keys", 1, _SCHEMA)
+        return store
 
     # ------------------------------------------------------------------ keys
     def create(self, role: str, name: str) -> tuple[ApiKey, str]:
@@ -140,24 +134,24 @@ class KeyStore:
         key_id = secrets.token_hex(4)
         secret = f"{_PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
         salt = secrets.token_bytes(16)
-        record = ApiKey(key_id, name, role, _now(), None)
-        with self._lock, self._connect() as con:
+        record = ApiKey(key_id, name, role, utc_now(), None)
+        with self._lock, self._ready().write() as con:
             con.execute("INSERT INTO api_key VALUES (?, ?, ?, ?, ?, ?, NULL)",
                         [key_id, name, role, salt, _hash(secret, salt), record.created_at])
         return record, secret
 
     def list_keys(self) -> list[ApiKey]:
         """All keys, revoked ones included, oldest first."""
-        with self._connect() as con:
+        with self._ready().read() as con:
             rows = con.execute("SELECT key_id, name, role, created_at, revoked_at FROM api_key "
                                "ORDER BY created_at, key_id").fetchall()
         return [ApiKey(*r) for r in rows]
 
     def revoke(self, key_id: str) -> ApiKey:
         """Revoke a key (it stays listed, marked revoked)."""
-        with self._lock, self._connect() as con:
+        with self._lock, self._ready().write() as con:
             cur = con.execute("UPDATE api_key SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL",
-                              [_now(), key_id])
+                              [utc_now(), key_id])
             if cur.rowcount == 0:
                 known = con.execute("SELECT 1 FROM api_key WHERE key_id = ?", [key_id]).fetchall()
                 if not known:
@@ -181,7 +175,7 @@ class KeyStore:
         if len(secret) > 200 or len(parts) < 3 or not secret.startswith(_PREFIX):
             return None
         key_id = parts[1]
-        with self._connect() as con:
+        with self._ready().read() as con:
             row = con.execute("SELECT name, role, salt, hash FROM api_key WHERE key_id = ? AND revoked_at IS NULL",
                               [key_id]).fetchone()
         if row is None or not hmac.compare_digest(_hash(secret, row[2]), row[3]):
@@ -197,18 +191,18 @@ class KeyStore:
     def audit(self, principal: Principal | None, method: str, path: str, action: str, status: int,
               detail: dict[str, Any] | None = None) -> None:
         """Record one write (or attempted write)."""
-        with self._lock, self._connect() as con:
+        with self._lock, self._ready().write() as con:
             con.execute(
                 "INSERT INTO audit_log (at, key_id, key_name, role, method, path, action, status, detail) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [_now(), principal.key_id if principal else None, principal.name if principal else None,
+                [utc_now(), principal.key_id if principal else None, principal.name if principal else None,
                  principal.role if principal else None, method, path, action, status,
                  json.dumps(detail or {}, default=str)],
             )
 
     def audit_log(self, limit: int = 100, offset: int = 0) -> tuple[list[AuditEntry], int]:
         """The newest audit entries first, and how many there are in all."""
-        with self._connect() as con:
+        with self._ready().read() as con:
             total = int(con.execute("SELECT count(*) FROM audit_log").fetchone()[0])
             rows = con.execute("SELECT * FROM audit_log ORDER BY seq DESC LIMIT ? OFFSET ?",
                                [limit, offset]).fetchall()

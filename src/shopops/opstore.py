@@ -1,0 +1,175 @@
+"""The operational store: what the running system writes and must never lose on a rebuild.
+
+The warehouse is rebuilt from the lake and swapped in whole; API keys, the audit log, decisions,
+tickets, alerts, stream offsets and the model registry index are written by the running system and
+must survive every build. They live in one SQLite file beside the warehouse, in WAL mode, because
+several processes write at once (the server, a stream consumer, the daily pipeline) and a
+single-writer DuckDB file would lock them out.
+
+Each capability owns its tables and declares them once with :meth:`OperationalStore.ensure`
+(a component name, a schema version and the DDL); a store written by a newer schema version of a
+component is refused with a clear message instead of being misread.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from shopops.errors import ShopopsError
+
+__all__ = ["OPSTORE_FILE", "OperationalStore", "StoreVersionError", "utc_now"]
+
+#: The file name of the operational store inside a data directory (it started as the key store).
+OPSTORE_FILE = "service.sqlite"
+
+_COMPONENTS = """
+CREATE TABLE IF NOT EXISTS store_component (
+    component TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    updated_at TEXT NOT NULL
+)
+"""
+
+_ENSURED_LOCK = threading.Lock()
+_ENSURED: set[tuple[str, str, int]] = set()  # (file, component, version) already checked in this process
+
+
+class StoreVersionError(ShopopsError):
+    """The operational store was written by a newer version of shopops than this one."""
+
+
+def utc_now() -> str:
+    """The current UTC time as ISO 8601 with seconds, the store's timestamp format."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class OperationalStore:
+    """One SQLite file (WAL mode) shared by every writer of a data directory.
+
+    Parameters
+    ----------
+    path : Path
+        The SQLite file; created with its folder on first use.
+    timeout : float
+        Seconds a writer waits for another writer's transaction before giving up with an error.
+    """
+
+    def __init__(self, path: Path, *, timeout: float = 15.0) -> None:
+        self.path = Path(path)
+        self.timeout = timeout
+
+    @classmethod
+    def for_data_dir(cls, data_dir: Path) -> OperationalStore:
+        """The operational store of a data directory."""
+        return cls(Path(data_dir) / OPSTORE_FILE)
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE in write()), so a writer
+        # takes the lock before it reads what it will change, and two writers never deadlock on upgrade.
+        con = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False)
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("PRAGMA synchronous=NORMAL")  # durable at each checkpoint; WAL keeps the file whole on a crash
+        con.execute("PRAGMA foreign_keys=ON")
+        return con
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One short write transaction: committed when the block ends, rolled back if it raises."""
+        con = self._connect()
+        try:
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+        finally:
+            con.close()
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """A connection for reading (each statement sees the last committed state)."""
+        con = self._connect()
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def frame(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+        """The rows of a query as a DataFrame (for reports and the warehouse build)."""
+        with self.read() as con:
+            cur = con.execute(sql, list(params))
+            columns = [d[0] for d in cur.description or ()]
+            return pd.DataFrame.from_records(cur.fetchall(), columns=columns)
+
+    def ensure(self, component: str, version: int, ddl: str) -> None:
+        """Create a component's tables (idempotent DDL) and record its schema version.
+
+        Parameters
+        ----------
+        component : str
+            Who owns the tables, e.g. ``"keys"``, ``"support"``.
+        version : int
+            The schema version this code writes. A store at an older version is upgraded by the DDL
+            (write it with ``IF NOT EXISTS``); a store at a newer version is refused.
+        ddl : str
+            ``CREATE TABLE IF NOT EXISTS …`` / ``CREATE INDEX IF NOT EXISTS …`` statements.
+
+        Raises
+        ------
+        StoreVersionError
+            The store holds the component at a newer schema version than this code knows.
+        """
+        key = (str(self.path.resolve()), component, version)
+        with _ENSURED_LOCK:
+            if key in _ENSURED and self.path.exists():
+                return
+        with self.write() as con:
+            con.execute(_COMPONENTS)
+            row = con.execute("SELECT version FROM store_component WHERE component = ?", [component]).fetchone()
+            if row is not None and int(row[0]) > version:
+                raise StoreVersionError(
+                    f"{self.path}: the {component!r} tables are at schema version {row[0]}, written by a newer "
+                    f"shopops; this version knows up to {version}. Upgrade shopops to use this data directory."
+                )
+            for statement in _statements(ddl):
+                con.execute(statement)
+            if row is None or int(row[0]) < version:
+                con.execute(
+                    "INSERT INTO store_component VALUES (?, ?, ?) ON CONFLICT (component) "
+                    "DO UPDATE SET version = excluded.version, updated_at = excluded.updated_at",
+                    [component, version, utc_now()],
+                )
+        with _ENSURED_LOCK:
+            _ENSURED.add(key)
+
+    def versions(self) -> dict[str, int]:
+        """The schema version of every component in the store."""
+        if not self.path.exists():
+            return {}
+        with self.read() as con:
+            con.execute(_COMPONENTS)
+            return {str(c): int(v) for c, v in con.execute("SELECT component, version FROM store_component")}
+
+
+def _statements(ddl: str) -> list[str]:
+    """Split DDL into complete statements (sqlite3 runs one per execute inside a transaction)."""
+    statements, buffer = [], ""
+    for line in ddl.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements
