@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
@@ -12,6 +11,7 @@ import pandas as pd
 from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 
+from shopops._csv import csv_text
 from shopops.api._keys import KeyStore
 from shopops.api._settings import ServiceSettings
 from shopops.errors import ShopopsError
@@ -106,10 +106,8 @@ def records(df: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def csv_response(df: pd.DataFrame, filename: str) -> Response:
-    """A CSV download of ``df``."""
-    buf = io.StringIO()
-    df.to_csv(buf, index=False)
-    return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
+    """A CSV download of ``df``, its text cells escaped against formula injection."""
+    return Response(csv_text(df), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'})
 
 

@@ -16,6 +16,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 from typer.core import TyperGroup
 
+from shopops._csv import csv_text, write_csv
 from shopops.errors import NoWarehouseError, ShopopsError
 
 if TYPE_CHECKING:
@@ -85,9 +86,9 @@ def _frame_table(df: pd.DataFrame, title: str) -> RichTable:
 
 
 def emit(df: pd.DataFrame, fmt: str, title: str) -> None:
-    """Print ``df`` as a Rich table, CSV or JSON records (``--format``)."""
+    """Print ``df`` as a Rich table, CSV (formula-escaped) or JSON records (``--format``)."""
     if fmt == "csv":
-        sys.stdout.write(df.to_csv(index=False))
+        sys.stdout.write(csv_text(df))
     elif fmt == "json":
         sys.stdout.write(df.to_json(orient="records", date_format="iso", indent=1) + "\n")
     elif fmt == "table":
@@ -97,13 +98,13 @@ def emit(df: pd.DataFrame, fmt: str, title: str) -> None:
 
 
 def write_frame(df: pd.DataFrame, out: Path) -> Path:
-    """Write ``df`` as CSV, or Parquet when ``out`` ends in .parquet; return the path."""
+    """Write ``df`` as CSV (formula-escaped), or Parquet when ``out`` ends in .parquet; return the path."""
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         if out.suffix.lower() == ".parquet":
             df.to_parquet(out, index=False)
         else:
-            df.to_csv(out, index=False)
+            write_csv(df, out)
     except OSError as exc:
         raise ShopopsError(f"cannot write {out}: {exc.strerror}; choose another --out path") from None
     console.print(f"wrote {len(df):,} rows to {out}")
