@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 
 from shopops.errors import ShopopsError
-from shopops.inventory._demand import BootstrapDemand, LeadTimeDemand, cap_outliers
+from shopops.inventory._alerts import group_alerts, one_off_alerts, plan_alerts, rank_alerts
+from shopops.inventory._demand import BootstrapDemand, LeadTimeDemand
 from shopops.inventory._history import DemandMatrix, daily_demand
 from shopops.inventory._params import InventoryDefaults, load_params, prepare_params
 from shopops.inventory._policy import (
@@ -53,8 +54,9 @@ class ReplenishmentPlan(Result):
     purchase_orders : DataFrame
         The order lines grouped per supplier: one purchase order each.
     alerts : DataFrame
-        ``product_id, alert, severity, value, message``: stock-outs before the next possible arrival,
-        overstock and dead stock with the value tied up, plans not to trust, data issues.
+        ``product_id, alert, severity, value, products, message, facts``, ranked by ``value`` (the money at
+        stake): stock-outs before the next possible arrival, overstock and dead stock with the value tied up,
+        plans not to trust, data issues. ``facts`` holds the message's numbers as JSON, for translations.
     messages : list of str
         What the planner had to assume or could not do, for the person reading the plan.
 
@@ -67,6 +69,10 @@ class ReplenishmentPlan(Result):
     purchase_orders: pd.DataFrame
     alerts: pd.DataFrame
     messages: list[str] = field(default_factory=list)
+
+    def alert_groups(self) -> pd.DataFrame:
+        """The alerts for a first reading: high and medium one per row, each low-severity kind grouped."""
+        return group_alerts(self.alerts)
 
     @property
     def total_value(self) -> float:
@@ -237,28 +243,13 @@ def plan_replenishment(params: pd.DataFrame, demand: DemandMatrix, as_of: date, 
         for lt, sd, r, m, sl, q, s, c, iss in zip(lead, lead_sd, review, lead_review_mean, params["service_level"],
                                                   q_level, up_to, cost, params["issues"], strict=True)
     ]
-    alerts = _alerts(params, lines, ltd, demand, defaults)
+    alerts = plan_alerts(params, lines, ltd, demand, defaults)
     if sampler.outlier_factor is not None:
-        alerts = pd.concat([alerts, _one_off_days(demand, sampler)], ignore_index=True)
+        alerts = rank_alerts(pd.concat([alerts, one_off_alerts(demand, sampler)], ignore_index=True))
     return ReplenishmentPlan(
         model=f"{policy} policy on {sampler.window_days}-day bootstrapped lead-time demand",
         params={"policy": policy, "as_of": as_of, "budget": budget, "season_days": season_days},
         lines=lines[PLAN_COLUMNS], purchase_orders=_purchase_orders(lines, as_of), alerts=alerts, messages=messages)
-
-
-def _one_off_days(demand: DemandMatrix, sampler: BootstrapDemand) -> pd.DataFrame:
-    """Alerts for the one-off days of the sampled window that the planner cut (not planned for)."""
-    factor = float(sampler.outlier_factor or 0.0)
-    capped, cut = cap_outliers(demand.units, factor)
-    first = max(demand.days - sampler.window_days, 0)
-    rows, cols = np.nonzero(cut[:, first:])
-    dates = demand.dates()
-    return pd.DataFrame({
-        "product_id": demand.product_ids[rows], "alert": "one_off_demand", "severity": "low", "value": 0.0,
-        "message": [f"{demand.units[r, first + c]:,.0f} units on {dates[first + c]:%Y-%m-%d}, over {factor:g}× "
-                    f"the usual large day: planned as {capped[r, first + c]:,.0f}; buy to order if it recurs"
-                    for r, c in zip(rows, cols, strict=True)],
-    })
 
 
 def _purchase_orders(lines: pd.DataFrame, as_of: date) -> pd.DataFrame:
@@ -270,51 +261,6 @@ def _purchase_orders(lines: pd.DataFrame, as_of: date) -> pd.DataFrame:
     po.insert(0, "po_number", [f"PO-{as_of:%Y%m%d}-{i + 1:03d}" for i in range(len(po))])
     po.insert(2, "order_date", as_of)
     return po
-
-
-def _alerts(params: pd.DataFrame, lines: pd.DataFrame, ltd: LeadTimeDemand, demand: DemandMatrix,
-            defaults: InventoryDefaults) -> pd.DataFrame:
-    rows: list[dict[str, object]] = []
-    daily = ltd.daily_mean
-    available = (params["on_hand"] + params["on_order"]).to_numpy(float)
-    cost = params["unit_cost"].to_numpy(float)
-    lead = params["lead_time_days"].to_numpy(float)
-    runs_out = (np.median(ltd.lead, axis=1) > available) & (daily > 0)
-    last_sale = demand.units[:, ::-1].argmax(axis=1)  # days since the last sale (0 = today)
-    never = demand.units.sum(axis=1) == 0
-    on_hand = params["on_hand"].to_numpy(float)
-    excess = available - lines["order_up_to"].to_numpy(float) - defaults.overstock_days * daily
-    for i, pid in enumerate(params["product_id"]):
-        if runs_out[i]:
-            days_left = available[i] / daily[i]
-            rows.append({"product_id": pid, "alert": "stockout_before_arrival", "severity": "high",
-                         "value": float(daily[i] * cost[i] * max(lead[i] - days_left, 0)),
-                         "message": f"stock lasts ~{days_left:.0f} days at {daily[i]:.1f}/day; an order placed "
-                                    f"today arrives in ~{lead[i]:.0f} days"})
-        if on_hand[i] > 0 and (never[i] or last_sale[i] >= defaults.dead_stock_days):
-            rows.append({"product_id": pid, "alert": "dead_stock", "severity": "medium",
-                         "value": float(on_hand[i] * cost[i]),
-                         "message": f"{on_hand[i]:,.0f} units on hand and no sale for "
-                                    f"{'ever' if never[i] else f'{last_sale[i]} days'}"})
-        elif excess[i] > 0 and params["on_hand_known"].iat[i]:
-            rows.append({"product_id": pid, "alert": "overstock", "severity": "medium",
-                         "value": float(excess[i] * cost[i]),
-                         "message": f"{excess[i]:,.0f} units above the order-up-to level plus "
-                                    f"{defaults.overstock_days} days of demand"})
-        cv = params["weekly_cv"].iat[i]
-        if daily[i] > 0 and cv > defaults.erratic_cv:
-            rows.append({"product_id": pid, "alert": "forecast_unreliable", "severity": "low", "value": 0.0,
-                         "message": f"weekly demand too erratic to plan well (CV {cv:.1f}); review by hand or "
-                                    "buy to order"})
-        if params["moq_over_year"].iat[i]:
-            rows.append({"product_id": pid, "alert": "moq_over_year", "severity": "medium",
-                         "value": float(params["moq"].iat[i] * cost[i]),
-                         "message": f"MOQ {params['moq'].iat[i]:,.0f} exceeds a year of demand; negotiate or "
-                                    "change supplier"})
-        for issue in params["issues"].iat[i]:
-            if not issue.startswith("MOQ"):
-                rows.append({"product_id": pid, "alert": "data", "severity": "low", "value": 0.0, "message": issue})
-    return pd.DataFrame(rows, columns=["product_id", "alert", "severity", "value", "message"])
 
 
 def replenish(reader: Reader, *, service_level: float | None = None, budget: float | None = None,

@@ -195,3 +195,21 @@ def test_pages_of_the_coming_capabilities_draw_their_contract_data(page, contrac
     exported = Path(download.value.path()).read_text().splitlines()
     pos = contract_server.api("/api/v1/inventory/purchase-orders", limit=1000)
     assert exported[0].startswith("po_number,supplier_id") and len(exported) == pos["total"] + 1
+
+
+def test_stock_alerts_follow_the_language_and_group_low_severity(page, sim_server):
+    sign_in(page, sim_server)
+    grouped = sim_server.api("/api/v1/inventory/alerts", limit=500, grouped=True)["items"]
+    open_page(page, sim_server, "inventory")
+    rows = page.locator("#alert-table tbody tr")
+    assert rows.count() == len(grouped)
+    kinds = {rows.nth(i).locator("td").nth(1).inner_text() for i in range(rows.count())}
+    assert not {r["alert"] for r in grouped} & kinds  # no raw codes such as dead_stock
+    page.click("#lang-switch")
+    page.wait_for_selector('#page[data-page="inventory"][data-ready="1"]')
+    zh_kinds = {rows.nth(i).locator("td").nth(1).inner_text() for i in range(rows.count())}
+    assert zh_kinds and all(any("\u4e00" <= ch <= "\u9fff" for ch in k) for k in zh_kinds)
+    messages = [rows.nth(i).locator("td").nth(4).inner_text() for i in range(rows.count())]
+    assert sum(any("\u4e00" <= ch <= "\u9fff" for ch in m) for m in messages) >= len(messages) - sum(
+        r["alert"] == "data" for r in grouped)
+    page.click("#lang-switch")

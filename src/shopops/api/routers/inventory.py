@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 
 from shopops.api._auth import require
 from shopops.api._common import Ctx, CtxDep, PagingDep, TextFilter, frame_page, paged
@@ -61,10 +61,12 @@ def purchase_orders(ctx: CtxDep, page: PagingDep) -> Any:
 
 
 @router.get("/inventory/alerts", summary="Stock alerts: stock-outs before arrival, overstock, dead stock, …")
-def alerts(ctx: CtxDep, page: PagingDep, kind: TextFilter = None) -> Any:
-    """Alerts of today's plan, highest value first."""
-    df = _plan(ctx).alerts
+def alerts(ctx: CtxDep, page: PagingDep, kind: TextFilter = None,
+           grouped: Annotated[bool, Query(description="One row per low-severity kind (products counts them).")]
+           = False) -> Any:
+    """Alerts of today's plan, most money at stake first; ``facts`` holds each message's numbers (JSON)."""
+    plan = _plan(ctx)
+    df = plan.alert_groups() if grouped else plan.alerts
     if kind is not None:
         df = df[df["alert"] == kind]
-    df = df.sort_values(["value", "product_id"], ascending=[False, True])
     return frame_page(df.iloc[page.offset:page.offset + page.limit], len(df), page, "stock_alerts")

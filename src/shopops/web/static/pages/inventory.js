@@ -12,7 +12,7 @@ Shop.page("inventory", {
     const [plan, pos, alerts] = await Promise.all([
       Shop.api("/inventory/plan", { limit: 500 }),
       Shop.api("/inventory/purchase-orders", { limit: 1000 }),
-      Shop.api("/inventory/alerts", { limit: 500 }),
+      Shop.api("/inventory/alerts", { limit: 500, grouped: true }),
     ]);
     const exp = Shop.el("button", { class: "primary", i18n: "inv.export", id: "export-po" });
     exp.addEventListener("click", async () => {
@@ -30,8 +30,28 @@ Shop.page("inventory", {
         { key: "order_qty", num: true, fmt: F.count }, { key: "order_value", num: true, fmt: F.money },
         { key: "on_hand", num: true, fmt: F.count }, { key: "order_up_to", num: true, fmt: F.count },
         { key: "expected_fill_rate", num: true, fmt: pct }, { key: "expected_arrival" }], plan.items));
+    // Alert texts are written here from their facts, so they follow the UI language; a kind without a
+    // template (data issues) keeps the planner's English message.
+    const num = (v) => (Number.isInteger(v) ? F.count(v)
+      : v.toLocaleString(Shop.lang === "zh" ? "zh-CN" : "en-GB", { maximumFractionDigits: 1 }));
+    const fill = (tpl, facts) => tpl.replace(/\{(\w+)\}/g, (_, k) => (typeof facts[k] === "number" ? num(facts[k]) : String(facts[k] ?? "")));
+    const text = (kind, facts, message) => {
+      const key = kind === "dead_stock" && facts.days == null ? "am.dead_stock_never" : `am.${kind}`;
+      const tpl = Shop.t(key);
+      return tpl === key ? message : fill(tpl, facts);
+    };
+    const alertRows = alerts.items.map((r) => {
+      const facts = JSON.parse(r.facts || "{}");
+      let message = text(r.alert, facts, r.message);
+      if (r.product_id == null && facts.first_facts && Shop.t(`am.${r.alert}`) !== `am.${r.alert}`) {
+        message = fill(Shop.t("am.group"), { products: facts.products, examples: facts.examples.join(", "),
+          first: facts.first, text: text(r.alert, facts.first_facts, r.message) });
+      }
+      return { ...r, product_id: r.product_id ?? "–", alert: Shop.t(`alert.${r.alert}`), message };
+    });
     alertPanel.append(Shop.table("alert-table", [{ key: "product_id" }, { key: "alert" },
-      { key: "value", num: true, fmt: F.money }, { key: "message" }], alerts.items));
+      { key: "products", num: true, fmt: F.count }, { key: "value", num: true, fmt: F.money }, { key: "message" }],
+      alertRows));
     host.append(Shop.el("div", { class: "grid2" }, [
       Shop.panel("inv.value_by_cat", Shop.chart("chart-stock", { type: "bar", data: { labels: cats,
         datasets: [{ label: Shop.t("col.stock_value"), data: cats.map((c) => byCat[c]), backgroundColor: Shop.palette[2] }] },
