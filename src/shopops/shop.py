@@ -69,7 +69,7 @@ class Shop:
     def ingest(self, path: Path | str, *, adapter: str = "auto", mapping: Path | str | None = None,
                table: str | None = None, format: str | None = None, encoding: str | None = None,
                delimiter: str | None = None, sheet: str | None = None, build: bool = True,
-               on_step: Callable[[str], None] | None = None) -> IngestResult:
+               on_step: Callable[[str], None] | None = None, replace_keys: bool = False) -> IngestResult:
         """Ingest a source file as one batch and (``build``) bring the warehouse up to date.
 
         See :func:`shopops.ingest.pipeline.ingest` for the adapters and reader options.
@@ -83,7 +83,8 @@ class Shop:
 
         return ingest(self.data_dir, Path(path), adapter=adapter, mapping=Path(mapping) if mapping else None,
                       table=table, settings=self.settings, format=format, encoding=encoding,
-                      delimiter=delimiter, sheet=sheet, after=rebuild if build else None, on_step=on_step)
+                      delimiter=delimiter, sheet=sheet, after=rebuild if build else None, on_step=on_step,
+                      replace_keys=replace_keys)
 
     def build(self, engine: str | None = None, on_step: Callable[[str], None] | None = None) -> BuildResult:
         """Rebuild the warehouse from the lake with ``engine`` (``duckdb`` or ``spark``)."""

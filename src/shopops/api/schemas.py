@@ -270,6 +270,10 @@ class TableReportOut(BaseModel):
     examples: list[dict[str, Any]]
     first: str | None = None
     last: str | None = None
+    replaced: int = Field(0, description="Rows of earlier batches this batch replaced (same key).")
+    replaced_from: list[dict[str, Any]] = Field(default_factory=list, description="Per earlier batch: id, adapter, "
+                                                "files, rows replaced, example keys.")
+    unmapped_columns: list[str] = Field(default_factory=list, description="Source columns no table took.")
 
 
 class IngestOut(BaseModel):

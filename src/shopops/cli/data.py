@@ -67,11 +67,14 @@ def ingest(
     delimiter: Annotated[str | None, typer.Option(help="CSV delimiter (default: sniffed).")] = None,
     sheet: Annotated[str | None, typer.Option(help="Excel sheet (default: the first).")] = None,
     build: Annotated[bool, typer.Option(help="Rebuild the warehouse afterwards.")] = True,
+    replace_keys: Annotated[bool, typer.Option(help="Let this file replace orders another source holds under "
+                                                    "the same ids.")] = False,
 ) -> None:
     """Validate a file into the lake (bad rows to quarantine) and rebuild the warehouse."""
     with steps(f"ingest {path.name}") as step:
         result = Shop.open(data).ingest(path, adapter=adapter, mapping=mapping, table=table, encoding=encoding,
-                                        delimiter=delimiter, sheet=sheet, build=build, on_step=step)
+                                        delimiter=delimiter, sheet=sheet, build=build, on_step=step,
+                                        replace_keys=replace_keys)
     print_ingest(result)
 
 

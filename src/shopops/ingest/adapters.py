@@ -253,6 +253,18 @@ def _or_non_product_case(code: str) -> str:
     return f"CASE {whens} WHEN {code} LIKE 'gift\\_0001\\_%' ESCAPE '\\' THEN 'voucher' END"
 
 
+def _most_frequent(rows: str, key: str, value: str) -> str:
+    """SQL of ``(k, v)``: per ``key``, its most frequent non-empty ``value``; a tie goes to the value seen first.
+
+    ``mode()`` breaks ties by whichever value the hash table meets first, which changes from run to run.
+    """
+    return f"""(SELECT k, arg_max(v, struct_pack(n := n, first := -first_row)) AS v
+        FROM (SELECT {key} AS k, NULLIF(TRIM(CAST({value} AS VARCHAR)), '') AS v, count(*) AS n,
+                     min(_source_row) AS first_row
+              FROM {rows} GROUP BY 1, 2)
+        WHERE v IS NOT NULL GROUP BY k)"""
+
+
 class OnlineRetailAdapter(_OneFileAdapter):
     """UCI Online Retail (2010-12 to 2011-12), as published (CSV, Excel or Parquet).
 
@@ -266,7 +278,8 @@ class OnlineRetailAdapter(_OneFileAdapter):
       (the file has no line numbers, so they cannot be told from double entries).
 
     One file gives three tables: order_lines, products (name = the most frequent description,
-    price = median sale price) and customers (country = most frequent, acquired = first invoice).
+    price = median sale price) and customers (country = most frequent, acquired = first invoice);
+    a tie of most frequent values goes to the one seen first in the file, so every ingest names alike.
     """
 
     name = "online_retail"
@@ -311,18 +324,20 @@ class OnlineRetailAdapter(_OneFileAdapter):
         """
         products = f"""
             SELECT {code} AS product_id,
-                   mode(NULLIF(TRIM(Description), '')) AS name,
+                   any_value(nm.v) AS name,
                    median({price}) FILTER (WHERE {price} > 0 AND {qty} > 0 AND {invoice} NOT LIKE 'C%')
                        AS unit_price,
                    ({non_product}) IS NULL AS is_product,
                    CAST(min({when}) AS DATE) AS launched_at,
                    min(_source_row) AS _source_row
-            FROM {rows} WHERE {code} IS NOT NULL AND {code} <> '' GROUP BY {code}
+            FROM {rows} LEFT JOIN {_most_frequent(rows, code, "Description")} AS nm ON nm.k = {code}
+            WHERE {code} IS NOT NULL AND {code} <> '' GROUP BY {code}
         """
         customers = f"""
-            SELECT {customer} AS customer_id, mode(NULLIF(TRIM(Country), '')) AS country,
+            SELECT {customer} AS customer_id, any_value(nc.v) AS country,
                    min({when}) AS acquired_at, min(_source_row) AS _source_row
-            FROM {rows} WHERE {customer} IS NOT NULL GROUP BY {customer}
+            FROM {rows} LEFT JOIN {_most_frequent(rows, customer, "Country")} AS nc ON nc.k = {customer}
+            WHERE {customer} IS NOT NULL GROUP BY {customer}
         """
         return [
             TableLoad("order_lines", lines, "src", opts),

@@ -34,6 +34,9 @@ __all__ = ["IngestResult", "TableReport", "ingest"]
 
 SCHEMA_VERSION = "1"
 _META = ["_reason", "_source_file", "_source_row", "_raw_text"]
+#: Tables keyed by document ids that each source numbers on its own: the same id from another adapter is
+#: another document, so replacing it needs ``replace_keys``; catalogue tables (products, …) update freely.
+DOCUMENT_TABLES = frozenset({"order_lines", "orders", "purchase_orders", "web_events", "messages"})
 
 
 @dataclass
@@ -53,6 +56,9 @@ class TableReport:
     first: str | None = None
     last: str | None = None
     pseudonymised: dict[str, int] = field(default_factory=dict)
+    replaced: int = 0
+    replaced_from: list[dict[str, Any]] = field(default_factory=list)
+    unmapped_columns: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -161,6 +167,7 @@ def ingest(
     sheet: str | None = None,
     after: Callable[[bool], None] | None = None,
     on_step: Callable[[str], None] | None = None,
+    replace_keys: bool = False,
 ) -> IngestResult:
     """Ingest one source into the lake as one batch.
 
@@ -188,6 +195,11 @@ def ingest(
         other writer can slip in between the commit and the build.
     on_step : callable or None
         Called with a short description of each step (for progress display).
+    replace_keys : bool
+        Let this batch replace document rows (order lines, orders, …) that an earlier batch of *another*
+        adapter holds under the same key. Without it such a collision is refused: two sources that
+        number their orders alike would otherwise silently overwrite each other. Replacements of the
+        same adapter's rows (a corrected re-export) always go ahead; both are counted in the report.
 
     Returns
     -------
@@ -228,7 +240,7 @@ def ingest(
         con = connect_limited(settings, data_dir)
         try:
             reports, warnings, source_info = _run_batch(
-                con, chosen, sources, files_info, staging, data_dir, settings, step
+                con, chosen, sources, files_info, staging, data_dir, settings, step, replace_keys
             )
             step("commit")
             lake.commit(staging, batch_id=batch_id, source=source_info, adapter=chosen.name,
@@ -258,6 +270,7 @@ def _run_batch(
     data_dir: Path,
     settings: Settings,
     step: Callable[[str], None],
+    replace_keys: bool = False,
 ) -> tuple[dict[str, TableReport], list[str], dict[str, Any]]:
     registry = _Sources(con)
     for src in sources:
@@ -307,7 +320,11 @@ def _run_batch(
         rejects_done.add(load.source)
         redact = load.source in pii_sources
         _write_table(con, staged, table.names, staging, load.table, src_file, rejects, redact)
-        _write_superseded(con, staged, load.table, Lake(data_dir), staging)
+        report.replaced_from = _write_superseded(con, staged, load.table, Lake(data_dir), staging)
+        report.replaced = sum(int(b["rows"]) for b in report.replaced_from)
+        _check_replaced(report, chosen.name, by_name[load.source].path, replace_keys)
+        if report.replaced:
+            warnings.append(_replaced_text(report))
         _fill_report(con, staged, report, table.names, rejects, settings)
         if load.table in reports:  # two loads into one table (not used by built-ins, but allowed)
             raise IngestError(f"adapter {chosen.name} loads table {load.table} twice")
@@ -367,17 +384,20 @@ def _write_table(
 
 def _write_superseded(
     con: duckdb.DuckDBPyConnection, staged: str, table_name: str, lake: Lake, staging: Path
-) -> None:
+) -> list[dict[str, Any]]:
     """Record which rows of earlier batches this batch replaces (same key; the latest batch wins).
 
     Found once here, against the key columns of the earlier batches, so that a warehouse build
-    needs no key-wide de-duplication: it drops exactly these rows, usually none.
+    needs no key-wide de-duplication: it drops exactly these rows, usually none. Returns, per earlier
+    batch with replaced rows, its id, sequence number, adapter, files, the rows and a few example keys.
     """
     by_batch: dict[int, list[str]] = {}
+    batches: dict[int, Any] = {}
     for path, batch in lake.files("clean", table_name):
         by_batch.setdefault(batch.seq, []).append(str(path))
+        batches[batch.seq] = batch
     if not by_batch:
-        return
+        return []
     key = get_table(table_name).key
     cols = ", ".join(f'"{k}"' for k in key)
     union = " UNION ALL ".join(
@@ -386,14 +406,45 @@ def _write_superseded(
     match = " AND ".join(f'e."{k}" IS NOT DISTINCT FROM n."{k}"' for k in key)
     out = staging / "superseded" / table_name
     out.mkdir(parents=True, exist_ok=True)
+    keys_file = sql_str(out / "keys.parquet")
     con.execute(
         f"""COPY (SELECT {", ".join(f'e."{k}"' for k in key)}, e._seq FROM ({union}) AS e
                   WHERE EXISTS (SELECT 1 FROM "{staged}" AS n WHERE n._reason IS NULL AND {match}))
-            TO {sql_str(out / "keys.parquet")} (FORMAT parquet, COMPRESSION zstd)"""
+            TO {keys_file} (FORMAT parquet, COMPRESSION zstd)"""
     )
-    if not first_row(con, f"SELECT count(*) FROM read_parquet({sql_str(out / 'keys.parquet')})")[0]:
+    counts = con.execute(
+        f"""SELECT _seq, count(*), list(struct_pack({cols}) ORDER BY {cols})[1:5]
+            FROM read_parquet({keys_file}) GROUP BY _seq ORDER BY _seq"""
+    ).fetchall()
+    if not counts:
         (out / "keys.parquet").unlink()
         out.rmdir()
+    return [{"batch_id": batches[seq].batch_id, "seq": int(seq), "adapter": batches[seq].adapter,
+             "files": [Path(f["path"]).name for f in batches[seq].source.get("files", [])], "rows": int(n),
+             "examples": [{k: str(v) for k, v in ex.items()} for ex in examples]}
+            for seq, n, examples in counts]
+
+
+def _replaced_text(report: TableReport) -> str:
+    key = ", ".join(get_table(report.table).key)
+    parts = "; ".join(f"{b['rows']:,} of batch {b['batch_id']} ({b['adapter']}, {', '.join(b['files'])}; "
+                      f"e.g. {', '.join('/'.join(e.values()) for e in b['examples'][:3])})"
+                      for b in report.replaced_from)
+    return f"{report.table}: replaced {report.replaced:,} rows with the same key ({key}): {parts}"
+
+
+def _check_replaced(report: TableReport, adapter: str, path: Path, replace_keys: bool) -> None:
+    """Refuse to replace another source's documents unless asked: their ids only look alike."""
+    foreign = [b for b in report.replaced_from if b["adapter"] != adapter]
+    if not foreign or replace_keys or report.table not in DOCUMENT_TABLES:
+        return
+    rows = sum(int(b["rows"]) for b in foreign)
+    raise IngestError(
+        f"{path}: {rows:,} {report.table} rows have the key ({', '.join(get_table(report.table).key)}) of rows "
+        f"another source already holds ({_replaced_text(report).split(': ', 2)[2]}); nothing was stored. "
+        "If this file corrects those documents, ingest it again with replace_keys=True (CLI --replace-keys); "
+        "if it is another shop or channel, give its ids a prefix of their own before ingesting it."
+    )
 
 
 def _fill_report(

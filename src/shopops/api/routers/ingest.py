@@ -47,7 +47,9 @@ def _result_out(result: IngestResult) -> dict[str, Any]:
         "seconds": result.seconds, "warnings": result.warnings,
         "tables": [{"table": t.table, "rows_in": t.rows_in, "rows_ok": t.rows_ok,
                     "rows_quarantined": t.rows_quarantined, "duplicates": t.duplicates, "reasons": t.reasons,
-                    "examples": t.examples[:20], "first": t.first, "last": t.last} for t in result.tables.values()],
+                    "examples": t.examples[:20], "first": t.first, "last": t.last, "replaced": t.replaced,
+                    "replaced_from": t.replaced_from, "unmapped_columns": t.unmapped_columns[:1000]}
+                   for t in result.tables.values()],
     }
 
 

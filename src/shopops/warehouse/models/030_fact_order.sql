@@ -1,13 +1,19 @@
 -- fact_order: one row per order document (sales orders, cancellation and return documents),
 -- dated by its first line, with the money of its lines split by what they are (units and
 -- gross_sales sum the line measures of fact_order_line).
+-- customer_id, country and channel are those of the order's first line that has one (by time, line
+-- number, then value), so every build gives the same answer when lines disagree; such orders are
+-- listed in quality_order_conflict.
 WITH o AS (
     SELECT
         order_id,
         min(ordered_at) AS ordered_at,
-        any_value(customer_id) AS customer_id,
-        any_value(country) AS country,
-        any_value(channel) AS channel,
+        arg_min(customer_id, struct_pack(t := ordered_at, n := line_no, v := customer_id))
+            FILTER (WHERE customer_id IS NOT NULL) AS customer_id,
+        arg_min(country, struct_pack(t := ordered_at, n := line_no, v := country))
+            FILTER (WHERE country IS NOT NULL) AS country,
+        arg_min(channel, struct_pack(t := ordered_at, n := line_no, v := channel))
+            FILTER (WHERE channel IS NOT NULL) AS channel,
         count(*) AS lines,
         CAST(sum(sold_units) AS BIGINT) AS units,
         sum(gross_sales) AS gross_sales,

@@ -1,11 +1,13 @@
 -- dim_customer: every customer of the customer table or of an order.
 -- first_sale_at / last_sale_at / orders / units / sales_amount count product sales only
 -- (sales_amount = gross sales less line discounts; cancellations and fees are not sales).
+-- country: the customer table's, else that of the customer's first order with one.
 WITH o AS (
     SELECT
         customer_id,
         min(ordered_at) AS first_line_at,
-        any_value(country) AS country,
+        arg_min(country, struct_pack(t := ordered_at, o := order_id, v := country))
+            FILTER (WHERE country IS NOT NULL) AS country,
         min(CASE WHEN is_sale THEN ordered_at END) AS first_sale_at,
         max(CASE WHEN is_sale THEN ordered_at END) AS last_sale_at,
         sum(CASE WHEN is_sale THEN 1 ELSE 0 END) AS orders,

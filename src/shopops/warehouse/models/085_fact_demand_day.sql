@@ -7,7 +7,7 @@
 -- Only days with units > 0 are rows: a product's missing days had no demand.
 SELECT
     l.product_id,
-    any_value(l.category) AS category,
+    min(l.category) AS category,  -- one per product (from dim_product); min keeps builds identical
     l.order_date AS day,
     CAST(greatest(sum(l.quantity), 0) AS DOUBLE) AS units,
     CAST(greatest(sum(l.gross_amount), 0) AS DOUBLE) AS revenue
