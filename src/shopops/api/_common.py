@@ -125,9 +125,11 @@ def paged(ctx: Ctx, select: str, where: list[str], params: list[Any], order_by: 
     ``select`` is ``SELECT … FROM …`` without WHERE; every user value must be in ``params``.
     """
     clause = (" WHERE " + " AND ".join(where)) if where else ""
-    total = 0
-    if page.fmt == "json":
-        total = int(ctx.reader.frame(f"SELECT count(*) AS n FROM ({select}{clause})", params)["n"].iloc[0])
-    df = ctx.reader.frame(f"{select}{clause} ORDER BY {order_by} LIMIT ? OFFSET ?",
-                          [*params, page.limit, page.offset])
+    # The total and the page come from one snapshot, so a warehouse swapped in between cannot pair
+    # the new build's rows with the old build's total.
+    with ctx.reader.snapshot() as snap:
+        total = 0
+        if page.fmt == "json":
+            total = int(snap.scalar(f"SELECT count(*) AS n FROM ({select}{clause})", params))
+        df = snap.frame(f"{select}{clause} ORDER BY {order_by} LIMIT ? OFFSET ?", [*params, page.limit, page.offset])
     return frame_page(df, total, page, filename)

@@ -4,7 +4,7 @@ from shopops.warehouse._build import BuildResult, build_warehouse, warehouse_is_
 from shopops.warehouse._measures import KPI_CARDS, SALES_TOTALS, KpiCard, sales_totals
 from shopops.warehouse._models import Model, load_models, models_fingerprint
 from shopops.warehouse._queries import GRAINS, TOP_BY, ingest_reports, kpis, quarantined, top_sales
-from shopops.warehouse._reader import WAREHOUSE_FILE, Reader, read_meta
+from shopops.warehouse._reader import WAREHOUSE_FILE, Reader, Snapshot, read_meta
 from shopops.warehouse._spark import spark_session
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "KpiCard",
     "Model",
     "Reader",
+    "Snapshot",
     "build_warehouse",
     "ingest_reports",
     "kpis",

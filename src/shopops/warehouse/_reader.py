@@ -24,7 +24,7 @@ import pyarrow as pa
 from shopops._duck import connect, sql_str
 from shopops.errors import NoWarehouseError, WarehouseError
 
-__all__ = ["WAREHOUSE_FILE", "Identity", "Reader"]
+__all__ = ["WAREHOUSE_FILE", "Identity", "Reader", "Snapshot"]
 
 WAREHOUSE_FILE = "warehouse.duckdb"
 T = TypeVar("T")
@@ -131,6 +131,15 @@ class Reader:
         finally:
             self._release(gen)
 
+    @contextmanager
+    def snapshot(self) -> Iterator[Snapshot]:
+        """Several queries on one build: a warehouse swapped in meanwhile is seen only by later snapshots.
+
+        Use it when answers must agree, such as a page and its total.
+        """
+        with self.cursor() as cur:
+            yield Snapshot(self, cur)
+
     def close(self) -> None:
         """Close the open connection (the next query opens a new one)."""
         with self._lock:
@@ -212,6 +221,25 @@ class Reader:
                 with self._lock:
                     self._computing.pop(full, None)
         return value
+
+
+class Snapshot:
+    """Queries on the one warehouse build a :meth:`Reader.snapshot` holds open."""
+
+    def __init__(self, reader: Reader, cur: duckdb.DuckDBPyConnection) -> None:
+        self._reader = reader
+        self._cur = cur
+
+    def frame(self, query: str, params: list[Any] | None = None) -> pd.DataFrame:
+        """Like :meth:`Reader.frame`, on this snapshot's build."""
+        table: pa.Table = self._reader._run(
+            self._cur, query, params, lambda c: c.sql(query, params=params or None).to_arrow_table(), execute=False)
+        return table.to_pandas(date_as_object=True)
+
+    def scalar(self, query: str, params: list[Any] | None = None) -> Any:
+        """The first value of the first row of ``query``, on this snapshot's build."""
+        rows = self._reader._run(self._cur, query, params, lambda c: c.fetchall())
+        return rows[0][0] if rows else None
 
 
 def read_meta(con: duckdb.DuckDBPyConnection) -> dict[str, str]:

@@ -99,12 +99,13 @@ async def overview(ctx: CtxDep, window: WindowDep, grain: Annotated[Grain, Query
 
 @router.get("/kpis", response_model=Page[KpiRow], summary="KPIs by period")
 def kpis(ctx: CtxDep, window: WindowDep, grain: Annotated[Grain, Query()] = "month",
-         limit: Annotated[int, Query(ge=1, le=100_000)] = 1000, offset: Annotated[int, Query(ge=0)] = 0,
+         limit: Annotated[int, Query(ge=1, le=100_000)] = 1000, offset: Annotated[int, Query(ge=0, le=10**12)] = 0,
          fmt: Annotated[Literal["json", "csv"], Query(alias="format")] = "json") -> Any:
     """``kpi_period`` rows of one grain between ``start`` and ``end`` (periods starting in the range)."""
     where = "grain = ? AND (? IS NULL OR period_start >= ?) AND (? IS NULL OR period_start <= ?)"
     params = [grain, window.start, window.start, window.end, window.end]
-    total = int(ctx.reader.frame(f"SELECT count(*) AS n FROM kpi_period WHERE {where}", params)["n"].iloc[0])
-    df = ctx.reader.frame(f"SELECT * EXCLUDE (grain) FROM kpi_period WHERE {where} ORDER BY period_start "
-                          "LIMIT ? OFFSET ?", [*params, limit, offset])
+    with ctx.reader.snapshot() as snap:  # the page and its total from one build
+        total = int(snap.scalar(f"SELECT count(*) AS n FROM kpi_period WHERE {where}", params))
+        df = snap.frame(f"SELECT * EXCLUDE (grain) FROM kpi_period WHERE {where} ORDER BY period_start "
+                        "LIMIT ? OFFSET ?", [*params, limit, offset])
     return frame_page(df, total, Paging(limit, offset, fmt), f"kpis_{grain}")
