@@ -23,7 +23,7 @@ import fcntl
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -118,6 +118,15 @@ class Lake:
                 out.append(Batch.from_json(json.load(fh)))
         return sorted(out, key=lambda b: b.seq)
 
+    def batch_ids(self) -> set[str]:
+        """Ids of the committed batches, from the commit records' names alone (cheap enough per request)."""
+        folder = self.root / "_batches"
+        try:
+            names = os.listdir(folder)
+        except FileNotFoundError:
+            return set()
+        return {n.removesuffix(".json") for n in names if n.endswith(".json")}
+
     def batch(self, batch_id: str) -> Batch | None:
         """The committed batch with this id, or None."""
         path = self.root / "_batches" / f"{batch_id}.json"
@@ -141,11 +150,19 @@ class Lake:
 
     # ---------------------------------------------------------------- writing
     @contextlib.contextmanager
-    def writer_lock(self) -> Iterator[None]:
-        """Hold the data directory's exclusive writer lock (blocks until free)."""
+    def writer_lock(self, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+        """Hold the data directory's exclusive writer lock (blocks until free).
+
+        ``on_wait`` is told, once, when another writer holds the lock and this one waits for it.
+        """
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with (self.data_dir / ".lock").open("a+") as fh:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if on_wait is not None:
+                    on_wait(f"waiting for another writer (an ingest or build of {self.data_dir}) to finish")
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
             try:
                 yield
             finally:

@@ -13,19 +13,21 @@ import pandas as pd
 
 from shopops._dates import parse_day
 from shopops.config import Settings
-from shopops.errors import WarehouseError
+from shopops.errors import ShopopsError, WarehouseError
 from shopops.ingest.pipeline import IngestResult, ingest
 from shopops.lake import Batch, Lake
 from shopops.warehouse import (
     GRAINS,
     BuildResult,
     Reader,
+    WarehouseStatus,
     build_warehouse,
     ingest_reports,
     kpis,
     quarantined,
     top_sales,
     warehouse_is_current,
+    warehouse_status,
 )
 
 # The capabilities are imported where they are used: `shopops kpi` should not pay for loading
@@ -76,10 +78,12 @@ class Shop:
         """
         step = on_step or (lambda _m: None)
 
-        def rebuild(committed: bool) -> None:
+        def rebuild(committed: bool) -> bool:
             if committed or not warehouse_is_current(self.data_dir):
                 step("warehouse")
                 build_warehouse(self.data_dir, settings=self.settings)
+                return True
+            return False
 
         return ingest(self.data_dir, Path(path), adapter=adapter, mapping=Path(mapping) if mapping else None,
                       table=table, settings=self.settings, format=format, encoding=encoding,
@@ -89,7 +93,7 @@ class Shop:
     def build(self, engine: str | None = None, on_step: Callable[[str], None] | None = None) -> BuildResult:
         """Rebuild the warehouse from the lake with ``engine`` (``duckdb`` or ``spark``)."""
         lake = Lake(self.data_dir)
-        with lake.writer_lock():
+        with lake.writer_lock(on_step):
             return build_warehouse(self.data_dir, settings=self.settings, engine=engine, on_step=on_step)
 
     def batches(self) -> list[Batch]:
@@ -101,6 +105,17 @@ class Shop:
     def reader(self) -> Reader:
         """The read-only Reader of the warehouse (one per Shop; its cache lives as long as the Shop)."""
         return Reader.for_data_dir(self.data_dir)
+
+    def status(self) -> WarehouseStatus:
+        """Whether the warehouse shows everything the lake holds (cheap: the build record is cached per build)."""
+        reader = self.reader
+        if not reader.exists():
+            return WarehouseStatus(exists=False)
+        try:
+            meta = reader.cached("_build_meta", reader.meta)
+        except ShopopsError:  # swapped away or unreadable at this instant: read it from the file
+            meta = None
+        return warehouse_status(self.data_dir, meta)
 
     @property
     def warehouse_path(self) -> Path:

@@ -77,24 +77,38 @@ class _AuditWrites:
     A plain ASGI middleware: reads pass straight through at almost no cost.
     """
 
-    def __init__(self, app: ASGIApp, keys: KeyStore) -> None:
-        self.app, self.keys = app, keys
+    def __init__(self, app: ASGIApp, keys: KeyStore, shop: Shop | None = None) -> None:
+        self.app, self.keys, self.shop = app, keys, shop
+
+    def _stale_headers(self) -> list[tuple[bytes, bytes]]:
+        """Headers that tell a client the warehouse answers from an older state than the lake holds."""
+        if self.shop is None:
+            return []
+        status = self.shop.status()
+        message = status.message()
+        if message is None:
+            return []
+        return [(b"x-warehouse-stale", message.encode("ascii", "replace")),
+                (b"x-warehouse-missing-batches", str(status.missing_batches).encode()),
+                (b"x-warehouse-built-at", (status.built_at or "").encode("ascii", "replace"))]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         status = 500
+        path: str = scope["path"]
 
         async def send_with_headers(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-content-type-options", b"nosniff")]
+                # Judged when the answer is ready, so an upload's answer reflects the build it triggered.
+                stale = self._stale_headers() if path.startswith(API_PREFIX) else []
+                message["headers"] = [*message["headers"], (b"x-content-type-options", b"nosniff"), *stale]
             await send(message)
 
-        path: str = scope["path"]
         if scope["method"] not in _WRITES or not path.startswith(API_PREFIX):
             await self.app(scope, receive, send_with_headers)
             return
@@ -118,8 +132,10 @@ def _meta_router() -> APIRouter:
             has_warehouse = True
         except ShopopsError:
             has_warehouse = False
+        state = ctx.shop.status()
         return {"status": "ok", "version": __version__, "warehouse": has_warehouse,
-                "currency": ctx.shop.settings.currency}
+                "currency": ctx.shop.settings.currency, "stale": state.stale, "stale_reason": state.message(),
+                "missing_batches": state.missing_batches, "built_at": state.built_at}
 
     @router.get("/me", response_model=Me, summary="Who am I")
     def me(who: Annotated[Principal, Depends(principal)]) -> Any:
@@ -155,7 +171,7 @@ def create_app(shop: Shop, settings: ServiceSettings | None = None) -> FastAPI:
     app.state.ctx = Ctx(shop, shop.reader, keys, settings)
     install_error_handlers(app)
 
-    app.add_middleware(_AuditWrites, keys=keys)
+    app.add_middleware(_AuditWrites, keys=keys, shop=shop)
     app.add_middleware(_BodyLimit, small=settings.max_body_kb * 1024,
                        upload=int(settings.max_upload_mb * 1024 * 1024))
     app.include_router(_meta_router(), prefix=API_PREFIX)

@@ -57,6 +57,10 @@ class Health(BaseModel):
     version: str
     warehouse: bool
     currency: str
+    stale: bool = Field(False, description="The lake holds batches the warehouse was not built from.")
+    stale_reason: str | None = None
+    missing_batches: int = 0
+    built_at: str | None = Field(None, description="When the warehouse was built (UTC).")
 
 
 class Me(BaseModel):

@@ -22,8 +22,8 @@ from shopops.errors import NoWarehouseError, ShopopsError
 if TYPE_CHECKING:
     from shopops.shop import Shop
 
-__all__ = ["DataOpt", "FormatOpt", "app", "console", "emit", "err_console", "fail", "serve_dashboard", "steps",
-           "write_frame"]
+__all__ = ["DataOpt", "FormatOpt", "app", "console", "emit", "err_console", "fail", "say_waits", "serve_dashboard",
+           "steps", "warn_if_stale", "write_frame"]
 
 console = Console()
 err_console = Console(stderr=True)
@@ -50,10 +50,38 @@ class _ShopopsGroup(TyperGroup):
     """
 
     def invoke(self, ctx: Any) -> Any:  # Any: Typer types it with its vendored click's Context, a private module
+        # The sub-command's words (click keeps the first apart; its name for them changed between versions).
+        args = [*getattr(ctx, "_protected_args", getattr(ctx, "protected_args", [])), *ctx.args]
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
         except ShopopsError as exc:
             fail(exc)
+        warn_if_stale(_data_dir_of(args))
+        return result
+
+
+def _data_dir_of(args: list[str]) -> Path:
+    """The ``--data`` directory a command line names (else the default one)."""
+    for i, arg in enumerate(args):
+        if arg in ("--data", "-d") and i + 1 < len(args):
+            return Path(args[i + 1])
+        if arg.startswith("--data="):
+            return Path(arg.split("=", 1)[1])
+    from shopops.config import Settings
+
+    return Settings().data_dir
+
+
+def warn_if_stale(data_dir: Path) -> None:
+    """Say on stderr when the warehouse answers from an older state than the lake holds."""
+    from shopops.warehouse import warehouse_status
+
+    try:
+        message = warehouse_status(data_dir).message()
+    except (OSError, ValueError):  # an unreadable build record is reported by the commands that read it
+        return
+    if message:
+        err_console.print(f"[bold yellow]warning:[/] {escape(message)}")
 
 
 app = typer.Typer(cls=_ShopopsGroup, add_completion=False, no_args_is_help=True,
@@ -67,6 +95,15 @@ def steps(title: str) -> Iterator[Callable[[str], None]]:
                   console=err_console, transient=True, disable=not err_console.is_terminal) as progress:
         task = progress.add_task(title)
         yield lambda msg: progress.update(task, description=f"{title}: {msg}")
+
+
+def say_waits(step: Callable[[str], None]) -> Callable[[str], None]:
+    """``step``, and a waiting message printed on stderr too: a spinner is not shown when output is piped."""
+    def show(message: str) -> None:
+        step(message)
+        if message.startswith("waiting for another writer"):
+            err_console.print(f"[yellow]{escape(message)}…[/]")
+    return show
 
 
 def _frame_table(df: pd.DataFrame, title: str) -> RichTable:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table as RichTable
 
-from shopops.cli._app import DataOpt, FormatOpt, app, console, emit, steps
+from shopops.cli._app import DataOpt, FormatOpt, app, console, emit, say_waits, steps
 from shopops.errors import ShopopsError
 from shopops.ingest.pipeline import IngestResult
 from shopops.shop import GRAINS, Shop
@@ -73,7 +73,7 @@ def ingest(
     """Validate a file into the lake (bad rows to quarantine) and rebuild the warehouse."""
     with steps(f"ingest {path.name}") as step:
         result = Shop.open(data).ingest(path, adapter=adapter, mapping=mapping, table=table, encoding=encoding,
-                                        delimiter=delimiter, sheet=sheet, build=build, on_step=step,
+                                        delimiter=delimiter, sheet=sheet, build=build, on_step=say_waits(step),
                                         replace_keys=replace_keys)
     print_ingest(result)
 
@@ -85,7 +85,7 @@ def build(
 ) -> None:
     """Rebuild the warehouse from the lake (DuckDB, or the same SQL on Spark)."""
     with steps(f"build ({engine})") as step:
-        result = Shop.open(data).build(engine=engine, on_step=step)
+        result = Shop.open(data).build(engine=engine, on_step=say_waits(step))
     console.print(f"[bold green]built[/] {result.path} with {result.engine} in {result.seconds:.2f} s")
     console.print(", ".join(f"{k} {v:,}" for k, v in result.tables.items()))
 

@@ -165,7 +165,7 @@ def ingest(
     encoding: str | None = None,
     delimiter: str | None = None,
     sheet: str | None = None,
-    after: Callable[[bool], None] | None = None,
+    after: Callable[[bool], bool | None] | None = None,
     on_step: Callable[[str], None] | None = None,
     replace_keys: bool = False,
 ) -> IngestResult:
@@ -192,7 +192,7 @@ def ingest(
     after : callable or None
         Called under the lake's writer lock once the batch is settled, with True when it was committed
         and False when it had been ingested before; the facade rebuilds the warehouse here, so that no
-        other writer can slip in between the commit and the build.
+        other writer can slip in between the commit and the build. It returns True when it rebuilt.
     on_step : callable or None
         Called with a short description of each step (for progress display).
     replace_keys : bool
@@ -226,16 +226,25 @@ def ingest(
         f"{SCHEMA_VERSION}\0{chosen.name}\0{chosen.fingerprint()}\0{files_hash}".encode()
     ).hexdigest()[:20]
     lake = Lake(data_dir)
-    with lake.writer_lock():
+    waited: list[float] = []
+
+    def on_wait(message: str) -> None:
+        waited.append(time.perf_counter())
+        step(message)
+
+    with lake.writer_lock(on_wait):
+        if waited:
+            step(f"lock acquired after {time.perf_counter() - waited[0]:.1f} s")
         lake.recover()
         existing = lake.batch(batch_id)
         if existing is not None:
-            if after is not None:
-                after(False)
+            rebuilt = after(False) if after is not None else False
+            note = ("the warehouse was behind the lake and has been rebuilt" if rebuilt
+                    else "nothing to do")
             return IngestResult(batch_id, "skipped", chosen.name, existing.source, {},
                                 time.perf_counter() - started,
                                 [f"already ingested as batch {batch_id} (seq {existing.seq}, "
-                                 f"{existing.committed_at}); nothing to do"])
+                                 f"{existing.committed_at}); {note}"])
         staging = lake.staging_dir(batch_id)
         con = connect_limited(settings, data_dir)
         try:

@@ -1,6 +1,12 @@
 """The warehouse: SQL models built from the lake (on DuckDB or Spark), and the one read-only Reader."""
 
-from shopops.warehouse._build import BuildResult, build_warehouse, warehouse_is_current
+from shopops.warehouse._build import (
+    BuildResult,
+    WarehouseStatus,
+    build_warehouse,
+    warehouse_is_current,
+    warehouse_status,
+)
 from shopops.warehouse._measures import KPI_CARDS, SALES_TOTALS, KpiCard, sales_totals
 from shopops.warehouse._models import Model, load_models, models_fingerprint
 from shopops.warehouse._queries import GRAINS, TOP_BY, ingest_reports, kpis, quarantined, top_sales
@@ -18,6 +24,7 @@ __all__ = [
     "Model",
     "Reader",
     "Snapshot",
+    "WarehouseStatus",
     "build_warehouse",
     "ingest_reports",
     "kpis",
@@ -29,4 +36,5 @@ __all__ = [
     "spark_session",
     "top_sales",
     "warehouse_is_current",
+    "warehouse_status",
 ]

@@ -22,7 +22,7 @@ from shopops.warehouse._engine import DuckDBEngine, run_models
 from shopops.warehouse._models import models_fingerprint
 from shopops.warehouse._reader import WAREHOUSE_FILE, read_meta
 
-__all__ = ["BuildResult", "build_warehouse", "warehouse_is_current"]
+__all__ = ["BuildResult", "WarehouseStatus", "build_warehouse", "warehouse_is_current", "warehouse_status"]
 
 
 
@@ -68,6 +68,71 @@ def _lake_tables(con: duckdb.DuckDBPyConnection, lake: Lake, batches: list[Batch
     else:
         con.execute("CREATE OR REPLACE TABLE quarantine (table_name VARCHAR, _source_file VARCHAR, "
                     "_source_row BIGINT, _reason VARCHAR, _raw_text VARCHAR, row_json JSON)")
+
+
+@dataclass(frozen=True)
+class WarehouseStatus:
+    """Whether the warehouse shows everything the lake holds.
+
+    Attributes
+    ----------
+    exists : bool
+        There is a warehouse to read.
+    missing_batches : int
+        Committed lake batches the warehouse was not built from (ingested after the last build, or
+        whose build was interrupted).
+    models_changed : bool
+        The warehouse was built by other SQL models (another shopops version).
+    building : bool
+        A build's work file is there: a build is running, or one was killed before it finished.
+    built_at : str or None
+        When the warehouse was built (UTC, ISO 8601).
+    """
+
+    exists: bool
+    missing_batches: int = 0
+    models_changed: bool = False
+    building: bool = False
+    built_at: str | None = None
+
+    @property
+    def stale(self) -> bool:
+        """The lake holds data the warehouse does not show (or was built by other models)."""
+        return self.exists and (self.missing_batches > 0 or self.models_changed)
+
+    def message(self) -> str | None:
+        """What a reader of the answers must know, or None when the warehouse is current."""
+        if not self.stale:
+            return None
+        why = []
+        if self.missing_batches:
+            why.append(f"{self.missing_batches} ingested batch{'es' if self.missing_batches > 1 else ''} "
+                       "not in it yet")
+        if self.models_changed:
+            why.append("built by other SQL models")
+        state = ("a build is running or was interrupted; " if self.building else "") + "run `shopops build`"
+        return (f"the warehouse (built {self.built_at or 'at an unknown time'}) is older than the lake: "
+                f"{', '.join(why)}; answers show the data as of that build ({state})")
+
+
+def warehouse_status(data_dir: Path, meta: dict[str, str] | None = None) -> WarehouseStatus:
+    """How the warehouse of ``data_dir`` compares with its lake; ``meta`` is the warehouse's, when at hand."""
+    data_dir = Path(data_dir)
+    path = data_dir / WAREHOUSE_FILE
+    if not path.is_file():
+        return WarehouseStatus(exists=False)
+    if meta is None:
+        try:
+            with connect(str(path), read_only=True) as con:
+                meta = read_meta(con)
+        except duckdb.Error:
+            meta = {}
+    built = set(json.loads(meta.get("batches", "[]") or "[]"))
+    missing = len(Lake(data_dir).batch_ids() - built)
+    return WarehouseStatus(exists=True, missing_batches=missing,
+                           models_changed=meta.get("models") != models_fingerprint(),
+                           building=(data_dir / f"{WAREHOUSE_FILE}.building").exists(),
+                           built_at=meta.get("built_at"))
 
 
 def warehouse_is_current(data_dir: Path) -> bool:

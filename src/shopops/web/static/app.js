@@ -33,6 +33,7 @@
     const opts = Object.assign({}, init || {});
     opts.headers = Object.assign({ "X-API-Key": Shop.key() }, opts.headers || {});
     const res = await fetch(Shop.url(path, params), opts);
+    Shop.staleBanner(res.headers);
     const type = res.headers.get("content-type") || "";
     if (!res.ok) {
       let message = res.statusText;
@@ -40,6 +41,19 @@
       throw new ApiError(res.status, message);
     }
     return type.includes("json") ? res.json() : res.text();
+  };
+
+  // A warehouse older than the lake (new ingests not built yet, or a build killed) is said on every page.
+  Shop.staleBanner = function (headers) {
+    const banner = document.getElementById("stale-banner");
+    if (!banner) return;
+    const stale = headers.get("x-warehouse-stale");
+    banner.hidden = !stale;
+    if (stale) {
+      banner.textContent = Shop.t("stale.banner").replace("{n}", headers.get("x-warehouse-missing-batches") || "?")
+        .replace("{built}", headers.get("x-warehouse-built-at") || "–");
+      banner.title = stale;
+    }
   };
 
   // ---- formatting (locale follows the UI language)

@@ -48,6 +48,7 @@ window.I18N = {
     "am.moq_over_year": "MOQ {moq} exceeds a year of demand; negotiate or change supplier",
     "am.one_off_demand": "{units} units on {day}, over {factor}× the usual large day: planned as {planned}; buy to order if it recurs",
     "am.group": "{products} products ({examples}); e.g. {first}: {text}",
+    "stale.banner": "These numbers are from the warehouse built {built}: {n} newer ingest(s) are not in it yet (a build is pending, running or was interrupted). Run shopops build.",
   },
   zh: {
     "logout": "退出", "lang.other": "English",
@@ -97,5 +98,6 @@ window.I18N = {
     "am.moq_over_year": "起订量 {moq} 超过一年需求；请议价或更换供应商",
     "am.one_off_demand": "{day} 需求 {units} 件，超过平常大单日的 {factor} 倍：按 {planned} 件计划；如再出现请按单采购",
     "am.group": "{products} 个商品（{examples}）；例如 {first}：{text}",
+    "stale.banner": "以下数字来自 {built} 构建的数据仓库：还有 {n} 批较新的导入未包含在内（构建待进行、进行中或曾中断）。请运行 shopops build。",
   },
 };
