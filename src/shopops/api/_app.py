@@ -6,7 +6,7 @@ from importlib import resources
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
@@ -162,7 +162,7 @@ def create_app(shop: Shop, settings: ServiceSettings | None = None) -> FastAPI:
     """
     settings = settings or ServiceSettings()
     keys = KeyStore.for_data_dir(shop.data_dir)
-    app = FastAPI(title="shopops", version=__version__, docs_url="/docs", redoc_url=None,
+    app = FastAPI(title="shopops", version=__version__, docs_url=None, redoc_url=None,
                   openapi_url=f"{API_PREFIX}/openapi.json",
                   description="The shopops middle platform. Send an API key in the `X-API-Key` header "
                               f"(`shopops keys create`). Roles: {', '.join(ROLE_PERMISSIONS)}; permissions: "
@@ -178,7 +178,38 @@ def create_app(shop: Shop, settings: ServiceSettings | None = None) -> FastAPI:
     for cap in CAPABILITIES:
         app.include_router(cap.router, prefix=API_PREFIX)
     _mount_dashboard(app)
+    _mount_docs(app)
     return app
+
+
+#: The OpenAPI page loads Swagger UI from files a pinned package ships, never from a CDN.
+_DOCS_HTML = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>shopops API</title>
+<link rel="icon" href="/docs-assets/favicon.png"><link rel="stylesheet" href="/docs-assets/swagger-ui.css">
+</head><body><div id="swagger-ui"></div>
+<script src="/docs-assets/swagger-ui-bundle.js"></script><script src="/docs/init.js"></script>
+</body></html>"""
+_DOCS_INIT = """window.ui = SwaggerUIBundle({url: "%s", dom_id: "#swagger-ui", deepLinking: true,
+  persistAuthorization: true, layout: "BaseLayout",
+  presets: [SwaggerUIBundle.presets.apis, SwaggerUIBundle.SwaggerUIStandalonePreset]});"""
+
+
+def _mount_docs(app: FastAPI) -> None:
+    """/docs: Swagger UI from local files, under a Content-Security-Policy that allows nothing else."""
+    assets = resources.files("fastapi_offline") / "static"
+    app.mount("/docs-assets", StaticFiles(directory=str(assets)), name="docs-assets")
+    # Swagger UI sets inline styles on its elements; scripts and fetches stay on this origin.
+    policy = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+              "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+    init = _DOCS_INIT % app.openapi_url
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return HTMLResponse(_DOCS_HTML, headers={"Content-Security-Policy": policy})
+
+    @app.get("/docs/init.js", include_in_schema=False)
+    def docs_init() -> Response:
+        return Response(init, media_type="text/javascript", headers={"Content-Security-Policy": policy})
 
 
 def _mount_dashboard(app: FastAPI) -> None:
