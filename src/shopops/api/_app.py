@@ -117,6 +117,12 @@ class _AuditWrites:
         finally:
             state = scope.get("state", {})
             who = state.get("principal")
+            if who is None and status == 413:  # refused before the key was checked: name it if it is valid
+                secret = dict(scope.get("headers", [])).get(b"x-api-key", b"").decode(errors="replace")
+                who = await run_in_threadpool(self.keys.verify, secret) if secret else None
+                state["audit_detail"] = {"refused": "body too large",
+                                         "declared_bytes": dict(scope.get("headers", [])).get(b"content-length",
+                                                                                             b"").decode()}
             await run_in_threadpool(
                 self.keys.audit, who if isinstance(who, Principal) else None, scope["method"], path,
                 f"{scope['method']} {path.removeprefix(API_PREFIX)}", status, state.get("audit_detail"))
@@ -171,9 +177,10 @@ def create_app(shop: Shop, settings: ServiceSettings | None = None) -> FastAPI:
     app.state.ctx = Ctx(shop, shop.reader, keys, settings)
     install_error_handlers(app)
 
-    app.add_middleware(_AuditWrites, keys=keys, shop=shop)
+    # The last added runs first: the audit wraps the body limit, so a refused oversize body is logged too.
     app.add_middleware(_BodyLimit, small=settings.max_body_kb * 1024,
                        upload=int(settings.max_upload_mb * 1024 * 1024))
+    app.add_middleware(_AuditWrites, keys=keys, shop=shop)
     app.include_router(_meta_router(), prefix=API_PREFIX)
     for cap in CAPABILITIES:
         app.include_router(cap.router, prefix=API_PREFIX)

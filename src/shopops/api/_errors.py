@@ -14,7 +14,7 @@ from shopops.api._auth import AuthError, ForbiddenError
 from shopops.api._keys import UnknownKeyError
 from shopops.errors import NoWarehouseError, ShopopsError
 
-__all__ = ["NotFoundError", "PayloadTooLargeError", "install_error_handlers"]
+__all__ = ["NotFoundError", "PayloadTooLargeError", "TooManyRequestsError", "install_error_handlers"]
 
 log = logging.getLogger("shopops.api")
 
@@ -25,6 +25,14 @@ class NotFoundError(ShopopsError):
 
 class PayloadTooLargeError(ShopopsError):
     """The request body is larger than the service accepts (413)."""
+
+
+class TooManyRequestsError(ShopopsError):
+    """The caller's key used up its write quota for now (429)."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 def _body(status: int, message: str, **extra: object) -> JSONResponse:
@@ -46,6 +54,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ShopopsError)
     async def shopops_error(_request: Request, exc: ShopopsError) -> JSONResponse:
+        if isinstance(exc, TooManyRequestsError):
+            response = _body(429, str(exc))
+            response.headers["Retry-After"] = str(exc.retry_after)
+            return response
         return _body(_status_of(exc), str(exc))
 
     @app.exception_handler(AuthError)

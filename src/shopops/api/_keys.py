@@ -200,6 +200,14 @@ class KeyStore:
                  json.dumps(detail or {}, default=str)],
             )
 
+    def recent_writes(self, key_id: str, path: str, since: str) -> tuple[int, int]:
+        """How many writes to ``path`` the key made since ``since`` (ISO time), and their ``bytes`` in all."""
+        with self._ready().read() as con:
+            row = con.execute(
+                "SELECT count(*), coalesce(sum(CAST(json_extract(detail, '$.bytes') AS INTEGER)), 0) FROM audit_log "
+                "WHERE key_id = ? AND path = ? AND at >= ? AND status <> 429", [key_id, path, since]).fetchone()
+        return int(row[0]), int(row[1])
+
     def audit_log(self, limit: int = 100, offset: int = 0) -> tuple[list[AuditEntry], int]:
         """The newest audit entries first, and how many there are in all."""
         with self._ready().read() as con:

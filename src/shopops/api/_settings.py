@@ -19,3 +19,9 @@ class ServiceSettings(BaseSettings):
     max_body_kb: int = Field(default=64, description="Largest body of any other request.")
     page_max: int = Field(default=1000, description="Most rows one JSON page may hold.")
     export_max: int = Field(default=1_000_000, description="Most rows one CSV download may hold.")
+    upload_retention_days: float = Field(default=30.0, description="Days an ingested upload is kept in uploads/ "
+                                         "(0: removed once ingested). Non-personal sources keep a raw copy in "
+                                         "the lake, so re-processing does not need them.")
+    uploads_max_mb: float = Field(default=4096.0, description="Most space uploads/ may take; the oldest go first.")
+    uploads_per_hour: int = Field(default=60, description="Uploads one API key may send per hour.")
+    upload_mb_per_day: float = Field(default=8192.0, description="Upload volume one API key may send per day.")
