@@ -536,6 +536,34 @@ class CdnowAdapter(_OneFileAdapter):
 ADAPTERS = ("auto", "canonical", "mapping", "online_retail", "olist", "cdnow")
 
 
+def _guess_table(path: Path, cols: set[str]) -> str | None:
+    """The one canonical table a file's columns fit: all its required columns, and no other table takes more.
+
+    A file that fits one table but carries columns of another (order lines without ``unit_price`` fit
+    ``orders``) is ambiguous: guessing would file its rows where nobody looks, so the caller must say.
+    """
+    folded = {c.lower() for c in cols}
+    cover = {t.name: len({n.lower() for n in t.names} & folded) for t in TABLES.values()}
+    # line_no is numbered in file order when absent, as the canonical adapter does
+    complete = [t.name for t in TABLES.values() if {r.lower() for r in t.required if r != "line_no"} <= folded]
+    if not complete:
+        return None
+    best = max(complete, key=lambda n: (cover[n], -len(TABLES[n].names)))
+    rivals = [n for n in TABLES if cover[n] > cover[best]]
+    if rivals:
+        rival = max(rivals, key=lambda n: cover[n])
+        missing = [r for r in TABLES[rival].required if r.lower() not in folded]
+        extra = sorted(c for c in cols if c.lower() in {n.lower() for n in TABLES[rival].names}
+                       and c.lower() not in {n.lower() for n in TABLES[best].names})
+        raise MappingError(
+            f"{path}: these columns fit table {best}, but {', '.join(extra) or 'they'} belong to {rival}"
+            + (f", which also needs {', '.join(missing)}" if missing else "")
+            + f"; say which table the file holds with table= (CLI --table {best} or --table {rival}), "
+            "nothing was stored"
+        )
+    return best
+
+
 def resolve_adapter(
     path: Path,
     *,
@@ -598,10 +626,7 @@ def resolve_adapter(
         return CdnowAdapter(path, **read)
     guessed: str | None = table or (path.parent.name if path.parent.name in TABLES else None)
     if guessed is None:
-        scores = {t.name: len(set(t.required) & cols) / len(t.required) for t in TABLES.values()}
-        best = max(scores, key=lambda k: scores[k])
-        if scores[best] == 1.0:
-            guessed = best
+        guessed = _guess_table(path, cols)
     if guessed is None:
         raise MappingError(
             f"{path}: cannot tell which table this file holds (columns: {', '.join(sorted(cols)) or 'none'}). "

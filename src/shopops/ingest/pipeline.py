@@ -9,6 +9,7 @@ one atomic commit; any error (or a kill) before that leaves the lake and warehou
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import time
 from collections.abc import Callable
@@ -281,12 +282,20 @@ def _run_batch(
     step: Callable[[str], None],
     replace_keys: bool = False,
 ) -> tuple[dict[str, TableReport], list[str], dict[str, Any]]:
+    warnings: list[str] = []
     registry = _Sources(con)
     for src in sources:
         step(f"read {src.path.name}")
         registry.register(src)
     loads = chosen.loads(registry.columns)
     by_name = {s.name: s for s in sources}
+    unmapped = {name: _unmapped(cols, [ld.sql for ld in loads if ld.source == name])
+                for name, cols in registry.columns.items()}
+    for name, cols in unmapped.items():
+        if cols:
+            shown = ", ".join(cols[:20]) + (f", … ({len(cols) - 20:,} more)" if len(cols) > 20 else "")
+            warnings.append(f"{by_name[name].path.name}: {len(cols):,} column{'s' if len(cols) > 1 else ''} "
+                            f"map to no table and were not stored: {shown}")
     pii_sources: set[str] = set()
     plans: list[tuple[TableLoad, list[str]]] = []
     for load in loads:
@@ -298,7 +307,6 @@ def _run_batch(
             pii_sources.add(load.source)
         plans.append((load, pii_cols))
 
-    warnings: list[str] = []
     # The raw zone keeps the source as read, for re-processing, unless it carries personal data:
     # those sources are kept only in pseudonymised form (clean and quarantine zones).
     for src in sources:
@@ -321,7 +329,7 @@ def _run_batch(
         table = get_table(load.table)
         staged = f"_staged_{i}"
         stage(con, source_sql=load.sql, table=table, staged_name=staged, opts=load.options)
-        report = TableReport(load.table)
+        report = TableReport(load.table, unmapped_columns=unmapped.get(load.source, []))
         if pii_cols:
             report.pseudonymised = hasher.apply(con, staged, pii_cols)
         src_file = str(by_name[load.source].path)
@@ -347,6 +355,19 @@ def _run_batch(
             warnings.append(f"{name}: every row was quarantined; see the reasons in the report")
     source_info = {"files": files_info, "read": registry.details}
     return reports, warnings, source_info
+
+
+def _unmapped(columns: list[str], sqls: list[str]) -> list[str]:
+    """The source columns no load's SQL reads (compared as SQL does, ignoring case)."""
+    text = " ".join(sqls).lower()
+    words = set(re.findall(r"[a-z0-9_]+", text))
+    out = []
+    for col in columns:
+        low = col.lower()
+        if low in words or f'"{low}"' in text:
+            continue
+        out.append(col)
+    return out
 
 
 def _write_table(

@@ -127,6 +127,24 @@ def _sniff_delimiter(lines: list[str]) -> str:
     return chosen
 
 
+_CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 27))
+
+
+def _refuse_binary(path: Path) -> None:
+    """Refuse a file that is not text (an image, a zip, a Parquet file named .csv) before sniffing it.
+
+    Text in UTF-16/32 has NUL bytes too: the caller checks only files of other encodings.
+    """
+    with path.open("rb") as f:
+        head = f.read(64 << 10)
+    controls = sum(head.count(bytes([b])) for b in _CONTROL)
+    if b"\0" in head or controls > max(len(head) // 100, 2):
+        kind = ("a Parquet file" if head.startswith(b"PAR1") else "a zip archive (an .xlsx workbook?)"
+                if head.startswith(b"PK") else "binary data")
+        raise SourceError(f"{path}: not a text file, so not CSV: it holds {kind}. Give the file its real "
+                          "extension (.parquet, .xlsx, …) or export it as CSV text.")
+
+
 class _CsvReader(SourceReader):
     format = "csv"
 
@@ -140,6 +158,8 @@ class _CsvReader(SourceReader):
         batch_rows: int,
     ) -> None:
         enc = _resolve_encoding(path, size, encoding)
+        if not codecs.lookup(enc).name.startswith(("utf-16", "utf-32")):
+            _refuse_binary(path)
         self._detected = encoding is None
         head, complete = _head_text(path, enc, _SNIFF_BYTES)
         lines = _split_lines(head)
