@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from shopops import Shop
+from tests.service.conftest import service, sim_shop  # noqa: F401  (the API fixtures, shared)
 
 #: Names a hostile supplier or a compromised catalogue feed could carry (spreadsheets run them as formulas).
 HOSTILE = ['=HYPERLINK("http://evil.example/x","c")', "+1+cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0",

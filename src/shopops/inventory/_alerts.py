@@ -129,4 +129,6 @@ def group_alerts(alerts: pd.DataFrame, *, examples: int = 5) -> pd.DataFrame:
                                             "first_facts": json.loads(str(part["facts"].iloc[0]))})})
     grouped = pd.DataFrame(groups, columns=ALERT_COLUMNS)
     kept = alerts[~low]
-    return rank_alerts(pd.concat([kept, grouped], ignore_index=True) if len(grouped) else kept)
+    if not len(grouped):
+        return rank_alerts(kept)
+    return rank_alerts(pd.concat([kept, grouped], ignore_index=True) if len(kept) else grouped)

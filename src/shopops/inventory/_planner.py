@@ -244,8 +244,9 @@ def plan_replenishment(params: pd.DataFrame, demand: DemandMatrix, as_of: date, 
                                                   q_level, up_to, cost, params["issues"], strict=True)
     ]
     alerts = plan_alerts(params, lines, ltd, demand, defaults)
-    if sampler.outlier_factor is not None:
-        alerts = rank_alerts(pd.concat([alerts, one_off_alerts(demand, sampler)], ignore_index=True))
+    one_off = one_off_alerts(demand, sampler) if sampler.outlier_factor is not None else alerts.iloc[:0]
+    if len(one_off):
+        alerts = rank_alerts(pd.concat([alerts, one_off], ignore_index=True) if len(alerts) else one_off)
     return ReplenishmentPlan(
         model=f"{policy} policy on {sampler.window_days}-day bootstrapped lead-time demand",
         params={"policy": policy, "as_of": as_of, "budget": budget, "season_days": season_days},
