@@ -798,9 +798,10 @@ def test_unclosed_quote_in_a_big_file(tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 def test_unclosed_quote_in_a_small_file_is_a_reject(tmp_path: Path) -> None:
+    """The line that opens the quote is rejected alone; the lines it swallowed are read on their own."""
     reader = open_source(write(tmp_path / "t.csv", 'a,b\n1,2\n3,"open\n4,5\n'))
-    assert read_all(reader) == {"a": ["1"], "b": ["2"], "_source_row": [2]}
-    assert [(r.line, r.text) for r in reader.rejects] == [(3, '3,"open\n4,5')]
+    assert read_all(reader) == {"a": ["1", "4"], "b": ["2", "5"], "_source_row": [2, 4]}
+    assert [(r.line, r.text) for r in reader.rejects] == [(3, '3,"open')]
 
 
 def test_format_sniffing_for_unknown_extensions(tmp_path: Path) -> None:

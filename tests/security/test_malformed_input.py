@@ -57,3 +57,27 @@ def test_utf16_text_is_still_text(tmp_path: Path) -> None:
     path.write_bytes("product_id,name\nP1,Stift\n".encode("utf-16"))
     result = Shop.open(tmp_path / "d").ingest(path, table="products", build=False)
     assert result.tables["products"].rows_ok == 1
+
+
+def _lines(prefix: str) -> str:
+    return "".join(f"{prefix}{i},1,2011-05-01 10:00,P{i},1,2.0\n" for i in range(5))
+
+
+def test_an_unclosed_quote_is_quarantined_alone_and_the_lines_after_it_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "uq.csv"
+    path.write_text("order_id,line_no,ordered_at,product_id,quantity,unit_price\n" + _lines("A")
+                    + 'UQ,1,2011-05-01 10:00,"PQ,1,2.0\n' + _lines("B"))
+    shop = Shop.open(tmp_path / "d")
+    rep = shop.ingest(path, table="order_lines").tables["order_lines"]
+    assert (rep.rows_in, rep.rows_ok, rep.rows_quarantined) == (11, 10, 1)
+    bad = shop.quarantine()
+    assert bad["_source_row"].tolist() == [7] and "never closed" in bad["_reason"].item()
+    rows = shop.sql("SELECT order_id FROM fact_order_line ORDER BY order_id")["order_id"].tolist()
+    assert rows == [f"A{i}" for i in range(5)] + [f"B{i}" for i in range(5)]
+
+
+def test_a_10_mb_field_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "long.csv"
+    path.write_text("product_id,name\nP1," + "x" * (10 << 20) + "\nP2,short\n")
+    rep = Shop.open(tmp_path / "d").ingest(path, table="products", build=False).tables["products"]
+    assert (rep.rows_in, rep.rows_ok) == (2, 2)

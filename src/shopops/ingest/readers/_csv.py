@@ -29,7 +29,7 @@ from shopops.ingest.readers._base import (
 )
 
 _DELIMITERS = (",", ";", "\t", "|")
-_CSV_BLOCK_SIZE = 2 << 20  # bytes Arrow parses at a time (it reads a few ahead): the longest CSV record
+_CSV_BLOCK_SIZE = 16 << 20  # bytes Arrow parses at a time (it reads a few ahead): the longest CSV record
 _PROBE_BLOCK_SIZE = 1 << 20
 _SNIFF_BYTES = 256 << 10
 _SNIFF_LINES = 50
@@ -97,6 +97,18 @@ def _head_text(path: Path, encoding: str, nbytes: int) -> tuple[str, bool]:
 
 def _split_lines(text: str) -> list[str]:
     return re.split(r"\r\n|\r|\n", text)
+
+
+_UNCLOSED = ('opens a quote (") that is never closed, so the lines after it were read as part of one value; '
+             'they were read again on their own. Close the quote; a quote inside a value must be doubled ("")')
+
+
+def _split_first_line(text: str) -> tuple[str, str, str]:
+    """``text`` as its first physical line, the line break after it ('' when none) and the rest."""
+    m = re.search(r"\r\n|\r|\n", text)
+    if m is None:
+        return text, "", ""
+    return text[:m.start()], m.group(), text[m.end():]
 
 
 @dataclass
@@ -188,12 +200,17 @@ class _CsvReader(SourceReader):
             raw_names: list[str] = list(probe.schema.names)
             probe.close()
         except (pa.ArrowException, UnicodeError, OSError) as exc:
-            if not (complete and "Empty CSV file" in str(exc)):
+            if "straddl" in str(exc) and skip < len(lines) and lines[skip].count('"') % 2 == 0:
+                # A long record after the header: the header line itself is whole, read it here; the
+                # long record is judged by the full read (a long value, or a quote never closed).
+                raw_names = next(csv.reader(io.StringIO(lines[skip]), delimiter=delimiter, quotechar='"'))
+            elif not (complete and "Empty CSV file" in str(exc)):
                 raise self._wrap(exc, "at the header") from exc
-            # Arrow cannot read a lone header line without a line break: no rows, parse it here.
-            header_text = "\n".join(lines[skip:])
-            raw_names = next(csv.reader(io.StringIO(header_text), delimiter=delimiter, quotechar='"'))
-            self._header_only = True
+            else:
+                # Arrow cannot read a lone header line without a line break: no rows, parse it here.
+                header_text = "\n".join(lines[skip:])
+                raw_names = next(csv.reader(io.StringIO(header_text), delimiter=delimiter, quotechar='"'))
+                self._header_only = True
         header_line = skip + 1
         self.columns = _check_names(path, raw_names, f"line {header_line}")
         self._raw_names = raw_names
@@ -235,8 +252,9 @@ class _CsvReader(SourceReader):
         if "straddl" in message:
             return SourceError(
                 f"{self.path}: a record {where} is longer than {_CSV_BLOCK_SIZE / 2**20:g} MB. Most likely a "
-                'value opens a quote (") that is never closed, so the rest of the file reads as one value. '
-                'Fix the quoting in the file (a quote inside a value must be doubled: "").'
+                'value opens a quote (") that is never closed, so the rest of the file reads as one value; '
+                "else one value is really that long. Fix the quoting in the file (a quote inside a value "
+                'must be doubled: "") or shorten the value.'
             )
         return SourceError(f"{self.path} is not a readable CSV file ({where}): {message}")
 
@@ -246,6 +264,7 @@ class _CsvReader(SourceReader):
     def _csv_batches(self) -> Iterator[pa.RecordBatch]:
         if self._header_only:
             return
+        self._recovered: list[tuple[int, list[str | None]]] = []
         pending: deque[_PendingReject] = deque()
 
         def handler(row: Any) -> str:
@@ -333,6 +352,11 @@ class _CsvReader(SourceReader):
             self._add_reject(p, p.number + offset + extra)
             extra += p.breaks
         pending.clear()
+        if self._recovered:  # lines an unclosed quote had swallowed, read again on their own
+            lines_of, values = zip(*self._recovered, strict=True)
+            columns = [pa.array([v[i] for v in values], pa.string()) for i in range(len(self.columns))]
+            yield pa.RecordBatch.from_arrays([*columns, pa.array(lines_of, pa.int64())],
+                                             names=[*self.columns, SOURCE_ROW])
 
     def _drop_unclosed_quote(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         """Reject the last row when its last value is a quote left open up to the end of the file.
@@ -361,16 +385,56 @@ class _CsvReader(SourceReader):
             before = f.read(start - max(start - 65_536, 0))
         line_start = max(before.rfind(b"\n"), before.rfind(b"\r")) + 1
         line = int(batch.column(len(self.columns))[-1].as_py())
-        self._reject(
-            line,
-            (before[line_start:] + tail).decode(codec, "replace").rstrip("\r\n"),
-            'opens a quote (") that is never closed, so every line after it was read as part of one value. '
-            'Close the quote; a quote inside a value must be doubled ("")',
-        )
+        text = (before[line_start:] + tail).decode(codec, "replace")
+        first, _, rest = _split_first_line(text)
+        self._reject(line, first, _UNCLOSED)
+        self._recover(rest, line + 1)
         return batch.slice(0, batch.num_rows - 1)
+
+    def _opens_unclosed_quote(self, first: str, record: str) -> bool:
+        """Whether a record's first line opens a quoted value that the rest of the record never closes."""
+        delim = re.escape(self.delimiter or ",")
+        return bool(re.search(f'(^|{delim})"', first)) and record.count('"') % 2 == 1
+
+    def _recover(self, text: str, first_line: int) -> None:
+        """Read the lines an unclosed quote swallowed as the records they are (bad ones are rejected alone)."""
+        width = len(self.columns)
+        physical = _split_lines(text)
+        if physical and physical[-1] == "":
+            physical.pop()
+        reader = csv.reader(io.StringIO("\n".join(physical)), delimiter=self.delimiter or ",", quotechar='"')
+        start = 0
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:  # pragma: no cover - the csv module is lenient by default
+                self._reject(first_line + start, physical[start] if start < len(physical) else "", str(exc))
+                break
+            end = reader.line_num
+            line = first_line + start
+            raw = "\n".join(physical[start:end])
+            if row and not any(v.strip() for v in row):
+                pass
+            elif len(row) == width:
+                self._recovered.append((line, [v if v != "" else None for v in row]))
+            elif self._opens_unclosed_quote(physical[start], raw):
+                self._reject(line, physical[start], _UNCLOSED)
+                self._recover("\n".join(physical[start + 1:]), line + 1)
+                return
+            else:
+                self._add_reject(_PendingReject(line, 0, raw, width, len(row), not raw.strip()), line)
+            start = end
 
     def _add_reject(self, p: _PendingReject, line: int) -> None:
         if p.silent:
+            return
+        first, brk, rest = _split_first_line(p.text)
+        if brk and hasattr(self, "_recovered") and self._opens_unclosed_quote(first, p.text):
+            # A quote opened on this line and never closed swallowed the lines after it.
+            self._reject(line, first, _UNCLOSED)
+            self._recover(rest, line + 1)
             return
         delim = "tab" if self.delimiter == "\t" else repr(self.delimiter)
         if p.actual > p.expected:
