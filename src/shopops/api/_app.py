@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from importlib import resources
 from typing import Annotated, Any
 
@@ -79,12 +80,26 @@ class _AuditWrites:
 
     def __init__(self, app: ASGIApp, keys: KeyStore, shop: Shop | None = None) -> None:
         self.app, self.keys, self.shop = app, keys, shop
+        self._stale: tuple[float, list[tuple[bytes, bytes]]] = (-1.0, [])
 
-    def _stale_headers(self) -> list[tuple[bytes, bytes]]:
-        """Headers that tell a client the warehouse answers from an older state than the lake holds."""
+    def _stale_headers(self, fresh: bool) -> list[tuple[bytes, bytes]]:
+        """Headers that tell a client the warehouse answers from an older state than the lake holds.
+
+        Reads reuse the answer of the last half second (the check costs file-system calls); a write's
+        answer is judged afresh, as it may just have rebuilt the warehouse.
+        """
         if self.shop is None:
             return []
-        status = self.shop.status()
+        now = time.monotonic()
+        if not fresh and now - self._stale[0] < 0.5:
+            return self._stale[1]
+        headers = self._judge(self.shop)
+        self._stale = (now, headers)
+        return headers
+
+    @staticmethod
+    def _judge(shop: Shop) -> list[tuple[bytes, bytes]]:
+        status = shop.status()
         message = status.message()
         if message is None:
             return []
@@ -105,7 +120,8 @@ class _AuditWrites:
                 status = message["status"]
                 message.setdefault("headers", [])
                 # Judged when the answer is ready, so an upload's answer reflects the build it triggered.
-                stale = self._stale_headers() if path.startswith(API_PREFIX) else []
+                stale = (self._stale_headers(scope["method"] in _WRITES) if path.startswith(API_PREFIX)
+                         else [])
                 message["headers"] = [*message["headers"], (b"x-content-type-options", b"nosniff"), *stale]
             await send(message)
 

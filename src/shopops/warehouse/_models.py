@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from importlib import resources
@@ -33,6 +34,7 @@ def load_models() -> list[Model]:
     return models
 
 
+@functools.cache  # the shipped files do not change while the process runs; asked on every API answer
 def models_fingerprint() -> str:
     """A hash of the shipped SQL models: a warehouse built by other models is out of date."""
     digest = hashlib.sha256()
