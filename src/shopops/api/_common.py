@@ -127,9 +127,17 @@ def paged(ctx: Ctx, select: str, where: list[str], params: list[Any], order_by: 
     clause = (" WHERE " + " AND ".join(where)) if where else ""
     # The total and the page come from one snapshot, so a warehouse swapped in between cannot pair
     # the new build's rows with the old build's total.
+    # A JSON page counts its total in the same query (a window count over the filtered rows), so the
+    # grouping behind it runs once, not twice; only a page past the end needs a count of its own.
     with ctx.reader.snapshot() as snap:
-        total = 0
-        if page.fmt == "json":
+        if page.fmt == "csv":
+            df = snap.frame(f"{select}{clause} ORDER BY {order_by} LIMIT ? OFFSET ?",
+                            [*params, page.limit, page.offset])
+            return frame_page(df, 0, page, filename)
+        df = snap.frame(f"SELECT *, count(*) OVER () AS _total FROM ({select}{clause}) "
+                        f"ORDER BY {order_by} LIMIT ? OFFSET ?", [*params, page.limit, page.offset])
+        if len(df):
+            total = int(df["_total"].iloc[0])
+        else:
             total = int(snap.scalar(f"SELECT count(*) AS n FROM ({select}{clause})", params))
-        df = snap.frame(f"{select}{clause} ORDER BY {order_by} LIMIT ? OFFSET ?", [*params, page.limit, page.offset])
-    return frame_page(df, total, page, filename)
+    return frame_page(df.drop(columns="_total"), total, page, filename)
