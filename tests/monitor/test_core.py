@@ -245,9 +245,9 @@ def test_submit_lands_once_and_a_restart_lands_the_spool(tmp_path: Path) -> None
 
 
 def test_a_batch_over_the_limit_is_refused_whole(tmp_path: Path) -> None:
-    from shopops.monitor import IntakeError
+    from shopops.errors import ShopopsError
 
     with Monitor(tmp_path, config=MonitorConfig(max_batch=10)) as monitor:
-        with pytest.raises(IntakeError, match="at most 10 events"):
+        with pytest.raises(ShopopsError, match="at most 10 events"):
             monitor.submit([ev(i, ts=time.time()) for i in range(11)])
         assert monitor.counters["accepted"] == 0

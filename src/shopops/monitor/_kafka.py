@@ -119,8 +119,25 @@ def consume(monitor: Monitor, *, bootstrap: str, topics: list[str], group: str =
     consumer = ck.Consumer(kafka_client_config(bootstrap, **settings))
 
     def on_assign(cons: Any, partitions: list[Any]) -> None:
+        lost = []
         for p in partitions:
             p.offset = offsets.get(f"{p.topic}/{p.partition}", ck.OFFSET_BEGINNING)
+            if p.offset >= 0:
+                try:
+                    _low, high = cons.get_watermark_offsets(p, timeout=5)
+                except ck.KafkaException:
+                    continue
+                if high < p.offset:
+                    # The broker ends before what we landed: it lost its log (a memory broker restarted,
+                    # a topic re-created). Reading on from our offset would skip everything it gets now.
+                    lost.append(f"{p.topic}/{p.partition}: landed up to {p.offset}, the broker ends at {high}")
+                    p.offset = ck.OFFSET_BEGINNING
+        if lost:
+            detail = ("the broker has less than was landed (" + "; ".join(lost) + "): it lost its log "
+                      "(restarted memory broker, re-created topic); reading those partitions from their start, "
+                      "event ids drop what was seen before")
+            stats.problems.append(detail)
+            status("broker lost its log", detail)
         cons.assign(partitions)
         status("consuming", ", ".join(f"{p.topic}/{p.partition}@{p.offset}" for p in partitions))
 

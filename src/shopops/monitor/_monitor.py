@@ -267,7 +267,7 @@ class Monitor:
     def validate(self, items: list[Any], *, source: str, clock: float | None = None) -> list[Event | Rejected]:
         """Validate decoded JSON events against the intake clock (``clock``: the sender's replay clock)."""
         if len(items) > self.config.max_batch:
-            raise IntakeError(f"a batch holds at most {self.config.max_batch:,} events, this one {len(items):,}; "
+            raise ShopopsError(f"a batch holds at most {self.config.max_batch:,} events, this one {len(items):,}; "
                               "split it (nothing of it was taken)")
         if self.config.clock == "replay":
             now = clock if clock is not None else self.now()
@@ -276,7 +276,7 @@ class Monitor:
             ahead = max(self.config.max_ahead_s, 86400.0)
         else:
             if clock is not None:
-                raise IntakeError("clock is only accepted by a monitor on the replay clock (`--clock replay`)")
+                raise ShopopsError("clock is only accepted by a monitor on the replay clock (`--clock replay`)")
             now, ahead = time.time(), self.config.max_ahead_s
         c = self.config
         return [parse_event(obj, now=now, max_age_s=c.max_age_s, max_ahead_s=ahead, source=f"{source}#{i}")
@@ -288,8 +288,10 @@ class Monitor:
 
         Raises
         ------
+        ShopopsError
+            The batch is too large, or sends a clock to a monitor on the wall clock (nothing of it is taken).
         IntakeError
-            The batch is too large, or could not be made durable (nothing of it is kept).
+            The batch could not be made durable (nothing of it is kept); the sender should retry.
         """
         if not self.started or self.transport != "http":
             raise IntakeError("the monitor is not taking HTTP events (not started)")
@@ -476,7 +478,10 @@ class Monitor:
             clock = self.windows.clock
             current = self.windows.open_window(15)
             last = self.windows.closed["15m"][-1] if self.windows.closed.get("15m") else None
-            series = list(self.windows.closed.get("5m", []))[-72:]
+            series = list(self.windows.closed.get("5m", []))[-71:]
+            partial = self.windows.partial(5)
+            if partial is not None and (not series or series[-1]["end"] < partial["end"]):
+                series.append(partial)
             stock = self.windows.out_of_stock()
             counters = {**self.counters, "late": self.windows.late, "index": len(self.index)}
         tiles = {}

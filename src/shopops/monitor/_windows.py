@@ -179,6 +179,16 @@ class WindowStore:
         values = kpi_values([self.buckets[m] for m in range(now - minutes + 1, now + 1) if m in self.buckets])
         return {"start": (now - minutes + 1) * 60.0, "end": self.clock, **values}
 
+    def partial(self, minutes: int) -> dict[str, Any] | None:
+        """The window of ``minutes`` (aligned like a tumbling one) that the clock is in, so far."""
+        if self.clock is None:
+            return None
+        now = int(self.clock // 60)
+        first = now // minutes * minutes
+        values = kpi_values([self.buckets[m] for m in range(first, now + 1) if m in self.buckets])
+        return {"window": f"{minutes}m", "start": first * 60.0, "end": (first + minutes) * 60.0, "partial": True,
+                **values}
+
     def out_of_stock(self, top: int = 10) -> list[dict[str, Any]]:
         """Products whose last stock change left none on hand, the best sellers first."""
         gone = [p for p, (_ts, qty) in self.stock.items() if qty <= 0]
