@@ -244,6 +244,7 @@ class RuleEvaluator:
         self.baselines = baselines
         self.notify = notify
         self._pending: dict[str, _Pending] = {}
+        self._clear: dict[str, int] = {}  # windows in a row the condition has been clear
         self.skipped = sorted({r.name for r in ruleset.rules if r.kind == "anomaly" and r.kpi not in baselines})
 
     def _condition(self, rule: Rule, row: dict[str, Any], history: list[dict[str, Any]]
@@ -266,8 +267,10 @@ class RuleEvaluator:
         if baseline is None or baseline.window_min != rule.window_min:
             return False, value, None, None
         detector = CountDetector(baseline, direction="low" if rule.direction == "low" else "high", alpha=rule.alpha)
-        starts = np.array([h["start"] for h in history[-16:]])
-        counts = np.array([h.get(rule.kpi) or 0.0 for h in history[-16:]])
+        # A week and the longest span: the detector's level factor looks at the week before the spans it tests.
+        recent = history[-(7 * 24 * 60 // rule.window_min + 32):]
+        starts = np.array([h["start"] for h in recent])
+        counts = np.array([h.get(rule.kpi) or 0.0 for h in recent])
         found = detector.detect(starts, counts)
         return found.p_value < rule.alpha, found.observed, found.expected, found.p_value
 
@@ -281,8 +284,11 @@ class RuleEvaluator:
             holds, value, expected, p_value = self._condition(rule, row, history)
             if not holds:
                 self._pending.pop(rule.name, None)
-                self.book.resolve(rule)
+                self._clear[rule.name] = self._clear.get(rule.name, 0) + 1
+                if self._clear[rule.name] >= rule.resolve_after:
+                    self.book.resolve(rule)
                 continue
+            self._clear[rule.name] = 0
             pending = self._pending.setdefault(rule.name, _Pending(row["start"]))
             if row["end"] - pending.since < max(rule.for_s, rule.window_s):
                 continue

@@ -93,25 +93,29 @@ def fit_baseline(times: np.ndarray, *, start: float, end: float, kpi: str = "ord
     """
     if end - start < 7 * 86400:
         raise ShopopsError(f"a baseline needs at least one week of history, got {(end - start) / 86400:.1f} days")
-    edges = np.arange(math.floor(start / 3600) * 3600, end, 3600.0)
-    hourly, _ = np.histogram(np.asarray(times, dtype="float64"), bins=np.append(edges, edges[-1] + 3600))
+    if 60 % window_min:
+        raise ShopopsError(f"window_min must divide an hour (1, 5, 15, 30 or 60), not {window_min}")
+    step = window_min * 60.0
+    edges = np.arange(math.floor(start / 3600) * 3600, end, step)
+    counts, _ = np.histogram(np.asarray(times, dtype="float64"), bins=np.append(edges, edges[-1] + step))
     how = hour_of_week(edges, tz)
-    week = ((edges - edges[0]) // (7 * 86400)).astype(np.int64)
-    weeks = int(week.max()) + 1
-    grid = np.full((weeks, 168), np.nan)
-    grid[week, how] = hourly
-    mean_h = np.array([stats.trim_mean(col[~np.isnan(col)], trim) if np.any(~np.isnan(col)) else 0.0
-                       for col in grid.T])
-    per_window = mean_h * window_min / 60.0
-    # Dispersion pooled over the hours: variance = mu + mu^2 / r  (method of moments).
-    centre = np.nanmedian(grid, axis=0)
-    resid = grid - centre
-    keep = np.abs(resid) <= 3 * np.nanmedian(np.abs(resid), axis=0) + 3  # the same robustness as the mean
-    var = np.array([np.var(grid[keep[:, h], h]) if keep[:, h].sum() > 1 else 0.0 for h in range(168)])
-    excess = float(np.sum(var - mean_h))
-    size = float(np.sum(mean_h ** 2) / excess) if excess > 0 else math.inf
-    # Counts per window of size w from hourly ones: a sum of w/60 of an hour keeps r scaled the same way.
-    size_w = size * window_min / 60.0 if math.isfinite(size) else math.inf
+    weeks = int((edges[-1] - edges[0]) // (7 * 86400)) + 1
+    per_window = np.zeros(168)
+    mus, excess = [], []
+    for h in range(168):
+        values = np.sort(counts[how == h].astype("float64"))
+        if values.size == 0:
+            continue
+        cut = int(values.size * trim)
+        kept = values[cut:values.size - cut] if values.size - 2 * cut > 1 else values
+        per_window[h] = float(kept.mean())
+        if kept.size > 1 and per_window[h] > 0:
+            mus.append(per_window[h])
+            excess.append(float(kept.var(ddof=1)) - per_window[h])
+    # One dispersion pooled over the hours (variance = mu + mu^2 / r, method of moments on the trimmed counts).
+    mu2 = float(np.sum(np.square(mus)))
+    extra = float(np.sum(excess))
+    size_w = mu2 / extra if extra > 0 else math.inf
     return HourOfWeekBaseline(kpi, window_min, tz, per_window, size_w, weeks)
 
 
@@ -159,19 +163,40 @@ class CountDetector:
         How many windows each test looks back over.
     min_expected : float
         A span expecting fewer events than this is not tested (nothing could be significant).
+    adapt : bool
+        Scale the baseline by the shop's level over the past week (see :meth:`level`).
     """
 
     def __init__(self, baseline: HourOfWeekBaseline, *, direction: Direction = "low", alpha: float = 1e-4,
-                 spans: tuple[int, ...] = (1, 2, 4, 8, 16), min_expected: float = 1.0) -> None:
+                 spans: tuple[int, ...] = (1, 2, 4, 8, 16), min_expected: float = 1.0, adapt: bool = True) -> None:
+        self.adapt = adapt
         self.baseline = baseline
         self.direction = direction
         self.alpha = alpha
         self.spans = spans
         self.min_expected = min_expected
 
+    def level(self, starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """How busy the shop is against its baseline: observed / expected over the week before each window.
+
+        The week ends ``max(spans)`` windows back, so an incident being tested does not lower its own yardstick;
+        the factor follows growth and seasons that a baseline fitted on older history cannot know.
+        """
+        mu = self.baseline.expected(starts)
+        week = int(7 * 24 * 60 / self.baseline.window_min)
+        lag = max(self.spans)
+        c_obs = np.concatenate([[0.0], np.cumsum(counts)])
+        c_mu = np.concatenate([[0.0], np.cumsum(mu)])
+        idx = np.arange(len(counts))
+        hi = np.maximum(idx - lag, 0)
+        lo = np.maximum(hi - week, 0)
+        obs, exp = c_obs[hi] - c_obs[lo], c_mu[hi] - c_mu[lo]
+        factor = np.where(exp >= 20 * self.min_expected, (obs + 1.0) / (exp + 1.0), 1.0)
+        return np.asarray(np.clip(factor, 0.33, 3.0), dtype="float64")
+
     def p_values(self, starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The Bonferroni-corrected p-value at each window of a series, and the span that gave it."""
-        mu = self.baseline.expected(starts)
+        mu = self.baseline.expected(starts) * (self.level(starts, counts) if self.adapt else 1.0)
         r = self.baseline.size
         var1 = mu + (mu ** 2 / r if math.isfinite(r) else 0.0)
         c_obs, c_mu, c_var = (np.concatenate([[0.0], np.cumsum(a)]) for a in (counts, mu, var1))
@@ -191,9 +216,11 @@ class CountDetector:
 
     def detect(self, starts: np.ndarray, counts: np.ndarray) -> Detection:
         """The test at the last window of ``starts``/``counts`` (the most recent closed windows)."""
-        p, span = self.p_values(np.asarray(starts), np.asarray(counts, dtype="float64"))
+        starts, counts = np.asarray(starts), np.asarray(counts, dtype="float64")
+        p, span = self.p_values(starts, counts)
         s = int(span[-1]) or 1
-        mu = self.baseline.expected(np.asarray(starts)[-s:])
+        level = self.level(starts, counts)[-1] if self.adapt else 1.0
+        mu = self.baseline.expected(starts[-s:]) * level
         return Detection(float(p[-1]), s, float(np.sum(np.asarray(counts)[-s:])), float(np.sum(mu)))
 
 

@@ -95,13 +95,13 @@ def online_retail_events(path: Path) -> pd.DataFrame:
                                                    product_id=("StockCode", "first")).reset_index()
     inv["ts"] = pd.to_datetime(inv["ts"]).dt.tz_localize("Europe/London", ambiguous="NaT", nonexistent="NaT")
     inv = inv.dropna(subset=["ts"])
-    inv["ts"] = inv["ts"].astype("int64") / 1e9
+    inv["ts"] = (inv["ts"] - pd.Timestamp("1970-01-01", tz="UTC")).dt.total_seconds()
     kind = np.where(inv["InvoiceNo"].str.startswith("C"), "order_cancelled",
                     np.where(inv["InvoiceNo"].str.startswith("A"), "", "order_placed"))
     inv = inv.assign(type=kind)
     inv = inv[inv["type"] != ""]
     placed = inv[inv["type"] == "order_placed"]
-    paid = placed.assign(type="order_paid", ts=placed["ts"] + 30, amount=None)
+    paid = placed.assign(type="order_paid", ts=placed["ts"] + 30, amount=np.nan)
     frame = pd.concat([inv, paid], ignore_index=True)
     frame["order_id"] = frame["InvoiceNo"]
     frame["event_id"] = frame["type"] + ":" + frame["InvoiceNo"]

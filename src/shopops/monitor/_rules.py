@@ -9,6 +9,7 @@ Example::
     direction = "low"         # anomaly: low (drops) or high (spikes)
     window = "15m"
     for = "15m"               # pending period: the condition must hold this long
+    resolve_after = 4         # windows the condition must stay clear before the alert resolves
     severity = "critical"
     group = "sales"           # alerts of one group firing together are sent as one notification
 
@@ -76,6 +77,7 @@ class Rule:
     group: str = "default"
     alpha: float = 1e-4
     min_count: float = 0.0
+    resolve_after: int = 1
 
     @property
     def window_min(self) -> int:
@@ -114,9 +116,9 @@ class RuleSet:
 
 DEFAULT_RULES = RuleSet((
     Rule("orders dropped", "orders", kind="anomaly", direction="low", window_s=900, severity="critical",
-         group="sales"),
+         group="sales", alpha=1e-3, resolve_after=4),
     Rule("cancellations spiking", "cancellations", kind="anomaly", direction="high", window_s=900,
-         severity="warning", group="sales"),
+         severity="warning", group="sales", resolve_after=4),
     Rule("payment failures high", "payment_failure_rate", kind="threshold", op=">", value=0.25, window_s=900,
          for_s=900, severity="critical", group="payments", min_count=4),
     Rule("no events", "events", kind="nodata", window_s=900, for_s=1800, severity="critical", group="intake"),
@@ -129,7 +131,7 @@ _OPS = ("<", "<=", ">", ">=")
 def _rule(raw: dict[str, Any], i: int, where: str) -> Rule:
     at = f"{where}: rule {i + 1} ({raw.get('name', 'no name')!r})"
     unknown = set(raw) - {"name", "kpi", "kind", "direction", "op", "value", "window", "for", "severity", "group",
-                          "alpha", "min_count"}
+                          "alpha", "min_count", "resolve_after"}
     if unknown:
         raise RulesError(f"{at}: unknown key(s) {', '.join(sorted(unknown))}")
     name = str(raw.get("name") or "").strip()
@@ -155,15 +157,18 @@ def _rule(raw: dict[str, Any], i: int, where: str) -> Rule:
         value = float(raw.get("value", 0.0))
         alpha = float(raw.get("alpha", 1e-4))
         min_count = float(raw.get("min_count", 0.0))
+        resolve_after = int(raw.get("resolve_after", 1))
     except (TypeError, ValueError):
-        raise RulesError(f"{at}: value, alpha and min_count must be numbers") from None
+        raise RulesError(f"{at}: value, alpha, min_count and resolve_after must be numbers") from None
+    if resolve_after < 1:
+        raise RulesError(f"{at}: resolve_after counts windows and must be at least 1")
     if not 0 < alpha < 1:
         raise RulesError(f"{at}: alpha must be between 0 and 1, not {alpha}")
     if kind == "anomaly" and kpi in ("conversion", "add_to_cart_rate", "payment_failure_rate", "cancellation_rate",
                                      "gmv"):
         raise RulesError(f"{at}: anomaly rules take a count KPI ({kpi!r} is not a count); use a threshold rule")
     return Rule(name, str(kpi), str(kind), str(direction), str(op), value, window_s, for_s,
-                str(raw.get("severity", "warning")), str(raw.get("group", "default")), alpha, min_count)
+                str(raw.get("severity", "warning")), str(raw.get("group", "default")), alpha, min_count, resolve_after)
 
 
 def load_rules(path: Path | None) -> RuleSet:
