@@ -251,3 +251,25 @@ def test_a_batch_over_the_limit_is_refused_whole(tmp_path: Path) -> None:
         with pytest.raises(ShopopsError, match="at most 10 events"):
             monitor.submit([ev(i, ts=time.time()) for i in range(11)])
         assert monitor.counters["accepted"] == 0
+
+
+def test_warehouse_takes_new_events_incrementally_without_a_rebuild(tmp_path: Path) -> None:
+    from shopops import Shop
+    from shopops.monitor import land_batch
+
+    shop = Shop.open(tmp_path)
+    with Monitor(tmp_path, config=MonitorConfig(land_every_s=3600)) as monitor:
+        monitor.submit([ev(i, ts=time.time()) for i in range(50)])
+        monitor.flush()
+        assert shop.build().engine == "duckdb"
+        monitor.submit([ev(i, ts=time.time()) for i in range(50, 80)])
+        monitor.flush()
+    # A repeat that reached the lake through another path must not double in the warehouse either.
+    again = check(ev(3, ts=NOW))
+    assert isinstance(again, Event)
+    land_batch(Lake(tmp_path), [again], [], transport="kafka", duplicates=0, position={})
+    result = shop.refresh()
+    assert result.engine == "incremental" and result.tables == {"fact_live_event": 30}
+    n, distinct = shop.reader.frame("SELECT count(*), count(DISTINCT event_id) FROM fact_live_event").iloc[0]
+    assert (n, distinct) == (80, 80)
+    assert shop.refresh().tables == {}  # nothing new: nothing to do

@@ -42,6 +42,8 @@ def consume_cmd(
     idle_exit: Annotated[float | None, typer.Option(help="Stop after this many seconds without a message.")] = None,
     max_messages: Annotated[int | None, typer.Option(help="Stop after this many messages.")] = None,
     batch: Annotated[int, typer.Option(help="Most messages in one landed micro-batch.")] = 20_000,
+    warehouse_every: Annotated[float | None, typer.Option(help="Append new events to the warehouse every this many "
+                                                               "seconds (incremental, no rebuild).")] = None,
 ) -> None:
     """Read events from Kafka into the lake: validated, de-duplicated, windowed, offsets landed with each batch."""
     from shopops.monitor import Monitor, MonitorConfig, consume, load_rules
@@ -56,7 +58,13 @@ def consume_cmd(
 
     last = [time.monotonic()]
 
+    refreshed = [time.monotonic()]
+
     def on_batch(stats: object) -> None:
+        if warehouse_every is not None and time.monotonic() - refreshed[0] >= warehouse_every:
+            refreshed[0] = time.monotonic()
+            result = shop.refresh()
+            err_console.print(f"warehouse {result.engine} in {result.seconds:.1f} s")
         if time.monotonic() - last[0] > 2:
             last[0] = time.monotonic()
             err_console.print(f"landed {getattr(stats, 'landed', 0):,} events in {getattr(stats, 'batches', 0):,} "
@@ -205,6 +213,15 @@ def evaluate_cmd(
         times = events.loc[events["type"] == "order_placed", "ts"].to_numpy(dtype="float64")
         result = evaluate_detection(times, tz=tz, seeds=seeds, incidents_per_scenario=incidents, label=source)
     emit(result.scores, fmt, "Detection (second half of history)")
+
+
+@monitor_app.command("refresh")
+def refresh_cmd(data: DataOpt = None) -> None:
+    """Bring the warehouse up to the lake: new live events are appended without a rebuild (run it every few minutes)."""
+    result = Shop.open(data).refresh()
+    added = ", ".join(f"{n:,} rows added to {t}" for t, n in result.tables.items()) if result.engine == "incremental" \
+        else f"full build ({len(result.tables)} tables)"
+    console.print(f"warehouse {result.engine}: {added or 'nothing new'} in {result.seconds:.2f} s")
 
 
 @monitor_app.command("alerts")
