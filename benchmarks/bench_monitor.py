@@ -301,13 +301,16 @@ class Stream:
         self.thread.start()
 
     def _run(self, url: str, key: str) -> None:
-        with httpx.stream("GET", url, headers={"X-API-Key": key}, timeout=None) as r:
-            for line in r.iter_lines():
-                if line.startswith("data: "):
-                    snap = json.loads(line[6:])
-                    with self.cond:
-                        self.snaps.append((time.perf_counter(), snap))
-                        self.cond.notify_all()
+        try:
+            with httpx.stream("GET", url, headers={"X-API-Key": key}, timeout=None) as r:
+                for line in r.iter_lines():
+                    if line.startswith("data: "):
+                        snap = json.loads(line[6:])
+                        with self.cond:
+                            self.snaps.append((time.perf_counter(), snap))
+                            self.cond.notify_all()
+        except httpx.HTTPError:
+            return  # the server was stopped: the measurement is over
 
     def wait_for(self, test, since: float, timeout: float = 30) -> float:  # type: ignore[no-untyped-def]
         deadline = time.monotonic() + timeout
@@ -528,6 +531,35 @@ def bench_detection(seeds: int, incidents: int) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def plot_detection(scores: pd.DataFrame, path: Path) -> Path:
+    """Median detection delay of each detector beside the exact Poisson limit, per data set and scenario."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups = list(dict.fromkeys(zip(scores["data"], scores["scenario"], strict=True)))
+    fig, axes = plt.subplots(1, len(groups), figsize=(3.2 * len(groups), 3.4))
+    for ax, (data, scenario) in zip(np.atleast_1d(axes), groups, strict=True):
+        part = scores[(scores["data"] == data) & (scores["scenario"] == scenario)]
+        names = list(part["detector"])
+        delays = part["median_delay_min"].fillna(0).to_numpy()
+        ax.bar(names, delays, color=["#2563eb", "#f59e0b", "#ef4444"][:len(names)])
+        for i, (d, rec) in enumerate(zip(delays, part["recall"], strict=True)):
+            ax.text(i, d, f"recall {rec:.0%}", ha="center", va="bottom", fontsize=7)
+        ax.axhline(float(part["limit_delay_min"].iloc[0]), color="black", linestyle="--", linewidth=1,
+                   label="exact Poisson limit")
+        ax.set_title(f"{data.split(' (')[0]}\n{scenario}", fontsize=9)
+        ax.set_ylabel("median delay (min)")
+        ax.tick_params(axis="x", labelsize=7, rotation=20)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=10.0)
@@ -538,6 +570,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=4)
     parser.add_argument("--incidents", type=int, default=40)
     parser.add_argument("--parts", default="http,kafka,latency,crash,detection")
+    parser.add_argument("--img", type=Path, default=ROOT / "docs" / "img")
     parser.add_argument("--peer-server", nargs=2, metavar=("PORT", "DB"))
     args = parser.parse_args()
     if args.peer_server:
@@ -572,6 +605,7 @@ def main() -> None:
         print("\n== Detection, second half of history (tuned on the first half), <= 0.2 false alarms/trading day ==")
         print(d[["data", "scenario", "detector", "incidents", "recall", "recall_detectable", "median_delay_min",
                  "limit_delay_min", "false_per_day", "nab"]].round(3).to_string(index=False))
+        print(f"plot: {plot_detection(d, args.img / 'monitor_detection.png')}")
 
 
 if __name__ == "__main__":

@@ -45,7 +45,7 @@ def test_kill_9_of_the_server_during_posts(tmp_path: Path) -> None:
     log = tmp_path / "server.log"
     now = time.time()
     batches = [[{"event_id": f"h{b}-{i}", "type": "page_view", "ts": now, "session_id": f"s{i % 50}"}
-                for i in range(250)] for b in range(60)]
+                for i in range(250)] for b in range(40)]
     acked: list[int] = []
     answers: list[dict[str, int]] = []
 

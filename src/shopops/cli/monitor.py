@@ -23,6 +23,11 @@ app.add_typer(monitor_app, name="monitor")
 
 RulesOpt = Annotated[Path | None, typer.Option("--rules", help="Alert rule file (TOML); built-in rules if unset.")]
 ClockOpt = Annotated[str, typer.Option("--clock", help="wall (live) or replay (windows close on event time).")]
+SourceOpt = Annotated[str, typer.Option("--source", help="simulated (this data directory's warehouse) or "
+                                                         "online-retail (--file).")]
+FileOpt = Annotated[Path | None, typer.Option("--file", help="The Online Retail Parquet file "
+                                                             "(--source online-retail).")]
+TzOpt = Annotated[str, typer.Option("--tz", help="The shop's time zone (hours of the week are local).")]
 
 
 def _clock(value: str) -> str:
@@ -108,7 +113,7 @@ def _speed(text: str) -> float:
 
 @monitor_app.command("replay")
 def replay_cmd(
-    source: Annotated[str, typer.Option(help="simulated (this data directory's warehouse) or online-retail.")],
+    source: SourceOpt,
     speed: Annotated[str, typer.Option(help="How much faster than history, e.g. 600x.")] = "600x",
     inject: Annotated[Path | None, typer.Option(help="Incidents to inject (TOML).")] = None,
     url: Annotated[str | None, typer.Option(help="Send over HTTP to this service, e.g. http://127.0.0.1:8321.")]
@@ -117,8 +122,7 @@ def replay_cmd(
                                             envvar="SHOPOPS_API_KEY")] = None,
     bootstrap: Annotated[str | None, typer.Option(help="Send to Kafka instead (HOST:PORT).")] = None,
     topic: Annotated[str, typer.Option(help="Kafka topic for --bootstrap.")] = "shop-events",
-    file: Annotated[Path | None, typer.Option(help="The Online Retail Parquet file (--source online-retail).")]
-    = None,
+    file: FileOpt = None,
     start: Annotated[str | None, typer.Option(help="First moment replayed (ISO 8601).")] = None,
     end: Annotated[str | None, typer.Option(help="Moment the replay stops (ISO 8601).")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the incident injection.")] = 0,
@@ -161,9 +165,9 @@ def replay_cmd(
 
 @monitor_app.command("baseline")
 def baseline_cmd(
-    source: Annotated[str, typer.Option(help="simulated (this warehouse's orders) or online-retail.")] = "simulated",
-    file: Annotated[Path | None, typer.Option(help="The Online Retail Parquet file.")] = None,
-    tz: Annotated[str, typer.Option(help="The shop's time zone (hours of the week are local).")] = "UTC",
+    source: SourceOpt = "simulated",
+    file: FileOpt = None,
+    tz: TzOpt = "UTC",
     until: Annotated[str | None, typer.Option(help="Use history before this moment only (ISO 8601).")] = None,
     data: DataOpt = None,
 ) -> None:
@@ -194,9 +198,9 @@ def baseline_cmd(
 
 @monitor_app.command("evaluate")
 def evaluate_cmd(
-    source: Annotated[str, typer.Option(help="simulated or online-retail.")] = "online-retail",
-    file: Annotated[Path | None, typer.Option(help="The Online Retail Parquet file.")] = None,
-    tz: Annotated[str, typer.Option(help="The shop's time zone.")] = "Europe/London",
+    source: SourceOpt = "online-retail",
+    file: FileOpt = None,
+    tz: TzOpt = "Europe/London",
     seeds: Annotated[int, typer.Option(help="Replays (seeds) per scenario.")] = 4,
     incidents: Annotated[int, typer.Option(help="Incidents per scenario.")] = 40,
     data: DataOpt = None,
