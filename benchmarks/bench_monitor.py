@@ -423,7 +423,7 @@ def bench_crash(kills: int, kafka_events: int, http_events: int, seed: int = 16)
     from shopops import Shop
     from shopops.api import KeyStore
     from shopops.lake import Lake
-    from shopops.monitor import landed_events, produce
+    from shopops.monitor import HttpSender, landed_events, produce
 
     rng = np.random.default_rng(seed)
     out: dict[str, object] = {}
@@ -462,18 +462,11 @@ def bench_crash(kills: int, kafka_events: int, http_events: int, seed: int = 16)
         acked: list[int] = []
 
         def poster() -> None:
-            with httpx.Client(timeout=10) as client:
-                for b, batch in enumerate(batches):
-                    while True:
-                        try:
-                            r = client.post(f"http://127.0.0.1:{port}/api/v1/events", json=batch,
-                                            headers={"X-API-Key": key})
-                            if r.status_code == 200:
-                                acked.append(b)
-                                break
-                        except httpx.HTTPError:
-                            pass
-                        time.sleep(0.05)
+            sender = HttpSender(f"http://127.0.0.1:{port}", key, timeout=10, attempts=None)
+            for b, batch in enumerate(batches):
+                sender(batch)
+                acked.append(b)
+            sender.close()
 
         env = {"SHOPOPS_MONITOR_LAND_EVERY_S": "0.5"}
         proc = serve_shopops(shop_dir, port, **env)

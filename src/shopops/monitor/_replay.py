@@ -220,18 +220,23 @@ class HttpSender:
         The service, e.g. ``http://127.0.0.1:8321``.
     key : str
         An API key whose role may post events (``ingest``, ``operator`` or ``admin``).
+    attempts : int or None
+        How often one batch is tried when the service is unreachable or answers 503 (not taken); None: until it
+        is taken. Resending is safe: the service drops repeats by ``event_id``.
     """
 
-    def __init__(self, url: str, key: str, timeout: float = 30.0) -> None:
+    def __init__(self, url: str, key: str, timeout: float = 30.0, attempts: int | None = 3) -> None:
         parts = urlsplit(url)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
-        self.key, self.timeout = key, timeout
+        self.key, self.timeout, self.attempts = key, timeout, attempts
         self._con: http.client.HTTPConnection | None = None
 
     def __call__(self, events: list[dict[str, Any]], clock: float | None = None) -> dict[str, Any]:
-        """Send one batch; returns the service's receipt (raises on a refusal)."""
+        """Send one batch; returns the service's receipt (raises on a refusal, or when out of attempts)."""
         body = json.dumps({"events": events, "clock": clock} if clock is not None else {"events": events})
-        for attempt in range(3):
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 if self._con is None:
                     self._con = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
@@ -239,6 +244,8 @@ class HttpSender:
                                   headers={"Content-Type": "application/json", "X-API-Key": self.key})
                 response = self._con.getresponse()
                 data: dict[str, Any] = json.loads(response.read() or b"{}")
+                if response.status == 503:
+                    raise ConnectionError(f"the service did not take the batch: {data.get('error')}")
                 if response.status >= 400:
                     raise ShopopsError(f"the service refused a batch: HTTP {response.status}: {data.get('error')}")
                 return data
@@ -246,10 +253,9 @@ class HttpSender:
                 if self._con is not None:
                     self._con.close()
                 self._con = None
-                if attempt == 2:
+                if self.attempts is not None and attempt >= self.attempts:
                     raise
-                time.sleep(0.5 * 2 ** attempt)
-        raise AssertionError("unreachable")
+                time.sleep(min(0.05 * 2 ** attempt, 2.0))
 
     def close(self) -> None:
         """Close the connection."""
