@@ -21,6 +21,8 @@ from .conftest import Hook
 
 @pytest.fixture()
 def client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[TestClient, dict[str, str], Path]]:
+    global T0
+    T0 = time.time()  # events of this test are fresh, not older than the windows' grace period
     monkeypatch.setenv("SHOPOPS_MONITOR_LAND_EVERY_S", "0.1")
     shop = Shop.open(tmp_path / "shop")
     store = KeyStore.for_data_dir(shop.data_dir)
@@ -33,7 +35,7 @@ def client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Te
             monitor.close()
 
 
-T0 = time.time()  # one event time for all: an event id sent again with another time is another content
+T0 = time.time()  # one event time per test (set by `client`): an id sent again with another time is other content
 
 
 def events(n: int, start: int = 0, kind: str = "order_placed") -> list[dict[str, object]]:

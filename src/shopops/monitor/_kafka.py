@@ -83,7 +83,8 @@ def consume(monitor: Monitor, *, bootstrap: str, topics: list[str], group: str =
     max_batch, linger_s : int, float
         A micro-batch is cut at ``max_batch`` messages or after ``linger_s`` seconds.
     idle_exit_s : float or None
-        Stop after this long without a message (None: run until ``stop`` is set).
+        Stop after this long without a message since the last message or partition assignment (None: run until
+        ``stop`` is set).
     max_messages : int or None
         Stop after this many messages.
     stop : threading.Event or None
@@ -118,32 +119,32 @@ def consume(monitor: Monitor, *, bootstrap: str, topics: list[str], group: str =
     settings: dict[str, Any] = {"group.id": group, "enable.auto.commit": False, "auto.offset.reset": "error",
                                 "enable.partition.eof": False, "error_cb": on_error}
     consumer = ck.Consumer(kafka_client_config(bootstrap, **settings))
+    idle_since = time.monotonic()
+
+    # Partitions whose broker claims to end before what we landed. The claim alone is not trusted (Tansu's high
+    # watermark is the base offset of its newest batch + 1): we read from the last landed offset - 1, and the
+    # record there proves the log intact; nothing there within `probe_s` means the broker lost its log.
+    probing: dict[str, tuple[float, int]] = {}
+    probe_s = 5.0
 
     def on_assign(cons: Any, partitions: list[Any]) -> None:
-        lost = []
+        nonlocal idle_since
+        idle_since = time.monotonic()  # joining the group is not idleness: a slow join must not end the run
         for p in partitions:
-            p.offset = offsets.get(f"{p.topic}/{p.partition}", ck.OFFSET_BEGINNING)
-            if p.offset >= 0:
+            key = f"{p.topic}/{p.partition}"
+            p.offset = offsets.get(key, ck.OFFSET_BEGINNING)
+            if p.offset > 0:
                 try:
                     _low, high = cons.get_watermark_offsets(p, timeout=5)
                 except ck.KafkaException:
                     continue
                 if high < p.offset:
-                    # The broker ends before what we landed: it lost its log (a memory broker restarted,
-                    # a topic re-created). Reading on from our offset would skip everything it gets now.
-                    lost.append(f"{p.topic}/{p.partition}: landed up to {p.offset}, the broker ends at {high}")
-                    p.offset = ck.OFFSET_BEGINNING
-        if lost:
-            detail = ("the broker has less than was landed (" + "; ".join(lost) + "): it lost its log "
-                      "(restarted memory broker, re-created topic); reading those partitions from their start, "
-                      "event ids drop what was seen before")
-            stats.problems.append(detail)
-            status("broker lost its log", detail)
+                    probing[key] = (time.monotonic() + probe_s, high)
+                    p.offset -= 1
         cons.assign(partitions)
         status("consuming", ", ".join(f"{p.topic}/{p.partition}@{p.offset}" for p in partitions))
 
     consumer.subscribe(topics, on_assign=on_assign)
-    idle_since = time.monotonic()
     lag_at = [time.monotonic()]
     status("connecting", bootstrap)
     try:
@@ -157,14 +158,21 @@ def consume(monitor: Monitor, *, bootstrap: str, topics: list[str], group: str =
             for msg in messages:
                 err = msg.error()
                 if err is not None:
-                    _on_message_error(ck, consumer, msg, err, status, stats)
+                    _on_message_error(ck, consumer, msg, err, offsets, status, stats)
                     continue
                 tp = f"{msg.topic()}/{msg.partition()}"
+                probing.pop(tp, None)  # a record arrived: the log is there
+                if msg.offset() < offsets.get(tp, 0):
+                    continue  # landed before (the probe record, or a redelivery): never land it twice
                 checked += parse_payload(msg.value() or b"", now=monitor.now() if monitor.config.clock == "wall"
                                          else _replay_now(monitor, msg), max_age_s=monitor.config.max_age_s,
                                          max_ahead_s=_ahead(monitor), source=f"kafka:{tp}@{msg.offset()}")
                 moved[tp] = msg.offset() + 1
                 stats.messages += 1
+            for tp, (deadline, high) in list(probing.items()):
+                if time.monotonic() > deadline:
+                    del probing[tp]
+                    _lost_log(ck, consumer, tp, offsets, high, status, stats)
             if not moved:
                 if idle_exit_s is not None and time.monotonic() - idle_since > idle_exit_s:
                     break
@@ -213,6 +221,19 @@ def _lag(ck: Any, consumer: Any, offsets: dict[str, int]) -> dict[str, int]:
     return out
 
 
+def _lost_log(ck: Any, consumer: Any, tp: str, offsets: dict[str, int], high: int,
+              status: Callable[[str, str], None], stats: ConsumeStats) -> None:
+    """Report a partition whose broker no longer has what was landed, and read it again from its start."""
+    detail = (f"the broker has no record before offset {offsets.get(tp)} on {tp} (it ends at {high}): it lost its "
+              "log (restarted memory broker, re-created topic); reading that partition from its start, event ids "
+              "drop what was seen before")
+    stats.problems.append(detail)
+    status("broker lost its log", detail)
+    offsets[tp] = 0
+    topic, partition = tp.rsplit("/", 1)
+    consumer.seek(ck.TopicPartition(topic, int(partition), ck.OFFSET_BEGINNING))
+
+
 def _ahead(monitor: Monitor) -> float:
     return monitor.config.max_ahead_s if monitor.config.clock == "wall" else max(monitor.config.max_ahead_s, 86400.0)
 
@@ -225,18 +246,12 @@ def _replay_now(monitor: Monitor, msg: Any) -> float:
     return float(ts) / 1000 if ts and ts > 0 else time.time()
 
 
-def _on_message_error(ck: Any, consumer: Any, msg: Any, err: Any, status: Callable[[str, str], None],
-                      stats: ConsumeStats) -> None:
+def _on_message_error(ck: Any, consumer: Any, msg: Any, err: Any, offsets: dict[str, int],
+                      status: Callable[[str, str], None], stats: ConsumeStats) -> None:
     code = err.code()
     if code in (ck.KafkaError._AUTO_OFFSET_RESET, ck.KafkaError.OFFSET_OUT_OF_RANGE):
-        # The broker no longer has the offset we landed up to: it lost its log (a memory broker restarted,
-        # or retention deleted it). Say so loudly, then read what the broker has from its start; event ids
-        # de-duplicate anything seen before.
-        detail = (f"the broker has no offset we landed up to on {msg.topic()}/{msg.partition()} ({err.str()}): "
-                  "it lost its log (restarted memory broker, retention); reading from its earliest offset")
-        status("broker lost its log", detail)
-        stats.problems.append(detail)
-        consumer.seek(ck.TopicPartition(msg.topic(), msg.partition(), ck.OFFSET_BEGINNING))
+        # The broker says it no longer has the offset we landed up to (Apache Kafka after a log loss).
+        _lost_log(ck, consumer, f"{msg.topic()}/{msg.partition()}", offsets, -1, status, stats)
     elif code != ck.KafkaError._PARTITION_EOF:
         stats.problems.append(err.str())
 
