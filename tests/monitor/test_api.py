@@ -216,3 +216,15 @@ def test_rule_evaluator_pending_period_holds_back_a_short_blip(tmp_path: Path) -
     for m in range(3, 6):
         fired += evaluator.evaluate("1m", {**row, "start": m * 60.0, "end": (m + 1) * 60.0}, [], 0)
     assert [a["rule"] for a in fired] == ["quiet"]  # after three quiet minutes in a row, once
+
+
+def test_the_service_lands_a_crashed_spool_when_it_starts(tmp_path: Path) -> None:
+    shop = Shop.open(tmp_path / "shop")
+    crashed = Monitor(shop.data_dir, config=MonitorConfig(land_every_s=3600)).start()
+    assert crashed.submit(events(40)).accepted == 40
+    crashed._stop.set()  # as kill -9 would leave it: spooled, acknowledged, not landed
+    for t in crashed._threads:
+        t.join(5)
+    assert landed_events(Lake(shop.data_dir)).num_rows == 0
+    with TestClient(create_app(shop, ServiceSettings()), raise_server_exceptions=False):
+        assert landed_events(Lake(shop.data_dir)).num_rows == 40  # at start-up, before any request

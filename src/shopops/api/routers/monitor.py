@@ -6,6 +6,8 @@ import asyncio
 import json
 import threading
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,8 +26,23 @@ from shopops.monitor import IntakeError, Monitor, MonitorConfig, load_rules
 
 __all__ = ["MonitorSettings", "router"]
 
-router = APIRouter(tags=["monitor"])
 _start_lock = threading.Lock()
+
+
+@asynccontextmanager
+async def _lifespan(app: Any) -> AsyncIterator[None]:
+    """Start the monitor with the service where it was used before, so a crash's spool lands at once; stop it."""
+    ctx = getattr(app.state, "ctx", None)
+    if ctx is not None and (ctx.shop.data_dir / "monitor" / "spool").is_dir():
+        await run_in_threadpool(_start, app)
+    yield
+    monitor: Monitor | None = getattr(app.state, "monitor", None)
+    if monitor is not None:
+        await run_in_threadpool(monitor.close)
+        app.state.monitor = None
+
+
+router = APIRouter(tags=["monitor"], lifespan=_lifespan)
 
 
 class MonitorSettings(BaseSettings):
@@ -58,21 +75,25 @@ class Silence(BaseModel):
 
 
 def monitor_of(request: Request) -> Monitor:
-    """The service's monitor, started on first use (it lands what a crash left in the spool)."""
+    """The service's monitor, started with the service or on first use (it lands what a crash left in the spool)."""
     monitor: Monitor | None = getattr(request.app.state, "monitor", None)
     if monitor is not None:
         return monitor
+    return _start(request.app)
+
+
+def _start(app: Any) -> Monitor:
     with _start_lock:
-        monitor = getattr(request.app.state, "monitor", None)
+        monitor: Monitor | None = getattr(app.state, "monitor", None)
         if monitor is None:
             settings = MonitorSettings()
             if settings.clock not in ("wall", "replay"):
                 raise ShopopsError(f"SHOPOPS_MONITOR_CLOCK must be wall or replay, not {settings.clock!r}")
             config = MonitorConfig(clock="replay" if settings.clock == "replay" else "wall",
                                    max_batch=settings.max_batch, land_every_s=settings.land_every_s)
-            ctx = request.app.state.ctx
+            ctx = app.state.ctx
             monitor = Monitor(ctx.shop.data_dir, config=config, rules=load_rules(settings.rules)).start()
-            request.app.state.monitor = monitor
+            app.state.monitor = monitor
     return monitor
 
 
