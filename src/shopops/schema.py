@@ -364,6 +364,28 @@ INVENTORY_PARAMS = Table(
     description="per-product inventory parameters that override the supplier's terms and the class defaults",
 )
 
+LIVE_EVENTS = Table(
+    "live_events",
+    (
+        _c("event_id", "string", "event id, unique across transports", required=True),
+        _c("event_type", "string", "what happened", required=True,
+           allowed=("order_placed", "order_paid", "order_cancelled", "page_view", "add_to_cart", "checkout",
+                    "payment_failed", "stock_changed", "customer_message")),
+        _c("ts", "ts", "event time (UTC)", required=True),
+        _c("session_id", "string", "visit"),
+        _c("customer_id", "string", "customer when known"),
+        _c("order_id", "string", "order concerned"),
+        _c("product_id", "string", "product concerned"),
+        _c("amount", "float", "order value (order events)"),
+        _c("quantity", "int", "units ordered, or stock on hand after a stock change"),
+        _c("received_at", "ts", "when shopops took the event (UTC)", required=True),
+        _c("transport", "string", "http or kafka", required=True),
+        _c("content_hash", "string", "hash of the event's content: a repeated id with other content is refused"),
+    ),
+    key=("event_id",),
+    description="one operational event taken by the monitor over HTTP or Kafka",
+)
+
 #: All canonical tables by name.
 TABLES: dict[str, Table] = {
     t.name: t
@@ -380,6 +402,7 @@ TABLES: dict[str, Table] = {
         MESSAGES,
         DEMAND_TRUTH,
         INVENTORY_PARAMS,
+        LIVE_EVENTS,
     )
 }
 

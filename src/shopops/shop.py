@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from shopops.customers import ChurnResult, ClvResult, SegmentsResult
     from shopops.forecast import BacktestResult, DemandForecaster, ForecastResult
     from shopops.inventory import InventoryDefaults, PolicyComparison, ReplenishmentPlan
+    from shopops.monitor import Monitor
     from shopops.recommend import BasketRulesResult, EvaluationResult, RecommendationsResult
 
 __all__ = ["GRAINS", "SIMULATED_TABLES", "Shop", "SimulatedShop"]
@@ -95,6 +96,20 @@ class Shop:
         lake = Lake(self.data_dir)
         with lake.writer_lock(on_step):
             return build_warehouse(self.data_dir, settings=self.settings, engine=engine, on_step=on_step)
+
+    def refresh(self) -> BuildResult:
+        """Bring the warehouse up to the lake, appending new live events without a rebuild when nothing else changed."""
+        from shopops.warehouse import refresh_warehouse
+
+        with Lake(self.data_dir).writer_lock():
+            return refresh_warehouse(self.data_dir, settings=self.settings)
+
+    def monitor(self, *, clock: str = "wall", rules: Path | None = None, transport: str = "http") -> Monitor:
+        """A live monitor of this shop's data directory (``start()`` it; see :class:`shopops.monitor.Monitor`)."""
+        from shopops.monitor import Monitor, MonitorConfig, load_rules
+
+        return Monitor(self.data_dir, config=MonitorConfig(clock="replay" if clock == "replay" else "wall"),
+                       rules=load_rules(rules), transport=transport)
 
     def batches(self) -> list[Batch]:
         """The committed ingest batches, oldest first."""

@@ -28,6 +28,7 @@ __all__ = ["API_PREFIX", "create_app"]
 
 API_PREFIX = "/api/v1"
 _WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+_EVENTS_BODY = 8 * 2**20
 
 
 class _BodyLimit:
@@ -43,6 +44,8 @@ class _BodyLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             limit = self.upload if scope["path"] == f"{API_PREFIX}/ingest" else self.small
+            if scope["path"] == f"{API_PREFIX}/events":  # a batch of a few thousand events
+                limit = max(self.small, _EVENTS_BODY)
             for name, value in scope.get("headers", []):
                 if name == b"content-length":
                     try:

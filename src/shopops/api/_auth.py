@@ -22,6 +22,9 @@ PERMISSIONS: dict[str, str] = {
     "quality:read": "data-quality reports, quarantine, ingest runs",
     "ingest:write": "upload a file to ingest",
     "keys:admin": "create, list and revoke API keys; read the audit log",
+    "events:write": "post live events (POST /events)",
+    "monitor:read": "live KPIs, the live stream, alerts",
+    "monitor:operate": "acknowledge alerts, silence rules",
 }
 
 # Roles by department: an analyst reads everything, an operator runs stock and ingest, a customer-service
@@ -32,7 +35,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "operator": frozenset({"sales:read", "orders:read", "inventory:read", "quality:read", "ingest:write"}),
     "agent": frozenset({"orders:read", "customers:read"}),
     "viewer": frozenset({"sales:read", "inventory:read"}),
+    "ingest": frozenset({"events:write"}),
 }
+# The live monitor: everyone who sees figures sees it live; operators also post events and handle alerts.
+for _role in ("analyst", "operator", "viewer"):
+    ROLE_PERMISSIONS[_role] |= {"monitor:read"}
+ROLE_PERMISSIONS["operator"] |= {"events:write", "monitor:operate"}
 assert set(ROLE_PERMISSIONS) == set(ROLES)
 
 _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key from `shopops keys create`.")

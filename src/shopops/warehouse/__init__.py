@@ -7,6 +7,7 @@ from shopops.warehouse._build import (
     warehouse_is_current,
     warehouse_status,
 )
+from shopops.warehouse._incremental import refresh_warehouse
 from shopops.warehouse._measures import KPI_CARDS, SALES_TOTALS, KpiCard, sales_totals
 from shopops.warehouse._models import Model, load_models, models_fingerprint
 from shopops.warehouse._queries import GRAINS, TOP_BY, ingest_reports, kpis, quarantined, top_sales
@@ -32,6 +33,7 @@ __all__ = [
     "models_fingerprint",
     "quarantined",
     "read_meta",
+    "refresh_warehouse",
     "sales_totals",
     "spark_session",
     "top_sales",

@@ -101,3 +101,35 @@ window.I18N = {
     "stale.banner": "以下数字来自 {built} 构建的数据仓库：还有 {n} 批较新的导入未包含在内（构建待进行、进行中或曾中断）。请运行 shopops build。",
   },
 };
+
+// Live monitoring (the Live page).
+Object.assign(window.I18N.en, {
+  "nav.live": "Live", "live.connecting": "Connecting to the live stream…", "live.live": "Live",
+  "live.reconnecting": "Connection lost, reconnecting", "live.clock.wall": "clock", "live.clock.replay": "replay clock",
+  "live.accepted": "events taken", "live.quarantined": "quarantined", "live.normal": "normal",
+  "live.previous": "previous 15 min", "live.series": "Orders and cancellations per 5 minutes",
+  "live.stock": "Out of stock (best sellers first)", "live.alerts": "Open alerts", "live.none": "No open alert.",
+  "live.none_stock": "Nothing is out of stock.", "live.ack": "Acknowledge", "live.silence": "Silence 1 h",
+  "live.silenced": "Silenced", "live.col.severity": "Severity", "live.col.rule": "Rule", "live.col.state": "State",
+  "live.col.since": "Since (UTC)", "live.col.summary": "What happened", "live.state.firing": "firing",
+  "live.state.acknowledged": "acknowledged", "live.state.resolved": "resolved",
+  "live.kpi.orders": "Orders (15 min)", "live.kpi.gmv": "GMV (15 min)", "live.kpi.sessions": "Sessions (15 min)",
+  "live.kpi.conversion": "Conversion", "live.kpi.add_to_cart_rate": "Add-to-cart rate",
+  "live.kpi.payment_failure_rate": "Payment failures", "live.kpi.cancellation_rate": "Cancellation rate",
+  "live.kpi.cancellations": "Cancellations", "live.orders": "Orders",
+});
+Object.assign(window.I18N.zh, {
+  "nav.live": "实时", "live.connecting": "正在连接实时数据流…", "live.live": "实时",
+  "live.reconnecting": "连接中断，正在重连", "live.clock.wall": "时钟", "live.clock.replay": "回放时钟",
+  "live.accepted": "条事件已接收", "live.quarantined": "条已隔离", "live.normal": "正常范围",
+  "live.previous": "上一个15分钟", "live.series": "每5分钟订单数与取消数",
+  "live.stock": "缺货商品（畅销优先）", "live.alerts": "未关闭的告警", "live.none": "没有未关闭的告警。",
+  "live.none_stock": "没有缺货商品。", "live.ack": "确认", "live.silence": "静默1小时",
+  "live.silenced": "已静默", "live.col.severity": "级别", "live.col.rule": "规则", "live.col.state": "状态",
+  "live.col.since": "开始时间（UTC）", "live.col.summary": "发生了什么", "live.state.firing": "告警中",
+  "live.state.acknowledged": "已确认", "live.state.resolved": "已恢复",
+  "live.kpi.orders": "订单数（15分钟）", "live.kpi.gmv": "成交额（15分钟）", "live.kpi.sessions": "访问数（15分钟）",
+  "live.kpi.conversion": "转化率", "live.kpi.add_to_cart_rate": "加购率",
+  "live.kpi.payment_failure_rate": "支付失败率", "live.kpi.cancellation_rate": "取消率",
+  "live.kpi.cancellations": "取消数", "live.orders": "订单数",
+});

@@ -1,0 +1,196 @@
+"""Landing events in the lake: micro-batches whose commit record carries the stream position they end at.
+
+One lake batch holds the accepted events of a micro-batch (``clean/live_events``) and the refused
+ones with their reason (``quarantine/live_events``). Its commit record also names where the stream
+stood when the batch was cut: the next Kafka offset of every partition, or the position in the HTTP
+spool. The record is written last and atomically (:meth:`shopops.lake.Lake.commit`), so a landed
+batch and its position are one fact: after ``kill -9`` a consumer resumes exactly after the last
+landed batch, and nothing is lost or landed twice.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from shopops.lake import Batch, Lake
+from shopops.monitor._events import Event, Rejected
+from shopops.schema import TABLES
+
+__all__ = ["ADAPTER", "EventIndex", "Landed", "land_batch", "landed_kafka_offsets", "landed_spool_position"]
+
+ADAPTER = "monitor"
+TABLE = "live_events"
+_QUARANTINE = pa.schema([("event_id", pa.string()), ("_reason", pa.string()), ("_raw_text", pa.string()),
+                         ("_source_file", pa.string()), ("_source_row", pa.int64()),
+                         ("received_at", pa.timestamp("us"))])
+
+
+@dataclass(frozen=True)
+class Landed:
+    """What one micro-batch put in the lake."""
+
+    batch_id: str | None
+    events: int
+    quarantined: int
+    duplicates: int
+
+
+class EventIndex:
+    """The ``event_id`` and content hash of every landed event: drops repeats, refuses a changed repeat."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, str] = {}
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    @classmethod
+    def from_lake(cls, lake: Lake) -> EventIndex:
+        """The index of every event already in the lake."""
+        index = cls()
+        for path, _batch in lake.files("clean", TABLE):
+            table = pq.read_table(path, columns=["event_id", "content_hash"])
+            index._seen.update(zip(table["event_id"].to_pylist(), table["content_hash"].to_pylist(), strict=True))
+        return index
+
+    def split(self, events: Iterable[Event | Rejected]) -> tuple[list[Event], list[Rejected], int]:
+        """New events, refused ones (invalid, or a known id with other content) and how many repeats were dropped.
+
+        The new events are added to the index at once, so a repeat inside one batch is dropped too.
+        """
+        fresh: list[Event] = []
+        rejected: list[Rejected] = []
+        repeats = 0
+        seen = self._seen
+        for e in events:
+            if isinstance(e, Rejected):
+                rejected.append(e)
+                continue
+            known = seen.get(e.event_id)
+            if known is None:
+                seen[e.event_id] = e.content_hash
+                fresh.append(e)
+            elif known == e.content_hash:
+                repeats += 1
+            else:
+                rejected.append(Rejected(f"event_id {e.event_id!r} was already taken with other content "
+                                         "(an event id names one event; send a new id for a new event)",
+                                         _describe(e), "dedup", e.event_id))
+        return fresh, rejected, repeats
+
+    def forget(self, events: list[Event]) -> None:
+        """Take events out of the index again (their batch could not be landed)."""
+        for e in events:
+            self._seen.pop(e.event_id, None)
+
+
+def _describe(e: Event) -> str:
+    return (f'{{"event_id": "{e.event_id}", "type": "{e.event_type}", "ts": {e.ts}, "order_id": "{e.order_id}", '
+            f'"amount": {e.amount}}}')
+
+
+def _events_table(events: list[Event], received_at: float, transport: str) -> pa.Table:
+    ts = pa.array([int(e.ts * 1e6) for e in events], pa.int64()).cast(pa.timestamp("us"))
+    n = len(events)
+    return pa.table({
+        "event_id": [e.event_id for e in events],
+        "event_type": [e.event_type for e in events],
+        "ts": ts,
+        "session_id": [e.session_id for e in events],
+        "customer_id": [e.customer_id for e in events],
+        "order_id": [e.order_id for e in events],
+        "product_id": [e.product_id for e in events],
+        "amount": pa.array([e.amount for e in events], pa.float64()),
+        "quantity": pa.array([e.quantity for e in events], pa.int64()),
+        "received_at": pa.array([int(received_at * 1e6)] * n, pa.int64()).cast(pa.timestamp("us")),
+        "transport": [transport] * n,
+        "content_hash": [e.content_hash for e in events],
+    }, schema=TABLES[TABLE].arrow_schema())
+
+
+def land_batch(lake: Lake, events: list[Event], rejected: list[Rejected], *, transport: str, duplicates: int,
+               position: dict[str, Any]) -> Landed:
+    """Write one micro-batch and commit it with its stream position, under the lake's writer lock.
+
+    Parameters
+    ----------
+    lake : Lake
+        The lake of the data directory.
+    events, rejected : list
+        The accepted (already de-duplicated) and the refused events.
+    transport : str
+        ``http`` or ``kafka``.
+    duplicates : int
+        How many repeats were dropped (recorded in the batch's report).
+    position : dict
+        Where the stream stands after this batch: ``{"kafka": {"group": g, "offsets": {"topic/p": next}}}``
+        or ``{"spool": {"segment": n, "offset": bytes}}``; stored in the commit record.
+    """
+    if not events and not rejected and not position:
+        return Landed(None, 0, 0, duplicates)
+    received = time.time()
+    batch_id = f"live-{time.strftime('%Y%m%dT%H%M%S', time.gmtime(received))}-{secrets.token_hex(4)}"
+    with lake.writer_lock():
+        staging = lake.staging_dir(batch_id)
+        if events:
+            (staging / "clean" / TABLE).mkdir(parents=True)
+            pq.write_table(_events_table(events, received, transport), staging / "clean" / TABLE / "part-0.parquet",
+                           compression="zstd")
+        if rejected:
+            (staging / "quarantine" / TABLE).mkdir(parents=True)
+            q = pa.table({
+                "event_id": [r.event_id for r in rejected], "_reason": [r.reason for r in rejected],
+                "_raw_text": [r.raw for r in rejected], "_source_file": [r.source for r in rejected],
+                "_source_row": pa.array(range(len(rejected)), pa.int64()),
+                "received_at": pa.array([int(received * 1e6)] * len(rejected), pa.int64()).cast(pa.timestamp("us")),
+            }, schema=_QUARANTINE)
+            pq.write_table(q, staging / "quarantine" / TABLE / "part-0.parquet", compression="zstd")
+        report = {TABLE: {"rows_in": len(events) + len(rejected) + duplicates, "rows_ok": len(events),
+                          "rows_quarantined": len(rejected), "duplicates_dropped": duplicates}}
+        lake.commit(staging, batch_id=batch_id, source={"transport": transport, **position}, adapter=ADAPTER,
+                    tables={TABLE: {"clean_rows": len(events), "quarantined_rows": len(rejected)}}, report=report)
+    return Landed(batch_id, len(events), len(rejected), duplicates)
+
+
+def _monitor_batches(lake: Lake) -> list[Batch]:
+    return [b for b in lake.batches() if b.adapter == ADAPTER]
+
+
+def landed_kafka_offsets(lake: Lake, group: str) -> dict[str, int]:
+    """The next offset of each ``topic/partition`` after the last batch this consumer group landed."""
+    offsets: dict[str, int] = {}
+    for batch in _monitor_batches(lake):
+        kafka = batch.source.get("kafka") or {}
+        if kafka.get("group") == group:
+            offsets.update({k: int(v) for k, v in kafka.get("offsets", {}).items()})
+    return offsets
+
+
+def landed_spool_position(lake: Lake) -> tuple[int, int]:
+    """The HTTP spool position (segment, byte offset) the last landed HTTP batch ends at."""
+    position = (0, 0)
+    for batch in _monitor_batches(lake):
+        spool = batch.source.get("spool")
+        if spool:
+            position = max(position, (int(spool["segment"]), int(spool["offset"])))
+    return position
+
+
+def landed_events(lake: Lake, since: float | None = None) -> pa.Table:
+    """Every landed event (optionally only those with event time from ``since``), for rebuilding windows."""
+    tables = [pq.read_table(path) for path, _batch in lake.files("clean", TABLE)]
+    if not tables:
+        return TABLES[TABLE].arrow_schema().empty_table()
+    table = pa.concat_tables(tables)
+    if since is not None:
+        cutoff = pa.scalar(int(since * 1e6), pa.int64()).cast(pa.timestamp("us"))
+        table = table.filter(pc.greater_equal(table["ts"], cutoff))
+    return table
