@@ -1,0 +1,60 @@
+"""Orders: triage rules on calibrated scores, decisions in the operational store, fulfilment KPIs.
+
+The rules live in a TOML file (:func:`load_rules`, checked on load), are decided with
+``rule-engine`` one order at a time (:meth:`RuleSet.decide`) or compiled to NumPy for a batch
+(:meth:`RuleSet.decide_frame`, identical decisions). The scores (:class:`OrderScorer`) are LightGBM
+models on a time split, isotonic-calibrated, with TreeSHAP reasons. See docs/orders.md.
+"""
+
+from shopops.orders._features import CATEGORICAL, NUMERIC, OrdersError, order_features
+from shopops.orders._models import OrderScorer
+from shopops.orders._rules import (
+    ACTIONS,
+    DECIDING_ACTIONS,
+    FIELDS,
+    FLAG_ACTIONS,
+    Rule,
+    RuleError,
+    RuleSet,
+    default_rules_path,
+    load_rules,
+)
+from shopops.orders._store import DecisionConflictError, DecisionStore, UnknownOrderError
+from shopops.orders._triage import (
+    RuleReplay,
+    TrainResult,
+    TriageResult,
+    load_scorer,
+    replay_rules,
+    score_and_decide,
+    train_scores,
+    triage,
+)
+
+__all__ = [
+    "ACTIONS",
+    "CATEGORICAL",
+    "DECIDING_ACTIONS",
+    "FIELDS",
+    "FLAG_ACTIONS",
+    "NUMERIC",
+    "DecisionConflictError",
+    "DecisionStore",
+    "OrderScorer",
+    "OrdersError",
+    "Rule",
+    "RuleError",
+    "RuleReplay",
+    "RuleSet",
+    "TrainResult",
+    "TriageResult",
+    "UnknownOrderError",
+    "default_rules_path",
+    "load_rules",
+    "load_scorer",
+    "order_features",
+    "replay_rules",
+    "score_and_decide",
+    "train_scores",
+    "triage",
+]
