@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from shopops.customers import ChurnResult, ClvResult, SegmentsResult
     from shopops.forecast import BacktestResult, DemandForecaster, ForecastResult
     from shopops.inventory import InventoryDefaults, PolicyComparison, ReplenishmentPlan
-    from shopops.orders import RuleReplay, RuleSet, TrainResult, TriageResult
+    from shopops.orders import RuleReplay, RuleSet, StaffingPlan, TrainResult, TriageResult
     from shopops.recommend import BasketRulesResult, EvaluationResult, RecommendationsResult
 
 __all__ = ["GRAINS", "SIMULATED_TABLES", "Shop", "SimulatedShop"]
@@ -278,11 +278,11 @@ class Shop:
         return backtest_demand(self.reader, horizon, origins, freq, until, engine, on_step)
 
     # ------------------------------------------------------------------ orders
-    def orders_train(self, *, holdout_months: int = 3, seed: int = 0) -> TrainResult:
+    def orders_train(self, *, holdout_months: int = 3, seed: int = 0, n_estimators: int = 300) -> TrainResult:
         """Train the order scores (risk, late delivery, delivery date) on a time split and save them."""
         from shopops.orders import train_scores
 
-        return train_scores(self.reader, holdout_months=holdout_months, seed=seed)
+        return train_scores(self.reader, holdout_months=holdout_months, seed=seed, n_estimators=n_estimators)
 
     def orders_triage(self, *, since: date | None = None, rules: Path | str | None = None) -> TriageResult:
         """Decide every order not decided yet and store the decisions in the operational store."""
@@ -295,6 +295,12 @@ class Shop:
         from shopops.orders import replay_rules
 
         return replay_rules(self.reader, rules, since=since, hold_cost=hold_cost)
+
+    def orders_staffing(self, *, weeks: int = 4, seed: int = 0) -> StaffingPlan:
+        """Pickers and packers per shift and agents per hour for the next ``weeks`` weeks."""
+        from shopops.orders import staffing_plan
+
+        return staffing_plan(self.reader, weeks=weeks, seed=seed)
 
     def orders_queue(self, limit: int = 100) -> pd.DataFrame:
         """Held orders waiting for a person, oldest and riskiest first."""

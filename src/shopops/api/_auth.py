@@ -22,6 +22,7 @@ PERMISSIONS: dict[str, str] = {
     "quality:read": "data-quality reports, quarantine, ingest runs",
     "ingest:write": "upload a file to ingest",
     "keys:admin": "create, list and revoke API keys; read the audit log",
+    "orders:decide": "triage an order; approve or cancel held orders",
 }
 
 # Roles by department: an analyst reads everything, an operator runs stock and ingest, a customer-service
@@ -29,7 +30,8 @@ PERMISSIONS: dict[str, str] = {
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(PERMISSIONS),
     "analyst": frozenset({"sales:read", "orders:read", "customers:read", "inventory:read", "quality:read"}),
-    "operator": frozenset({"sales:read", "orders:read", "inventory:read", "quality:read", "ingest:write"}),
+    "operator": frozenset({"sales:read", "orders:read", "inventory:read", "quality:read", "ingest:write",
+                           "orders:decide"}),
     "agent": frozenset({"orders:read", "customers:read"}),
     "viewer": frozenset({"sales:read", "inventory:read"}),
 }

@@ -51,6 +51,25 @@ def triage(data: DataOpt = None, since: SinceOpt = None, rules: RulesOpt = None,
         write_frame(result.decisions, out)
 
 
+@orders_app.command("staffing")
+def staffing(data: DataOpt = None, weeks: Annotated[int, typer.Option(help="Weeks ahead (1-8).")] = 4,
+             plot: Annotated[Path | None, typer.Option(help="Write the staffing chart to this PNG file.")] = None,
+             fmt: FormatOpt = "table") -> None:
+    """Forecast orders and messages, then pickers and packers per shift and agents per hour."""
+    with steps("orders staffing") as step:
+        step("forecast orders and messages")
+        plan = Shop.open(data).orders_staffing(weeks=weeks)
+    per_day = plan.shifts.pivot_table(index="day", columns="shift", values=["pickers", "packers"], aggfunc="sum")
+    per_day.columns = [f"{role}_{shift}" for role, shift in per_day.columns]
+    agents = plan.agents.assign(day=plan.agents.ts.dt.normalize()).groupby("day").agents.max().rename("agents_peak")
+    table = plan.daily.groupby("day")[["orders", "orders_q90", "messages"]].sum().join(per_day).join(agents)
+    emit(table.reset_index().round(1), fmt, f"Staffing, next {weeks} weeks")
+    if plot is not None:
+        from shopops.orders import plot_staffing
+
+        console.print(f"plot: {plot_staffing(plan, plot)}")
+
+
 @orders_app.command("queue")
 def queue(data: DataOpt = None, limit: int = 50, fmt: FormatOpt = "table") -> None:
     """Held orders waiting for a person, oldest and riskiest first."""

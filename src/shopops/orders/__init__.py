@@ -19,6 +19,14 @@ from shopops.orders._rules import (
     default_rules_path,
     load_rules,
 )
+from shopops.orders._staffing import (
+    Shift,
+    StaffingConfig,
+    StaffingPlan,
+    erlang_c_agents,
+    plot_staffing,
+    staffing_plan,
+)
 from shopops.orders._store import DecisionConflictError, DecisionStore, UnknownOrderError
 from shopops.orders._triage import (
     RuleReplay,
@@ -46,15 +54,21 @@ __all__ = [
     "RuleError",
     "RuleReplay",
     "RuleSet",
+    "Shift",
+    "StaffingConfig",
+    "StaffingPlan",
     "TrainResult",
     "TriageResult",
     "UnknownOrderError",
     "default_rules_path",
+    "erlang_c_agents",
     "load_rules",
     "load_scorer",
     "order_features",
+    "plot_staffing",
     "replay_rules",
     "score_and_decide",
+    "staffing_plan",
     "train_scores",
     "triage",
 ]

@@ -22,7 +22,8 @@ from shopops.orders._features import CATEGORICAL, NUMERIC, OrdersError
 __all__ = ["OrderScorer"]
 
 _PARAMS: dict[str, Any] = {"n_estimators": 300, "learning_rate": 0.05, "num_leaves": 31, "min_child_samples": 30,
-                           "subsample": 0.8, "subsample_freq": 1, "colsample_bytree": 0.8, "verbose": -1}
+                           "subsample": 0.8, "subsample_freq": 1, "colsample_bytree": 0.8, "verbose": -1,
+                           "n_jobs": 1}  # one thread: OpenMP spin-waits badly on a shared machine
 
 
 class OrderScorer:
@@ -36,12 +37,16 @@ class OrderScorer:
         The months before the holdout, used to calibrate the probabilities.
     seed : int
         Seed of LightGBM's subsampling.
+    n_estimators : int
+        Boosting rounds of each model.
     """
 
-    def __init__(self, holdout_months: int = 3, calibration_months: int = 2, seed: int = 0) -> None:
+    def __init__(self, holdout_months: int = 3, calibration_months: int = 2, seed: int = 0,
+                 n_estimators: int = 300) -> None:
         self.holdout_months = holdout_months
         self.calibration_months = calibration_months
         self.seed = seed
+        self.n_estimators = n_estimators
 
     # ------------------------------------------------------------------ design matrix
     def _matrix(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -85,7 +90,7 @@ class OrderScorer:
             fit_rows, cal_rows, hold_rows = train & known, cal & known, hold & known
             if yy[fit_rows].min(initial=1) == yy[fit_rows].max(initial=0):
                 raise OrdersError(f"{name}: the training months hold only one class; nothing to learn")
-            model = lgb.LGBMClassifier(**_PARAMS, random_state=self.seed)
+            model = lgb.LGBMClassifier(**{**_PARAMS, "n_estimators": self.n_estimators}, random_state=self.seed)
             model.fit(x[fit_rows], yy[fit_rows])
             iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0)
             iso.fit(np.asarray(model.predict_proba(x[cal_rows]))[:, 1], yy[cal_rows])
@@ -100,7 +105,8 @@ class OrderScorer:
         known = np.isfinite(days)
         self.quantiles_ = {}
         for q in (0.1, 0.5, 0.9):
-            model = lgb.LGBMRegressor(**_PARAMS, objective="quantile", alpha=q, random_state=self.seed)
+            model = lgb.LGBMRegressor(**{**_PARAMS, "n_estimators": self.n_estimators}, objective="quantile", alpha=q,
+                                      random_state=self.seed)
             model.fit(x[train & known], days[train & known])
             self.quantiles_[q] = model
         xs = x[hold & known]

@@ -52,17 +52,18 @@ class RuleReplay(Result):
     decisions: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def train_scores(reader: Reader, *, holdout_months: int = 3, seed: int = 0) -> TrainResult:
+def train_scores(reader: Reader, *, holdout_months: int = 3, seed: int = 0, n_estimators: int = 300) -> TrainResult:
     """Fit the order scores on a time split and save them to ``<data>/models/orders/scorer.pkl``."""
     frame = order_features(reader)
-    scorer = OrderScorer(holdout_months=holdout_months, seed=seed).fit(frame)
+    scorer = OrderScorer(holdout_months=holdout_months, seed=seed, n_estimators=n_estimators).fit(frame)
     path = reader.data_dir / _MODEL_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_bytes(pickle.dumps(scorer))
     tmp.replace(path)
     return TrainResult(model=f"LightGBM scores, isotonic calibration, version {scorer.version_}",
-                       params={"holdout_months": holdout_months, "seed": seed}, metrics=scorer.metrics_,
+                       params={"holdout_months": holdout_months, "seed": seed, "n_estimators": n_estimators},
+                       metrics=scorer.metrics_,
                        path=path, scorer=scorer)
 
 
