@@ -24,8 +24,8 @@ def test_the_simulator_writes_lifecycle_and_truth(orders_shop: Shop) -> None:
 
 
 def test_kpi_models_add_up(orders_shop: Shop) -> None:
-    day = orders_shop.sql("SELECT * FROM kpi_fulfilment_day")
-    week = orders_shop.sql("SELECT sum(orders) AS n FROM kpi_fulfilment_week").n.iloc[0]
+    day = orders_shop.sql("SELECT * FROM kpi_fulfilment WHERE grain = 'day'")
+    week = orders_shop.sql("SELECT sum(orders) AS n FROM kpi_fulfilment WHERE grain = 'week'").n.iloc[0]
     assert day.orders.sum() == week == len(orders_shop.sql("SELECT order_id FROM fact_fulfilment"))
     assert day.on_time_rate.dropna().between(0, 1).all()
     assert (day.p90_hours_to_delivery.dropna() >= day.p50_hours_to_delivery.dropna()).all()
@@ -52,9 +52,10 @@ def test_triage_stores_each_decision_once(orders_shop: Shop) -> None:
     held = first.decisions[first.decisions.action == "hold"]
     assert len(held) and (held.reasons.str.startswith("risk: ")).all() and (held.reason != "").all()
     again = orders_shop.orders_triage(since=since)
-    assert again.metrics["decided"] == 0 and again.metrics["skipped_already_decided"] == len(first.decisions)
-    queue = orders_shop.orders_queue(limit=1000)
-    assert len(queue) == len(held)
+    # (the dashboard test may have decided later orders of the same shop before)
+    assert again.metrics["decided"] == 0 and again.metrics["skipped_already_decided"] >= len(first.decisions)
+    queue = orders_shop.orders_queue(limit=100_000)
+    assert set(held.order_id) <= set(queue.order_id)
     days = queue.ordered_at.str[:10]
     assert days.is_monotonic_increasing
 

@@ -7,7 +7,7 @@ models on a time split, isotonic-calibrated, with TreeSHAP reasons. See docs/ord
 """
 
 from shopops.orders._features import CATEGORICAL, NUMERIC, OrdersError, order_features
-from shopops.orders._models import OrderScorer
+from shopops.orders._models import OPEN_FEATURES, OrderScorer, checkpoint_features
 from shopops.orders._rules import (
     ACTIONS,
     DECIDING_ACTIONS,
@@ -46,6 +46,7 @@ __all__ = [
     "FIELDS",
     "FLAG_ACTIONS",
     "NUMERIC",
+    "OPEN_FEATURES",
     "DecisionConflictError",
     "DecisionStore",
     "OrderScorer",
@@ -60,6 +61,7 @@ __all__ = [
     "TrainResult",
     "TriageResult",
     "UnknownOrderError",
+    "checkpoint_features",
     "default_rules_path",
     "erlang_c_agents",
     "load_rules",

@@ -63,9 +63,9 @@ SELECT h.order_id, h.customer_id, h.ordered_at, h.order_date, h.status,
        coalesce(r.backlog / nullif(r.per_day, 0), 0.0) AS backlog_days,
        date_diff('second', h.ordered_at, h.promised_at) / 86400.0 AS promise_days,
        CAST(coalesce(h.installments, 1) AS DOUBLE) AS installments, coalesce(h.freight, 0.0) AS freight,
-       h.promised_at, h.delivered_at, h.shipped_at, h.cancelled_at,
+       h.promised_at, h.delivered_at, h.shipped_at, h.cancelled_at, h.shipping_limit_at,
        h.hours_to_delivery / 24.0 AS delivery_days,
-       CASE WHEN h.delivered_at IS NULL THEN NULL ELSE h.delivered_at > h.promised_at END AS late
+       CASE WHEN h.on_time IS NULL THEN NULL ELSE NOT h.on_time END AS late
        {truth_columns}
 FROM h
 LEFT JOIN rate AS r ON r.warehouse = coalesce(h.warehouse, '(none)')

@@ -78,20 +78,23 @@ def load_scorer(data_dir: Path) -> OrderScorer:
     return scorer
 
 
-def score_and_decide(frame: pd.DataFrame, rules: RuleSet, scorer: OrderScorer) -> pd.DataFrame:
-    """Scores, rule decisions and (for orders a rule acted on) SHAP reasons of feature rows."""
+def score_and_decide(frame: pd.DataFrame, rules: RuleSet, scorer: OrderScorer, *, reasons: bool = True) -> pd.DataFrame:
+    """Scores, rule decisions and, for the orders held or cancelled, SHAP reasons of feature rows.
+
+    TreeSHAP costs milliseconds per order and model, far more than the scores: it is computed only
+    for the orders a person will look at (``reasons=False``: for none).
+    """
     scores = scorer.predict(frame, reasons=False)
     scored = pd.concat([frame.drop(columns=[c for c in scores if c in frame]), scores], axis=1)
     decided = rules.decide_frame(scored)
     out = pd.concat([scored[["order_id", "ordered_at", "risk", "late_risk", "delivery_days_p50",
                              "delivery_days_p90"]], decided], axis=1)
-    acted = (out.action != "approve") | (out.flags != "")
     out["reasons"] = ""
-    if acted.any():  # SHAP only where a person will look: it costs more than the scores
-        reasons = scorer.predict(frame[acted.to_numpy()], reasons=True)
-        text = reasons.get("risk_reasons", pd.Series("", index=reasons.index)).astype(str)
-        late = reasons["late_risk_reasons"].astype(str)
-        out.loc[acted, "reasons"] = np.where(out.loc[acted, "action"] != "approve", "risk: " + text, "late: " + late)
+    acted = (out.action != "approve").to_numpy()
+    if reasons and acted.any():
+        explained = scorer.predict(frame[acted], reasons=True)
+        text = explained.get("risk_reasons", pd.Series("", index=explained.index)).astype(str)
+        out.loc[acted, "reasons"] = "risk: " + text
     return out
 
 

@@ -166,14 +166,13 @@ def late(ctx: CtxDep, threshold: Annotated[float, Query(ge=0, le=1)] = 0.5,
 @router.get("/orders/kpis", summary="Fulfilment KPIs")
 def kpis(ctx: CtxDep, grain: Annotated[str, Query(pattern="^(day|week)$")] = "week",
          limit: Annotated[int, Query(ge=1, le=5000)] = 60) -> dict[str, Any]:
-    """Fulfilment KPIs per week (or day) over every warehouse, the backlog, and the automation rate."""
-    key = "order_week" if grain == "week" else "order_date"
-    table = "kpi_fulfilment_week" if grain == "week" else "kpi_fulfilment_day"
+    """Fulfilment KPIs per week (or day) over every warehouse (order-weighted medians), the backlog, automation."""
     frame = ctx.reader.frame(
-        f"SELECT {key} AS period, sum(orders) AS orders, sum(p50_hours_to_ship * orders) / sum(orders) "
-        f"AS p50_hours_to_ship, sum(p90_hours_to_delivery * orders) / sum(orders) AS p90_hours_to_delivery, "
-        f"sum(on_time_rate * delivered) / nullif(sum(delivered), 0) AS on_time_rate, sum(cancelled) AS cancelled, "
-        f"sum(returned) AS returned FROM {table} GROUP BY 1 ORDER BY 1 DESC LIMIT ?", [limit])
+        "SELECT period, sum(orders) AS orders, sum(p50_hours_to_ship * orders) / sum(orders) AS p50_hours_to_ship, "
+        "sum(p90_hours_to_delivery * orders) / sum(orders) AS p90_hours_to_delivery, "
+        "sum(on_time_rate * delivered) / nullif(sum(delivered), 0) AS on_time_rate, sum(cancelled) AS cancelled, "
+        "sum(returned) AS returned FROM kpi_fulfilment WHERE grain = ? GROUP BY 1 ORDER BY 1 DESC LIMIT ?",
+        [grain, limit])
     backlog = ctx.reader.frame("SELECT day, sum(backlog) AS backlog FROM kpi_backlog_day GROUP BY 1 "
                                "ORDER BY 1 DESC LIMIT ?", [limit])
     _, _, store = _triage_parts(ctx)

@@ -56,8 +56,8 @@ Shop.page("orders", {
       { key: "late_risk", num: true, fmt: F.pct }, { key: "delivery_days_p50", num: true, fmt: F.num },
       { key: "delivery_days_p90", num: true, fmt: F.num }, { key: "flags" }], late) : Shop.notice(Shop.t("or.late_none"), "late-none"));
 
-    try {
-      const s = await Shop.api("/orders/staffing", { weeks: 2 });
+    // The staffing forecast takes seconds: the page is usable before it arrives.
+    Shop.api("/orders/staffing", { weeks: 2 }).then((s) => {
       staffBox.replaceChildren(
         Shop.chart("chart-staffing", { type: "bar", data: { labels: s.days.map((d) => F.date(d.day)),
           datasets: [{ label: Shop.t("or.pickers"), data: s.days.map((d) => d.pickers), backgroundColor: Shop.palette[0] },
@@ -66,8 +66,6 @@ Shop.page("orders", {
         Shop.table("staffing-table", [{ key: "day", fmt: F.date }, { key: "orders", num: true, fmt: F.num },
           { key: "pickers", num: true, fmt: F.count }, { key: "packers", num: true, fmt: F.count },
           { key: "agents_peak", num: true, fmt: F.count }], s.days));
-    } catch (err) {
-      staffBox.replaceChildren(Shop.notice(err.message || String(err), "staffing-error"));
-    }
+    }).catch((err) => staffBox.replaceChildren(Shop.notice(err.message || String(err), "staffing-error")));
   },
 });

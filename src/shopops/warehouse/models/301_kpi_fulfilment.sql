@@ -1,12 +1,14 @@
--- kpi_fulfilment_day: fulfilment KPIs per order day, warehouse, carrier and destination region.
+-- kpi_fulfilment: fulfilment KPIs per order day × warehouse × carrier × destination region
+-- (grain 'day') and per order week (Monday) × warehouse (grain 'week', carrier and region '(all)').
 -- Medians and 90th percentiles of the hours from order to payment, release, shipping and delivery
 -- (orders that reached the step), the on-time rate against the promise (delivered orders), and
--- the cancelled and returned orders. Days are order days: a late delivery counts on its order day.
+-- the cancelled and returned orders. Periods are order periods: a late delivery counts on its order day.
 SELECT
-    order_date,
+    CASE WHEN grouping(order_date) = 0 THEN 'day' ELSE 'week' END AS grain,
+    coalesce(order_date, order_week) AS period,
     coalesce(warehouse, '(none)') AS warehouse,
-    coalesce(carrier, '(none)') AS carrier,
-    coalesce(ship_region, '(none)') AS ship_region,
+    CASE WHEN grouping(carrier) = 0 THEN coalesce(carrier, '(none)') ELSE '(all)' END AS carrier,
+    CASE WHEN grouping(ship_region) = 0 THEN coalesce(ship_region, '(none)') ELSE '(all)' END AS ship_region,
     count(*) AS orders,
     median(hours_to_payment) AS p50_hours_to_payment,
     quantile_cont(hours_to_payment, 0.9) AS p90_hours_to_payment,
@@ -21,4 +23,4 @@ SELECT
     count(cancelled_at) AS cancelled,
     count(returned_at) AS returned
 FROM fact_fulfilment
-GROUP BY ALL
+GROUP BY GROUPING SETS ((order_date, warehouse, carrier, ship_region), (order_week, warehouse))
