@@ -182,6 +182,7 @@ def plot_staffing(plan: StaffingPlan, path: Path) -> Path:
     axes[0].set_ylabel("orders / day")
     axes[0].legend()
     staff = plan.shifts.groupby(["day", "shift"])[["pickers", "packers"]].sum().unstack("shift")
+    staff.columns = [f"{role}, {shift} shift" for role, shift in staff.columns]
     staff.plot(ax=axes[1], drawstyle="steps-mid")
     axes[1].set_ylabel("staff per shift")
     if not plan.agents.empty:
