@@ -83,6 +83,20 @@ def _triage_parts(ctx: Ctx) -> tuple[Any, Any, Any]:
     return parts
 
 
+def _home_and_backlog(ctx: Ctx) -> tuple[str, dict[str, float]]:
+    """The shop's home country (most orders ship there) and each warehouse's latest backlog in days of shipping."""
+    def load() -> tuple[str, dict[str, float]]:
+        home = ctx.reader.frame("SELECT mode(ship_country) AS c FROM fact_fulfilment").c.iloc[0]
+        backlog = ctx.reader.frame(
+            "SELECT b.warehouse, b.backlog / nullif((SELECT count(*) / 28.0 FROM fact_fulfilment f WHERE "
+            "coalesce(f.warehouse, '(none)') = b.warehouse AND f.shipped_at >= b.day - INTERVAL 28 DAY), 0) AS days "
+            "FROM kpi_backlog_day b WHERE b.day = (SELECT max(day) FROM kpi_backlog_day)")
+        return str(home or ""), {str(w): float(d) for w, d in zip(backlog.warehouse, backlog.days.fillna(0.0),
+                                                                   strict=True)}
+    parts: tuple[str, dict[str, float]] = ctx.reader.cached("orders:home-backlog", load)
+    return parts
+
+
 _HISTORY = """
 SELECT count(*) AS prior_orders, count(returned_at) AS prior_returns, count(cancelled_at) AS prior_cancellations,
        min(ordered_at) AS first_at, max(ordered_at) AS last_at, arg_max(order_id, ordered_at) AS last_order
@@ -96,6 +110,7 @@ def triage_order(ctx: CtxDep, request: Request, order: TriageOrder) -> Any:
     from shopops.orders import score_and_decide
 
     scorer, rules, store = _triage_parts(ctx)
+    home, backlog = _home_and_backlog(ctx)
     known = store.decided([order.order_id])
     if known:
         row = store.get(order.order_id)
@@ -114,7 +129,8 @@ def triage_order(ctx: CtxDep, request: Request, order: TriageOrder) -> Any:
     row = {**order.model_dump(exclude={"ordered_at"}), **history, "ordered_at": at,
            "hour": float(at.hour), "weekday": float(at.weekday()), "day_of_year": float(at.dayofyear),
            "guest": order.customer_id is None, "new_customer": history["prior_orders"] == 0,
-           "express": order.service == "express", "abroad": False, "backlog_days": 0.0}
+           "express": order.service == "express", "abroad": order.ship_country != home,
+           "backlog_days": backlog.get(order.warehouse or "", 0.0)}
     frame = pd.DataFrame([row])
     decided = score_and_decide(frame, rules, scorer)
     decided["model_version"], decided["rules_source"] = scorer.version_, rules.source
