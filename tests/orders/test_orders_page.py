@@ -18,6 +18,7 @@ def orders_server(orders_shop: Shop) -> Iterator[Server]:
     yield from _serve(orders_shop)
 
 
+@pytest.mark.slow  # a browser, a server and a staffing forecast: about 90 s on the shared machine
 def test_the_review_queue_approves_in_one_click_in_both_languages(page, orders_server):  # noqa: F811
     sign_in(page, orders_server, role="admin")
     open_page(page, orders_server, "orders")
