@@ -384,6 +384,52 @@ LIVE_EVENTS = Table(
     ),
     key=("event_id",),
     description="one operational event taken by the monitor over HTTP or Kafka",
+#: Order lifecycle: what happened to an order between checkout and the customer's door (and back).
+ORDER_FULFILMENT = Table(
+    "order_fulfilment",
+    (
+        _c("order_id", "string", "order number (as in orders and order_lines)", required=True),
+        _c("paid_at", "ts", "payment captured"),
+        _c("released_at", "ts", "released to the warehouse (after payment and any review)"),
+        _c("picked_at", "ts", "picked from the shelves"),
+        _c("packed_at", "ts", "packed and labelled"),
+        _c("shipped_at", "ts", "handed to the carrier"),
+        _c("delivered_at", "ts", "delivered to the customer"),
+        _c("promised_at", "ts", "delivery promised to the customer"),
+        _c("shipping_limit_at", "ts", "latest hand-over to the carrier that keeps the promise"),
+        _c("warehouse", "string", "warehouse or seller location the order ships from"),
+        _c("warehouse_region", "string", "state or region of that warehouse"),
+        _c("carrier", "string", "carrier (or carrier service) that delivers it"),
+        _c("service", "string", "delivery service", allowed=("standard", "express")),
+        _c("ship_region", "string", "destination state or region"),
+        _c("freight", "float", "freight charged for the order", min_value=0.0),
+        _c("installments", "int", "payment instalments (1 = paid at once)", min_value=1),
+        _c("address_check", "string", "address verification of the payment provider",
+           allowed=("ok", "partial", "fail")),
+        _c("cancelled_at", "ts", "cancelled"),
+        _c("cancel_reason", "string", "why it was cancelled",
+           allowed=("customer_request", "payment_failed", "fraud", "duplicate", "out_of_stock",
+                    "undeliverable", "other")),
+        _c("returned_at", "ts", "the return arrived back"),
+        _c("return_reason", "string", "why it came back",
+           allowed=("changed_mind", "damaged", "late", "wrong_item", "undeliverable", "other")),
+    ),
+    key=("order_id",),
+    description="the fulfilment lifecycle of an order: payment, release, pick, pack, ship, deliver, cancel, return",
+)
+
+ORDER_TRUTH = Table(
+    "order_truth",
+    (
+        _c("order_id", "string", "order number", required=True),
+        _c("bad_kind", "string", "what is wrong with the order ('none' for a good order)", required=True,
+           allowed=("none", "fraud", "address_error", "duplicate", "reseller")),
+        _c("chargeback", "bool", "the payment was charged back later"),
+        _c("backlog_days", "int", "working days the order waited in the warehouse backlog", min_value=0),
+        _c("transit_days", "int", "delivery days the carrier took", min_value=0),
+    ),
+    key=("order_id",),
+    description="what really was behind an order, known only for the simulated shop (ground truth for triage)",
 )
 
 #: All canonical tables by name.
@@ -403,6 +449,8 @@ TABLES: dict[str, Table] = {
         DEMAND_TRUTH,
         INVENTORY_PARAMS,
         LIVE_EVENTS,
+        ORDER_FULFILMENT,
+        ORDER_TRUTH,
     )
 }
 

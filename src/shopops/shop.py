@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from shopops.forecast import BacktestResult, DemandForecaster, ForecastResult
     from shopops.inventory import InventoryDefaults, PolicyComparison, ReplenishmentPlan
     from shopops.monitor import Monitor
+    from shopops.orders import RuleReplay, RuleSet, StaffingPlan, TrainResult, TriageResult
     from shopops.recommend import BasketRulesResult, EvaluationResult, RecommendationsResult
 
 __all__ = ["GRAINS", "SIMULATED_TABLES", "Shop", "SimulatedShop"]
@@ -307,6 +308,45 @@ class Shop:
 
         return backtest_demand(self.reader, horizon, origins, freq, until, engine, on_step)
 
+    # ------------------------------------------------------------------ orders
+    def orders_train(self, *, holdout_months: int = 3, seed: int = 0, n_estimators: int = 300) -> TrainResult:
+        """Train the order scores (risk, late delivery, delivery date) on a time split and save them."""
+        from shopops.orders import train_scores
+
+        return train_scores(self.reader, holdout_months=holdout_months, seed=seed, n_estimators=n_estimators)
+
+    def orders_triage(self, *, since: date | None = None, rules: Path | str | None = None) -> TriageResult:
+        """Decide every order not decided yet and store the decisions in the operational store."""
+        from shopops.orders import load_rules, triage
+
+        return triage(self.reader, rules=load_rules(rules), since=since)
+
+    def orders_replay(self, rules: RuleSet, *, since: date | None = None, hold_cost: float = 2.0) -> RuleReplay:
+        """What ``rules`` would have done on the orders since ``since`` (nothing stored)."""
+        from shopops.orders import replay_rules
+
+        return replay_rules(self.reader, rules, since=since, hold_cost=hold_cost)
+
+    def orders_staffing(self, *, weeks: int = 4, seed: int = 0) -> StaffingPlan:
+        """Pickers and packers per shift and agents per hour for the next ``weeks`` weeks."""
+        from shopops.orders import staffing_plan
+
+        return staffing_plan(self.reader, weeks=weeks, seed=seed)
+
+    def orders_queue(self, limit: int = 100) -> pd.DataFrame:
+        """Held orders waiting for a person, oldest and riskiest first."""
+        from shopops.opstore import OperationalStore
+        from shopops.orders import DecisionStore
+
+        return DecisionStore(OperationalStore.for_data_dir(self.data_dir)).queue(limit)
+
+    def orders_review(self, order_id: str, decision: str, user: str) -> tuple[dict[str, object], bool]:
+        """Approve or cancel a held order; the same review twice is a no-op, a different one an error."""
+        from shopops.opstore import OperationalStore
+        from shopops.orders import DecisionStore
+
+        return DecisionStore(OperationalStore.for_data_dir(self.data_dir)).review(order_id, decision, user)
+
     # ------------------------------------------------------------------ simulated data
     def simulate(self, *, seed: int = 0, lines: int | None = None, days: int = 730, products: int = 500,
                  customers: int = 20_000, ingest: bool = True,
@@ -339,7 +379,7 @@ class Shop:
 # The order in which Shop.simulate ingests the simulated tables. Dimensions before facts only matters
 # for the readability of the ingest log: the warehouse is built once at the end from whatever the lake holds.
 SIMULATED_TABLES = ("products", "suppliers", "customers", "orders", "order_lines", "stock", "purchase_orders",
-                    "ad_stats", "web_events", "messages", "demand_truth")
+                    "ad_stats", "web_events", "messages", "demand_truth", "order_fulfilment", "order_truth")
 
 
 @dataclass

@@ -81,6 +81,8 @@ def test_rerun_into_the_same_folder_replaces_the_parts(shop: SimulationSummary, 
 def test_sales_plus_lost_sales_is_demand(shop: SimulationSummary) -> None:
     lines = read(shop, "order_lines")
     sales = lines[lines.line_type == "sale"].assign(date=lambda f: f.ordered_at.dt.date)
+    truth_kind = read(shop, "order_truth").set_index("order_id").bad_kind
+    sales = sales[sales.order_id.map(truth_kind) != "duplicate"]  # a second submission is not demand
     sold = sales.groupby(["product_id", "date"]).quantity.sum()
     truth = read(shop, "demand_truth").assign(date=lambda f: pd.to_datetime(f.date).dt.date)
     truth = truth.set_index(["product_id", "date"])

@@ -25,6 +25,7 @@ PERMISSIONS: dict[str, str] = {
     "events:write": "post live events (POST /events)",
     "monitor:read": "live KPIs, the live stream, alerts",
     "monitor:operate": "acknowledge alerts, silence rules",
+    "orders:decide": "triage an order; approve or cancel held orders",
 }
 
 # Roles by department: an analyst reads everything, an operator runs stock and ingest, a customer-service
@@ -32,7 +33,8 @@ PERMISSIONS: dict[str, str] = {
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(PERMISSIONS),
     "analyst": frozenset({"sales:read", "orders:read", "customers:read", "inventory:read", "quality:read"}),
-    "operator": frozenset({"sales:read", "orders:read", "inventory:read", "quality:read", "ingest:write"}),
+    "operator": frozenset({"sales:read", "orders:read", "inventory:read", "quality:read", "ingest:write",
+                           "orders:decide"}),
     "agent": frozenset({"orders:read", "customers:read"}),
     "viewer": frozenset({"sales:read", "inventory:read"}),
     "ingest": frozenset({"events:write"}),

@@ -483,10 +483,42 @@ class OlistAdapter(Adapter):
                            FROM olist_items GROUP BY order_id) it USING (order_id)
                 {join_h}
             """, "olist_payments"))
+        loads.append(TableLoad("order_fulfilment", self._fulfilment_sql(), "olist_items"))
         return loads
 
+    def _fulfilment_sql(self) -> str:
+        """Olist's lifecycle fields: seller, its state, shipping limit, freight, instalments (and more with orders)."""
+        has = self.found.__contains__
+        joins, cols = [], []
+        if has("sellers"):
+            joins.append("LEFT JOIN olist_sellers s ON s.seller_id = f.warehouse")
+            cols.append("s.seller_state AS warehouse_region")
+        if has("payments"):
+            joins.append("LEFT JOIN (SELECT order_id, greatest(max(payment_installments), 1) AS installments "
+                         "FROM olist_payments GROUP BY order_id) p USING (order_id)")
+            cols.append("p.installments")
+        if has("orders"):
+            joins.append("LEFT JOIN olist_orders o USING (order_id)")
+            cols += ["o.order_approved_at AS paid_at", "o.order_delivered_carrier_date AS shipped_at",
+                     "o.order_delivered_customer_date AS delivered_at",
+                     "o.order_estimated_delivery_date AS promised_at",
+                     "CASE WHEN o.order_status IN ('canceled', 'unavailable') THEN o.order_purchase_timestamp END "
+                     "AS cancelled_at"]
+            if has("customers"):
+                joins.append("LEFT JOIN olist_customers c ON c.customer_id = o.customer_id")
+                cols.append("c.customer_state AS ship_region")
+        extra = "".join(f", {c}" for c in cols)
+        return f"""
+            SELECT f.order_id, f.shipping_limit_at, f.warehouse, f.freight{extra}, f._source_row
+            FROM (SELECT order_id, min(shipping_limit_date) AS shipping_limit_at,
+                         arg_min(seller_id, order_item_id) AS warehouse, sum(freight_value) AS freight,
+                         min(_source_row) AS _source_row
+                  FROM olist_items GROUP BY order_id) f
+            {" ".join(joins)}
+        """
+
     def fingerprint(self) -> str:  # noqa: D102
-        return "olist:v1:" + ",".join(sorted(self.found))
+        return "olist:v2:" + ",".join(sorted(self.found))
 
 
 # --------------------------------------------------------------------------- cdnow

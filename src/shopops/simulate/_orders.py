@@ -16,8 +16,8 @@ import numpy as np
 from shopops.simulate._calendar import DAY_US, HOUR_US
 from shopops.simulate._categories import CATEGORIES
 from shopops.simulate._customers import ACQUISITION_CHANNELS, PAYMENT_TYPES
-from shopops.simulate._fulfilment import fulfil
-from shopops.simulate._places import CITY_AT_HOME, CITY_ZONE
+from shopops.simulate._lifecycle import Lifecycle, plan_lifecycle
+from shopops.simulate._places import CITY_AT_HOME
 from shopops.simulate._types import BoolArray, FloatArray, IntArray
 from shopops.simulate._world import World
 
@@ -85,6 +85,7 @@ class OrderBatch:
     line_discount: FloatArray
     line_returned: IntArray  # units sent back (0 for most lines)
     late: BoolArray  # delivered (or due to be delivered) after the promise
+    lifecycle: Lifecycle | None = None  # payment, warehouse, carrier and truth of each order
 
     def __len__(self) -> int:
         return int(self.number.size)
@@ -194,7 +195,8 @@ def build_orders(world: World, first: int, last: int, time_us: IntArray, custome
                         np.where(goods - voucher < 100.0, round(3 * fee, 2), 0.0))
 
     # Fulfilment, cancellations, returns, and the status at the export moment.
-    times = fulfil(ordered_us, CITY_ZONE[city], world.holidays, rng)
+    units = np.bincount(line_order, weights=line_quantity, minlength=n_orders).astype(np.int64)
+    times = plan_lifecycle(world, ordered_us, city, who, payment, goods.astype(np.float64), units, coupon_rate, rng)
     end = world.end_us
     cancel_chance = world.config.cancellation_rate * np.where(
         payment == PAYMENT_TYPES.index("bank_transfer"), 3.0, 1.0)
@@ -224,7 +226,7 @@ def build_orders(world: World, first: int, last: int, time_us: IntArray, custome
         delivered_us=delivered_us, cancelled_us=cancelled_us, returned_us=returned_us, status=status,
         coupon_rate=coupon_rate, voucher=voucher, shipping=shipping,
         line_order=line_order, line_product=line_product, line_quantity=line_quantity, line_price=line_price,
-        line_discount=line_discount, line_returned=line_returned, late=late & ~cancelled,
+        line_discount=line_discount, line_returned=line_returned, late=late & ~cancelled, lifecycle=times,
     )
 
 

@@ -17,6 +17,7 @@ from shopops.simulate._build import build_world
 from shopops.simulate._calendar import DAY_US
 from shopops.simulate._catalogue import products_table
 from shopops.simulate._config import SimulationConfig, SimulationSummary
+from shopops.simulate._fulfilment_tables import fulfilment_tables, with_duplicates
 from shopops.simulate._messages import messages_table
 from shopops.simulate._orders import build_orders
 from shopops.simulate._seeds import stream
@@ -82,8 +83,12 @@ def simulate_shop(out_dir: Path, config: SimulationConfig = _DEFAULT_CONFIG, *,
             lo, hi = int(bounds[k]), int(bounds[k + 1])
             batch = build_orders(world, first, last, events.time_us[lo:hi], events.customer[lo:hi],
                                  _FIRST_ORDER_NUMBER + lo, rng)
-            sink.write("order_lines", order_lines_table(world, batch))
-            sink.write("orders", orders_table(batch))
+            documents = with_duplicates(batch, stream(config.seed, "duplicates", k))
+            sink.write("order_lines", order_lines_table(world, documents))
+            sink.write("orders", orders_table(documents))
+            for name, table in zip(("order_fulfilment", "order_truth"), fulfilment_tables(
+                    documents, world.end_us, stream(config.seed, "lifecycle", k)), strict=True):
+                sink.write(name, table)
             stock, demand = daily_tables(world, first, last)
             sink.write("stock", stock)
             sink.write("demand_truth", demand)
@@ -94,7 +99,7 @@ def simulate_shop(out_dir: Path, config: SimulationConfig = _DEFAULT_CONFIG, *,
             sink.write("messages", messages)
             # Web events come in weeks: they are many, and each event needs a dozen temporary arrays.
             for week, day in enumerate(range(max(first, web_from), last, _WEB_DAYS_PER_PART)):
-                web, sessions = web_events_table(world, batch, day, min(day + _WEB_DAYS_PER_PART, last), web_sample,
+                web, sessions = web_events_table(world, documents, day, min(day + _WEB_DAYS_PER_PART, last), web_sample,
                                                  event_counter, session_counter, stream(config.seed, "web", k, week))
                 event_counter += web.num_rows
                 session_counter += sessions

@@ -38,7 +38,7 @@ CAPABILITIES: list[Capability] = [
     Capability("forecast", forecast.router, "forecast", "sales:read"),
     Capability("inventory", inventory.router, "inventory", "inventory:read"),
     Capability("customers", customers.router, "customers", "customers:read"),
-    Capability("orders", orders.router, None, "orders:read"),
+    Capability("orders", orders.router, "orders", "orders:read"),
     Capability("quality", quality.router, "quality", "quality:read"),
     Capability("ingest", ingest.router, None, "ingest:write"),
     Capability("admin", admin.router, None, "keys:admin"),

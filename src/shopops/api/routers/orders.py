@@ -1,13 +1,19 @@
-"""Orders: filter by date, customer, product and status; one order with its lines."""
+"""Orders: filter by date, customer, product and status; one order with its lines; triage and its queue.
+
+The triage endpoints come first: ``/orders/{order_id}`` would otherwise take ``/orders/queue``.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path
+import pandas as pd
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
 
 from shopops.api._auth import require
-from shopops.api._common import CtxDep, PagingDep, TextFilter, WindowDep, paged, records
+from shopops.api._common import Ctx, CtxDep, PagingDep, TextFilter, WindowDep, paged, records
 from shopops.api._errors import NotFoundError
 from shopops.api.schemas import OrderDetail, OrderRow, Page
 
@@ -16,6 +22,190 @@ __all__ = ["router"]
 router = APIRouter(tags=["orders"], dependencies=[Depends(require("orders:read"))])
 _COLUMNS = ("order_id, ordered_at, customer_id, country, channel, status, lines, units, gross_sales, net_amount, "
             "is_sale")
+_DECIDE = [Depends(require("orders:decide"))]
+
+
+class TriageOrder(BaseModel):
+    """An order at checkout: what the rules and scores look at (the customer's history is looked up)."""
+
+    model_config = ConfigDict(extra="forbid")
+    order_id: str = Field(min_length=1, max_length=200)
+    customer_id: str | None = Field(default=None, max_length=200)
+    ordered_at: datetime | None = Field(default=None, description="default: now; with a zone, converted to UTC")
+    order_value: float = Field(ge=0, le=1e9)
+    units: int = Field(ge=1, le=1_000_000)
+    lines: int = Field(default=1, ge=1, le=10_000)
+    coupon: bool = False
+    payment_type: str = Field(default="card", max_length=50)
+    channel: str = Field(default="web", max_length=50)
+    ship_country: str = Field(max_length=100)
+    carrier: str | None = Field(default=None, max_length=100)
+    warehouse: str | None = Field(default=None, max_length=100)
+    service: Literal["standard", "express"] = "standard"
+    address_check: Literal["ok", "partial", "fail"] = "ok"
+    promise_days: float = Field(default=3.0, ge=0, le=365)
+    installments: int = Field(default=1, ge=1, le=100)
+    freight: float = Field(default=0.0, ge=0, le=1e7)
+
+
+class TriageDecision(BaseModel):
+    """The decision on one order, with its scores and reasons."""
+
+    order_id: str
+    action: str
+    reason: str
+    rule: str
+    flags: str
+    risk: float
+    late_risk: float
+    delivery_days_p50: float
+    delivery_days_p90: float
+    reasons: str
+    model_version: str
+    stored: bool = Field(description="false when the order had been decided before (the stored decision is returned)")
+
+
+class Review(BaseModel):
+    """A person's decision on a held order."""
+
+    model_config = ConfigDict(extra="forbid")
+    decision: Literal["approve", "cancel"]
+
+
+def _triage_parts(ctx: Ctx) -> tuple[Any, Any, Any]:
+    from shopops.opstore import OperationalStore
+    from shopops.orders import DecisionStore, load_rules, load_scorer
+
+    def load() -> tuple[Any, Any, Any]:
+        store = DecisionStore(OperationalStore.for_data_dir(ctx.shop.data_dir))
+        return load_scorer(ctx.shop.data_dir), load_rules(), store
+    parts: tuple[Any, Any, Any] = ctx.reader.cached("orders:triage", load)
+    return parts
+
+
+def _home_and_backlog(ctx: Ctx) -> tuple[str, dict[str, float]]:
+    """The shop's home country (most orders ship there) and each warehouse's latest backlog in days of shipping."""
+    def load() -> tuple[str, dict[str, float]]:
+        home = ctx.reader.frame("SELECT mode(ship_country) AS c FROM fact_fulfilment").c.iloc[0]
+        backlog = ctx.reader.frame(
+            "SELECT b.warehouse, b.backlog / nullif((SELECT count(*) / 28.0 FROM fact_fulfilment f WHERE "
+            "coalesce(f.warehouse, '(none)') = b.warehouse AND f.shipped_at >= b.day - INTERVAL 28 DAY), 0) AS days "
+            "FROM kpi_backlog_day b WHERE b.day = (SELECT max(day) FROM kpi_backlog_day)")
+        return str(home or ""), {str(w): float(d) for w, d in zip(backlog.warehouse, backlog.days.fillna(0.0),
+                                                                   strict=True)}
+    parts: tuple[str, dict[str, float]] = ctx.reader.cached("orders:home-backlog", load)
+    return parts
+
+
+_HISTORY = """
+SELECT count(*) AS prior_orders, count(returned_at) AS prior_returns, count(cancelled_at) AS prior_cancellations,
+       min(ordered_at) AS first_at, max(ordered_at) AS last_at, arg_max(order_id, ordered_at) AS last_order
+FROM fact_fulfilment WHERE customer_id = ? AND ordered_at < ?
+"""
+
+
+@router.post("/orders/triage", response_model=TriageDecision, dependencies=_DECIDE, summary="Triage one order")
+def triage_order(ctx: CtxDep, request: Request, order: TriageOrder) -> Any:
+    """Score and decide one order with the live rules, store the decision (idempotent per order id)."""
+    from shopops.orders import score_and_decide
+
+    scorer, rules, store = _triage_parts(ctx)
+    home, backlog = _home_and_backlog(ctx)
+    known = store.decided([order.order_id])
+    if known:
+        row = store.get(order.order_id)
+        return {**{k: row[k] for k in TriageDecision.model_fields if k in row}, "stored": False}
+    at = pd.Timestamp(order.ordered_at) if order.ordered_at is not None else pd.Timestamp.now("UTC")
+    at = at.tz_convert("UTC").tz_localize(None) if at.tzinfo is not None else at
+    history = {"prior_orders": 0.0, "prior_returns": 0.0, "prior_cancellations": 0.0, "account_age_days": 0.0,
+               "minutes_since_previous": 1e9, "same_value_as_previous": False}
+    if order.customer_id:
+        h = ctx.reader.frame(_HISTORY, [order.customer_id, at]).iloc[0]
+        if h.prior_orders:
+            history.update(prior_orders=float(h.prior_orders), prior_returns=float(h.prior_returns),
+                           prior_cancellations=float(h.prior_cancellations),
+                           account_age_days=(at - h.first_at).total_seconds() / 86400,
+                           minutes_since_previous=(at - h.last_at).total_seconds() / 60)
+    row = {**order.model_dump(exclude={"ordered_at"}), **history, "ordered_at": at,
+           "hour": float(at.hour), "weekday": float(at.weekday()), "day_of_year": float(at.dayofyear),
+           "guest": order.customer_id is None, "new_customer": history["prior_orders"] == 0,
+           "express": order.service == "express", "abroad": order.ship_country != home,
+           "backlog_days": backlog.get(order.warehouse or "", 0.0)}
+    frame = pd.DataFrame([row])
+    decided = score_and_decide(frame, rules, scorer)
+    decided["model_version"], decided["rules_source"] = scorer.version_, rules.source
+    store.record(decided)
+    request.state.audit_detail = {"order_id": order.order_id, "action": str(decided.action.iloc[0])}
+    return {**records(decided)[0], "stored": True}
+
+
+@router.get("/orders/queue", summary="Held orders waiting for a person")
+def queue(ctx: CtxDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict[str, Any]]:
+    """Held orders, oldest first and within a day riskiest first."""
+    _, _, store = _triage_parts(ctx)
+    return records(store.queue(limit))
+
+
+@router.post("/orders/queue/{order_id}", dependencies=_DECIDE, summary="Approve or cancel a held order")
+def review(ctx: CtxDep, request: Request, order_id: Annotated[str, Path(max_length=200)], body: Review) -> Any:
+    """Record a person's decision (audit-logged); the same decision twice is fine, a different one is 409."""
+    from shopops.orders import DecisionConflictError, UnknownOrderError
+
+    _, _, store = _triage_parts(ctx)
+    user = getattr(getattr(request.state, "principal", None), "name", None) or "api"
+    try:
+        row, changed = store.review(order_id, body.decision, str(user))
+    except UnknownOrderError as exc:
+        raise NotFoundError(str(exc)) from exc
+    except DecisionConflictError as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from exc
+    request.state.audit_detail = {"order_id": order_id, "decision": body.decision, "changed": changed}
+    return {**row, "changed": changed}
+
+
+@router.get("/orders/late", summary="Open orders at risk of arriving late")
+def late(ctx: CtxDep, threshold: Annotated[float, Query(ge=0, le=1)] = 0.5,
+         limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict[str, Any]]:
+    """Decided orders not delivered yet whose late risk is at least ``threshold``, riskiest first."""
+    _, _, store = _triage_parts(ctx)
+    frame = store.store.frame("SELECT order_id, ordered_at, late_risk, delivery_days_p50, delivery_days_p90, flags "
+                              "FROM orders_decision WHERE late_risk >= ? ORDER BY late_risk DESC LIMIT ?",
+                              [threshold, limit * 5])
+    if frame.empty:
+        return []
+    open_ids = ctx.reader.frame("SELECT order_id FROM fact_fulfilment WHERE delivered_at IS NULL "
+                                "AND cancelled_at IS NULL AND order_id IN (SELECT unnest(?))",
+                                [frame.order_id.tolist()])
+    return records(frame[frame.order_id.isin(open_ids.order_id)].head(limit))
+
+
+@router.get("/orders/kpis", summary="Fulfilment KPIs")
+def kpis(ctx: CtxDep, grain: Annotated[str, Query(pattern="^(day|week)$")] = "week",
+         limit: Annotated[int, Query(ge=1, le=5000)] = 60) -> dict[str, Any]:
+    """Fulfilment KPIs per week (or day) over every warehouse (order-weighted medians), the backlog, automation."""
+    frame = ctx.reader.frame(
+        "SELECT period, sum(orders) AS orders, sum(p50_hours_to_ship * orders) / sum(orders) AS p50_hours_to_ship, "
+        "sum(p90_hours_to_delivery * orders) / sum(orders) AS p90_hours_to_delivery, "
+        "sum(on_time_rate * delivered) / nullif(sum(delivered), 0) AS on_time_rate, sum(cancelled) AS cancelled, "
+        "sum(returned) AS returned FROM kpi_fulfilment WHERE grain = ? GROUP BY 1 ORDER BY 1 DESC LIMIT ?",
+        [grain, limit])
+    backlog = ctx.reader.frame("SELECT day, sum(backlog) AS backlog FROM kpi_backlog_day GROUP BY 1 "
+                               "ORDER BY 1 DESC LIMIT ?", [limit])
+    _, _, store = _triage_parts(ctx)
+    auto = store.store.frame("SELECT count(*) AS decided, sum(action <> 'hold') AS automatic FROM orders_decision")
+    decided = int(auto.decided.iloc[0] or 0)
+    return {"periods": records(frame.iloc[::-1]), "backlog": records(backlog.iloc[::-1]),
+            "automation_rate": (float(auto.automatic.iloc[0]) / decided) if decided else None, "decided": decided}
+
+
+@router.get("/orders/staffing", summary="Staffing forecast")
+def staffing(ctx: CtxDep, weeks: Annotated[int, Query(ge=1, le=8)] = 4) -> dict[str, Any]:
+    """Per day: forecast orders, pickers and packers (all shifts) and agents in the peak hour."""
+    plan = ctx.reader.cached(f"orders:staffing:{weeks}", lambda: ctx.shop.orders_staffing(weeks=weeks))
+    staff = plan.shifts.groupby("day")[["pickers", "packers"]].sum()
+    agents = plan.agents.assign(day=plan.agents.ts.dt.normalize()).groupby("day").agents.max().rename("agents_peak")
+    days = plan.daily.groupby("day")[["orders", "orders_q90", "messages"]].sum().join(staff).join(agents)
+    return {"model": plan.model, "params": plan.params, "days": records(days.reset_index())}
 
 
 @router.get("/orders", response_model=Page[OrderRow], summary="Orders")
