@@ -364,6 +364,25 @@ INVENTORY_PARAMS = Table(
     description="per-product inventory parameters that override the supplier's terms and the class defaults",
 )
 
+KB_ENTRIES = Table(
+    "kb_entries",
+    (
+        _c("entry_id", "string", "knowledge-base entry (one per language)", required=True),
+        _c("topic", "string", "what the entry is about; the Chinese and English entries of a topic share it",
+           required=True),
+        _c("language", "string", "zh or en", required=True, allowed=("zh", "en")),
+        _c("question", "string", "one way customers ask it (one row per question variant)", required=True),
+        _c("answer", "string", "the answer (Markdown)", required=True),
+        _c("tags", "string", "comma-separated tags"),
+        _c("intent", "string", "the intent the entry answers, when it answers one"),
+        _c("parse_status", "string", "ok, or why the loader could not read the entry (quarantined)",
+           allowed=("ok",)),
+        _c("source_file", "string", "the file the entry came from"),
+    ),
+    key=("language", "question"),
+    description="a question variant of a FAQ or policy entry of the customer-service knowledge base",
+)
+
 #: All canonical tables by name.
 TABLES: dict[str, Table] = {
     t.name: t
@@ -380,6 +399,7 @@ TABLES: dict[str, Table] = {
         MESSAGES,
         DEMAND_TRUTH,
         INVENTORY_PARAMS,
+        KB_ENTRIES,
     )
 }
 

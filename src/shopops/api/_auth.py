@@ -22,16 +22,20 @@ PERMISSIONS: dict[str, str] = {
     "quality:read": "data-quality reports, quarantine, ingest runs",
     "ingest:write": "upload a file to ingest",
     "keys:admin": "create, list and revoke API keys; read the audit log",
+    "support:chat": "send customer messages to the answer bot",
+    "support:agent": "work the support queue: tickets, replies, suggested FAQ entries",
 }
 
 # Roles by department: an analyst reads everything, an operator runs stock and ingest, a customer-service
-# agent sees orders and customers, a viewer sees the shop's figures but no customer or order records.
+# agent sees orders and customers and works the support queue, a viewer sees the shop's figures but no customer
+# or order records, and a website's chat back end (chat) may only send messages to the bot.
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(PERMISSIONS),
     "analyst": frozenset({"sales:read", "orders:read", "customers:read", "inventory:read", "quality:read"}),
     "operator": frozenset({"sales:read", "orders:read", "inventory:read", "quality:read", "ingest:write"}),
-    "agent": frozenset({"orders:read", "customers:read"}),
+    "agent": frozenset({"orders:read", "customers:read", "support:agent", "support:chat"}),
     "viewer": frozenset({"sales:read", "inventory:read"}),
+    "chat": frozenset({"support:chat"}),
 }
 assert set(ROLE_PERMISSIONS) == set(ROLES)
 

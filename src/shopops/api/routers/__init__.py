@@ -6,7 +6,18 @@ from dataclasses import dataclass
 
 from fastapi import APIRouter
 
-from shopops.api.routers import admin, customers, forecast, ingest, inventory, orders, overview, products, quality
+from shopops.api.routers import (
+    admin,
+    customers,
+    forecast,
+    ingest,
+    inventory,
+    orders,
+    overview,
+    products,
+    quality,
+    support,
+)
 
 __all__ = ["CAPABILITIES", "Capability"]
 
@@ -31,4 +42,5 @@ CAPABILITIES: list[Capability] = [
     Capability("quality", quality.router, "quality", "quality:read"),
     Capability("ingest", ingest.router, None, "ingest:write"),
     Capability("admin", admin.router, None, "keys:admin"),
+    Capability("support", support.router, "support", "support:agent"),
 ]
