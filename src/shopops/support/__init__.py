@@ -30,7 +30,7 @@ from shopops.support._shop import (
     train_support,
 )
 from shopops.support._signals import Signals, read_signals
-from shopops.support._store import SupportStore, TicketError
+from shopops.support._store import SupportStore, TicketError, UnknownTicketError
 from shopops.support._suggest import suggest_faq_entries
 from shopops.support._text import TextInfo, analyse, normalise, to_script, tokens
 
@@ -59,6 +59,7 @@ __all__ = [
     "Threshold",
     "TicketError",
     "TrainResult",
+    "UnknownTicketError",
     "analyse",
     "evaluate_intents",
     "extract_entities",

@@ -2,11 +2,11 @@
 
 The order of decisions, for every message:
 
-1. Nothing to read (empty, only emoji or punctuation) or too long: a plain reply, nothing classified.
+1. Empty or too long: a plain reply, nothing classified. A follow-up that gives the e-mail or phone asked for
+   continues the pending order look-up; otherwise a message without words (emoji, punctuation) is asked again.
 2. A request for a person, abuse or strong anger: hand off.
 3. An attempt to get the bot's instructions or another customer's data: refuse (and never look anything up).
 4. A language other than Chinese or English: hand off.
-5. A follow-up that gives the e-mail or phone asked for: continue the pending order look-up.
 6. The intent model: below the tuned confidence threshold, or the top two intents too close: hand off.
 7. An order intent with an order number: check the proof, answer from the warehouse; after too many failed
    proofs for the conversation, the API key or the IP address, stop looking up and hand off.
@@ -179,9 +179,16 @@ class SupportBot:
         if len(text) > _MAX_CHARS:
             return Reply(text=reply("too_long", lang, chars=f"{len(text):,}", limit=f"{_MAX_CHARS:,}"), action="ask",
                          **base)
+        email_p, phone_p = self._proofs(entities, email, phone, state)
+        order_id = next((e.value for e in entities if e.kind == "order_id"), None)
+        signals = read_signals(text, norm)
+        # A reply that only gives the e-mail or phone asked for (it may hold no words at all).
+        if state.get("pending_order") and order_id is None and (email_p or phone_p) and not (
+                signals.wants_human or signals.abuse or signals.injection):
+            return self._order_answer(str(state["pending_order"]), str(state.get("pending_intent") or "order_status"),
+                                      email_p, phone_p, state, client, ip, lang, base, scores=None)
         if detected == "none":
             return Reply(text=reply("no_words", lang), action="ask", **base)
-        signals = read_signals(text, norm)
         if signals.wants_human:
             return self._handoff("asked_for_person", "normal", lang, base)
         if signals.abuse:
@@ -193,11 +200,6 @@ class SupportBot:
         if detected == "other":
             return self._handoff("unsupported_language", "normal", lang, base)
 
-        email_p, phone_p = self._proofs(entities, email, phone, state)
-        order_id = next((e.value for e in entities if e.kind == "order_id"), None)
-        if state.get("pending_order") and order_id is None and (email_p or phone_p):
-            return self._order_answer(str(state["pending_order"]), str(state.get("pending_intent") or "order_status"),
-                                      email_p, phone_p, state, client, ip, lang, base, scores=None)
 
         s = self.model.classifier.score([norm])
         intent, conf, runner, margin = str(s.intent[0]), float(s.confidence[0]), str(s.runner_up[0]), float(s.margin[0])

@@ -118,7 +118,7 @@ def _kb_examples(kb: pd.DataFrame) -> pd.DataFrame:
 
 
 def train_support_model(messages: pd.DataFrame, kb: pd.DataFrame, *, target_precision: float = 0.98,
-                        min_margin: float = 0.05, val_share: float = 0.2, seed: int = 0,
+                        min_margin: float = 0.05, min_confidence: float = 0.5, val_share: float = 0.2, seed: int = 0,
                         classifier: IntentClassifier | None = None) -> TrainResult:
     """Train the bot on labelled messages and the knowledge base.
 
@@ -132,6 +132,9 @@ def train_support_model(messages: pd.DataFrame, kb: pd.DataFrame, *, target_prec
         Answers above the tuned threshold are right at least this often on validation.
     min_margin : float
         Hand off when the two best intents are closer than this.
+    min_confidence : float
+        The threshold is never below this, however clean validation was: templated or small validation sets
+        are easier than live traffic.
     val_share : float
         Share of each intent's examples held out to tune the threshold and measure.
     seed : int
@@ -155,7 +158,12 @@ def train_support_model(messages: pd.DataFrame, kb: pd.DataFrame, *, target_prec
     correct = scores.intent == val["label"].to_numpy()
     # What the bot answers: confident and not ambiguous. Tune the confidence cut on what passes the margin.
     conf = np.where(scores.margin >= min_margin, scores.confidence, 0.0)
-    threshold = tune_threshold(conf, correct, target_precision=target_precision)
+    tuned = tune_threshold(conf, correct, target_precision=target_precision)
+    if tuned.value < min_confidence:
+        kept = conf >= min_confidence
+        tuned = Threshold(min_confidence, tuned.objective + f", at least {min_confidence:g}",
+                          float(correct[kept].mean()) if kept.any() else 1.0, float(kept.mean()))
+    threshold = tuned
     answered = conf >= threshold.value
     predicted = np.where(answered, scores.intent, "handoff")
     validation = pd.DataFrame({"text": val["text"], "label": val["label"], "predicted": predicted,
@@ -171,6 +179,7 @@ def train_support_model(messages: pd.DataFrame, kb: pd.DataFrame, *, target_prec
     model = SupportModel(clf, threshold, min_margin, retriever, kb.reset_index(drop=True), metrics,
                          pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"))
     return TrainResult(model="word + char TF-IDF linear SVM intents, BM25 + char n-gram retrieval",
-                       params={"target_precision": target_precision, "min_margin": min_margin, "val_share": val_share,
+                       params={"target_precision": target_precision, "min_margin": min_margin,
+                               "min_confidence": min_confidence, "val_share": val_share,
                                "seed": seed},
                        metrics=metrics, support_model=model, validation=validation)

@@ -18,7 +18,7 @@ import pandas as pd
 from shopops.errors import ShopopsError
 from shopops.opstore import OperationalStore, utc_now
 
-__all__ = ["SUPPORT_SCHEMA_VERSION", "SupportStore", "TicketError"]
+__all__ = ["SUPPORT_SCHEMA_VERSION", "SupportStore", "TicketError", "UnknownTicketError"]
 
 SUPPORT_SCHEMA_VERSION = 1
 _DDL = """
@@ -63,11 +63,18 @@ CREATE TABLE IF NOT EXISTS support_proof_failure (
 CREATE INDEX IF NOT EXISTS support_proof_failure_scope ON support_proof_failure (scope, at);
 """
 
+class UnknownTicketError(ShopopsError, KeyError):
+    """A ticket id that is not in the store."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
 _PRIORITY_HOURS = {"urgent": 1, "high": 4, "normal": 24}
 
 
 class TicketError(ShopopsError, KeyError):
-    """A ticket that does not exist, or an action its status does not allow."""
+    """An action the ticket's status does not allow (replying to a closed ticket, closing it twice)."""
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
@@ -169,7 +176,7 @@ class SupportStore:
         """One ticket with its conversation so far."""
         df = self.store.frame("SELECT * FROM support_ticket WHERE ticket_id = ?", [ticket_id])
         if df.empty:
-            raise TicketError(f"no ticket {ticket_id!r}")
+            raise UnknownTicketError(f"no ticket {ticket_id!r}")
         out: dict[str, Any] = df.iloc[0].to_dict()
         out["messages"] = self.messages(str(out["conversation_id"])).to_dict("records")
         return out
@@ -184,7 +191,7 @@ class SupportStore:
             row = con.execute("SELECT conversation_id, status FROM support_ticket WHERE ticket_id = ?",
                               [ticket_id]).fetchone()
             if row is None:
-                raise TicketError(f"no ticket {ticket_id!r}")
+                raise UnknownTicketError(f"no ticket {ticket_id!r}")
             if row[1] != "open":
                 raise TicketError(f"ticket {ticket_id} is {row[1]}; only open tickets take replies")
             seq = con.execute("SELECT coalesce(max(seq), 0) FROM support_message WHERE conversation_id = ?",
@@ -203,7 +210,7 @@ class SupportStore:
             row = con.execute("SELECT conversation_id, status FROM support_ticket WHERE ticket_id = ?",
                               [ticket_id]).fetchone()
             if row is None:
-                raise TicketError(f"no ticket {ticket_id!r}")
+                raise UnknownTicketError(f"no ticket {ticket_id!r}")
             if row[1] != "open":
                 raise TicketError(f"ticket {ticket_id} is already {row[1]}")
             con.execute("UPDATE support_ticket SET assignee = coalesce(assignee, ?) WHERE ticket_id = ?",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -9,7 +10,9 @@ from pydantic import BaseModel, Field
 
 from shopops.api._auth import require
 from shopops.api._common import CtxDep, records
+from shopops.api._errors import NotFoundError
 from shopops.api._keys import Principal
+from shopops.support import SupportStore, UnknownTicketError
 
 __all__ = ["router"]
 
@@ -90,19 +93,26 @@ def tickets(ctx: CtxDep, _who: AgentCaller,
 @router.get("/support/tickets/{ticket_id}", summary="One ticket with its conversation")
 def ticket(ctx: CtxDep, _who: AgentCaller, ticket_id: TicketId) -> dict[str, Any]:
     """The ticket and every message of its conversation."""
-    return _plain(ctx.shop.support_store().ticket(ticket_id))
+    return _on_ticket(lambda store: store.ticket(ticket_id), ctx)
 
 
 @router.post("/support/tickets/{ticket_id}/reply", summary="Reply to a ticket")
 def reply(ctx: CtxDep, who: AgentCaller, ticket_id: TicketId, body: ReplyIn) -> dict[str, Any]:
     """Add the agent's reply to the conversation (``close``: and close the ticket)."""
-    return _plain(ctx.shop.support_store().reply(ticket_id, who.name, body.text, close=body.close))
+    return _on_ticket(lambda store: store.reply(ticket_id, who.name, body.text, close=body.close), ctx)
 
 
 @router.post("/support/tickets/{ticket_id}/close", summary="Close a ticket")
 def close(ctx: CtxDep, who: AgentCaller, ticket_id: TicketId) -> dict[str, Any]:
     """Close an open ticket."""
-    return _plain(ctx.shop.support_store().close(ticket_id, who.name))
+    return _on_ticket(lambda store: store.close(ticket_id, who.name), ctx)
+
+
+def _on_ticket(action: Callable[[SupportStore], dict[str, Any]], ctx: Any) -> dict[str, Any]:
+    try:
+        return _plain(action(ctx.shop.support_store()))
+    except UnknownTicketError as exc:
+        raise NotFoundError(str(exc)) from None
 
 
 @router.get("/support/suggestions", summary="Suggested FAQ entries")
