@@ -226,12 +226,11 @@ class SupportBot:
 
     def _entry(self, norm: str, intent: str, lang: str) -> Hit | None:
         """The best knowledge-base entry for the message: of its intent when entries name it, in ``lang``."""
-        kb = self.model.kb
         hits = self.model.retriever.search(norm, k=25)
         if not hits:
             return None
         if intent != FAQ_INTENT:
-            topics = set(kb.loc[kb["intent"] == intent, "topic"])
+            topics = self.model.topics_of(intent)
             hits = [h for h in hits if h.topic in topics] or hits
         best = hits[0]
         # The character cosine is absolute (BM25 is scaled per query): a "faq" answer needs a real match.

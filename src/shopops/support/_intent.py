@@ -22,6 +22,7 @@ from sklearn.svm import LinearSVC
 from shopops.errors import ShopopsError
 from shopops.support._entities import mask
 from shopops.support._text import normalise, tokens
+from shopops.support._vectors import tfidf_vector
 
 __all__ = ["IntentClassifier", "IntentScores", "Threshold", "tune_threshold"]
 
@@ -104,9 +105,24 @@ class IntentClassifier:
         self.classes_ = self.svm_.classes_
         return self
 
+    def _one(self, text: str) -> FloatArray:
+        """The SVM scores of one text, computed directly from the fitted weights (no per-call checks)."""
+        norm = normalise(mask(text) if self.mask_entities else text)
+        coef, offset, total = self.svm_.coef_, 0, self.svm_.intercept_.astype(np.float64).copy()
+        for vectorizer in (self.word_pairs_, self.chars_):
+            idx, values = tfidf_vector(vectorizer, norm)
+            if idx.size:
+                total += coef[:, offset + idx] @ values
+            offset += len(vectorizer.vocabulary_)
+        return total[None, :] if coef.shape[0] > 1 else np.asarray([[total[0]]])
+
     def decision(self, texts: Sequence[str]) -> FloatArray:
         """Softmax-normalised scores, one column per intent of ``classes_``."""
-        scores = self.svm_.decision_function(self._features(texts, fit=False))
+        if len(texts) == 1:
+            scores = self._one(str(texts[0]))
+            scores = scores[:, 0] if scores.shape[1] == 1 else scores
+        else:
+            scores = self.svm_.decision_function(self._features(texts, fit=False))
         if scores.ndim == 1:  # two classes: one column of scores for the second
             scores = np.column_stack([-scores, scores])
         z = self.temperature * (scores - scores.max(axis=1, keepdims=True))

@@ -63,15 +63,35 @@ class SupportModel:
     metrics: dict[str, Any] = field(default_factory=dict)
     trained_at: str = ""
 
+    def _index(self) -> dict[str, dict[Any, Any]]:
+        """Answers by entry, entries by (topic, language), topics by intent: built once, not per message."""
+        index: dict[str, dict[Any, Any]] | None = self.__dict__.get("_kb_index")
+        if index is None:
+            kb = self.kb.drop_duplicates("entry_id")
+            topics: dict[Any, Any] = {}
+            for intent, topic in zip(kb["intent"], kb["topic"], strict=True):
+                if isinstance(intent, str) and intent:
+                    topics.setdefault(intent, set()).add(str(topic))
+            index = {"answer": dict(zip(kb["entry_id"], kb["answer"].astype(str), strict=True)),
+                     "entry": {(str(t), str(lang)): str(e) for e, t, lang in
+                               zip(kb["entry_id"], kb["topic"], kb["language"], strict=True)},
+                     "topics": topics}
+            self.__dict__["_kb_index"] = index
+        return index
+
     def answer_of(self, entry_id: str) -> str:
         """The answer text of a knowledge-base entry."""
-        rows = self.kb[self.kb["entry_id"] == entry_id]
-        return str(rows.iloc[0]["answer"]) if not rows.empty else ""
+        return str(self._index()["answer"].get(entry_id, ""))
 
     def entry_in(self, topic: str, language: str) -> str | None:
         """The entry of ``topic`` in ``language``, if the knowledge base has one."""
-        rows = self.kb[(self.kb["topic"] == topic) & (self.kb["language"] == language)]
-        return str(rows.iloc[0]["entry_id"]) if not rows.empty else None
+        found = self._index()["entry"].get((topic, language))
+        return None if found is None else str(found)
+
+    def topics_of(self, intent: str) -> set[str]:
+        """The topics whose entries serve ``intent``."""
+        topics: set[str] = self._index()["topics"].get(intent, set())
+        return topics
 
     def save(self, data_dir: Path) -> Path:
         """Write the model to ``<data_dir>/models/support/model.pkl`` (atomically) and return the path."""
@@ -112,9 +132,14 @@ class TrainResult(Result):
 def _kb_examples(kb: pd.DataFrame) -> pd.DataFrame:
     """The knowledge base's questions as labelled examples: their entry's intent, else ``faq``."""
     label = kb["intent"].fillna(FAQ_INTENT).replace("", FAQ_INTENT)
-    off = [t for texts in OFF_TOPIC.values() for t in texts]
-    return pd.DataFrame({"text": [*kb["question"], *off],
-                         "label": [*label, *([OUT_OF_SCOPE] * len(off))]}).astype(str)
+    return pd.DataFrame({"text": kb["question"], "label": label}).astype(str)
+
+
+def _off_topic(val_share: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The off-topic examples split into (train, validation): validation tells the threshold what to refuse."""
+    off = pd.DataFrame({"text": [t for texts in OFF_TOPIC.values() for t in texts], "label": OUT_OF_SCOPE})
+    held = np.random.default_rng(seed).random(len(off)) < val_share
+    return off[~held], off[held]
 
 
 def train_support_model(messages: pd.DataFrame, kb: pd.DataFrame, *, target_precision: float = 0.98,
@@ -149,15 +174,19 @@ def train_support_model(messages: pd.DataFrame, kb: pd.DataFrame, *, target_prec
     data = pd.DataFrame({"text": msgs["text"], "label": msgs["intent"]}).astype(str)
     if data["label"].nunique() < 2:
         raise ShopopsError("the support model needs labelled messages of at least two intents (fact_message.intent)")
-    # Validation is messages only; every knowledge-base question is a training example.
+    # Validation is held-out messages plus held-out off-topic requests (which must not be answered); every
+    # knowledge-base question is a training example.
     train, val = split_validation(data, val_share, seed)
-    train = pd.concat([train, _kb_examples(kb)], ignore_index=True)
+    off_train, off_val = _off_topic(val_share, seed)
+    train = pd.concat([train, _kb_examples(kb), off_train], ignore_index=True)
+    val = pd.concat([val, off_val], ignore_index=True)
     clf = classifier or IntentClassifier(seed=seed, mask_entities=True)
     clf.fit(train["text"].tolist(), train["label"].tolist())
     scores = clf.score(val["text"].tolist())
-    correct = scores.intent == val["label"].to_numpy()
-    # What the bot answers: confident and not ambiguous. Tune the confidence cut on what passes the margin.
-    conf = np.where(scores.margin >= min_margin, scores.confidence, 0.0)
+    labels = val["label"].to_numpy()
+    correct = (scores.intent == labels) & (labels != OUT_OF_SCOPE)
+    # What the bot answers: confident, not ambiguous and not out of scope. Tune the confidence cut on that.
+    conf = np.where((scores.margin >= min_margin) & (scores.intent != OUT_OF_SCOPE), scores.confidence, 0.0)
     tuned = tune_threshold(conf, correct, target_precision=target_precision)
     if tuned.value < min_confidence:
         kept = conf >= min_confidence

@@ -84,14 +84,13 @@ class OrderLookup:
         self.reader = reader
         self.hasher = hasher
 
-    def _owner_pseudonyms(self, order_id: str) -> tuple[str | None, str | None]:
+    def _head(self, order_id: str) -> pd.Series | None:
+        """The order's status, dates and amount with its customer's e-mail and phone pseudonyms."""
         df = self.reader.frame(
-            "SELECT c.email, c.phone FROM fact_order AS o JOIN dim_customer AS c ON c.customer_id = o.customer_id "
+            "SELECT o.status, o.ordered_at, o.promised_at, o.shipped_at, o.delivered_at, o.net_amount, c.email, "
+            "c.phone FROM fact_order AS o LEFT JOIN dim_customer AS c ON c.customer_id = o.customer_id "
             "WHERE o.order_id = ? LIMIT 1", [order_id])
-        if df.empty:
-            return None, None
-        email, phone = df.iloc[0]["email"], df.iloc[0]["phone"]
-        return (None if pd.isna(email) else str(email)), (None if pd.isna(phone) else str(phone))
+        return None if df.empty else df.iloc[0]
 
     def pseudonyms(self, *, email: str | None = None, phone: str | None = None) -> tuple[str | None, str | None]:
         """The pseudonyms of an e-mail and a phone number, as ingest stores them."""
@@ -100,39 +99,45 @@ class OrderLookup:
 
     def proves(self, order_id: str, *, email_pseudonym: str | None = None, phone_pseudonym: str | None = None) -> bool:
         """Whether the pseudonymised e-mail or phone is the one the shop holds for the customer of ``order_id``."""
+        return self._proven_head(order_id, email_pseudonym, phone_pseudonym) is not None
+
+    def _proven_head(self, order_id: str, email_pseudonym: str | None,
+                     phone_pseudonym: str | None) -> pd.Series | None:
         if not email_pseudonym and not phone_pseudonym:
-            return False
-        held_email, held_phone = self._owner_pseudonyms(order_id)
+            return None
+        head = self._head(order_id)
+        if head is None:
+            return None
+        held_email = None if pd.isna(head["email"]) else str(head["email"])
+        held_phone = None if pd.isna(head["phone"]) else str(head["phone"])
         ok = False
         # Constant-time comparisons, so timing does not tell how much of a pseudonym matched.
         if email_pseudonym and held_email is not None:
             ok |= hmac.compare_digest(email_pseudonym, held_email)
         if phone_pseudonym and held_phone is not None:
             ok |= hmac.compare_digest(phone_pseudonym, held_phone)
-        return ok
+        return head if ok else None
 
     def lookup(self, order_id: str, *, email_pseudonym: str | None = None,
                phone_pseudonym: str | None = None) -> OrderFacts:
         """The facts of ``order_id`` when the proof matches, else an unproven empty answer."""
-        if not self.proves(order_id, email_pseudonym=email_pseudonym, phone_pseudonym=phone_pseudonym):
+        head = self._proven_head(order_id, email_pseudonym, phone_pseudonym)
+        if head is None:
             return OrderFacts(order_id, proven=False)
-        head = self.reader.frame(
-            "SELECT status, ordered_at, promised_at, shipped_at, delivered_at, net_amount FROM fact_order "
-            "WHERE order_id = ?", [order_id]).iloc[0]
-        lines = self.reader.frame(
-            "SELECT product_id, quantity, line_type FROM fact_order_line WHERE order_id = ? AND is_product "
-            "ORDER BY line_no", [order_id])
         # Cancellations and returns are their own documents ("C"/"R" + the order number) or lines of the order.
-        refunds = self.reader.frame(
-            "SELECT order_id, product_id, quantity, net_amount AS amount, line_type FROM fact_order_line "
-            "WHERE (order_id IN (?, ?, ?)) AND line_type IN ('cancellation', 'return') ORDER BY order_id, line_no",
+        all_lines = self.reader.frame(
+            "SELECT order_id AS doc, product_id, quantity, net_amount AS amount, line_type FROM fact_order_line "
+            "WHERE order_id IN (?, ?, ?) AND is_product ORDER BY order_id, line_no",
             [order_id, f"C{order_id}", f"R{order_id}"])
+        lines = all_lines[(all_lines["doc"] == order_id) & (all_lines["line_type"] == "sale")]
+        refunds = all_lines[all_lines["line_type"].isin(["cancellation", "return"])].rename(columns={"doc": "order_id"})
+        refunds = refunds[["order_id", "product_id", "quantity", "amount", "line_type"]]
         status = None if pd.isna(head["status"]) else str(head["status"])
         return OrderFacts(
             order_id, proven=True, status=status, ordered_at=_ts(head["ordered_at"]),
             promised_at=_ts(head["promised_at"]), shipped_at=_ts(head["shipped_at"]),
             delivered_at=_ts(head["delivered_at"]),
-            items=lines[lines["line_type"] == "sale"].drop(columns="line_type").to_dict("records"),
+            items=lines[["product_id", "quantity"]].to_dict("records"),
             refunds=refunds.to_dict("records"),
             amount=None if pd.isna(head["net_amount"]) else float(head["net_amount"]),
             looked_up=["fact_order", "fact_order_line", "dim_customer"])

@@ -17,6 +17,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from shopops.errors import ShopopsError
 from shopops.support._text import char_ngrams, normalise, tokens
+from shopops.support._vectors import tfidf_vector
 
 __all__ = ["Hit", "HybridRetriever"]
 
@@ -50,10 +51,12 @@ class HybridRetriever:
     Parameters
     ----------
     weight : float
-        Share of BM25 in the fused score (the rest is the character n-gram cosine).
+        Share of BM25 in the fused score (the rest is the character n-gram cosine). The default was chosen on
+        the simulated shop's training-period messages (intent of the top entry: BM25 alone 0.60, character
+        n-grams alone 0.66, 0.25 fused 0.69, 0.5 fused 0.65).
     """
 
-    def __init__(self, weight: float = 0.5) -> None:
+    def __init__(self, weight: float = 0.25) -> None:
         self.weight = weight
 
     def fit(self, kb: pd.DataFrame) -> HybridRetriever:
@@ -68,8 +71,11 @@ class HybridRetriever:
         self.bm25_ = bm25s.BM25()
         self.bm25_.index([tokens(q) or ["\x00"] for q in norm], show_progress=False)
         self.chars_ = TfidfVectorizer(analyzer=char_ngrams, sublinear_tf=True)
-        self.matrix_ = self.chars_.fit_transform(norm)
+        self.matrix_ = self.chars_.fit_transform(norm).tocsc()
         self.entry_codes_, self.entries_ = pd.factorize(self.kb_["entry_id"])
+        self.columns_ = {c: self.kb_[c].astype(str).to_numpy() for c in ("entry_id", "topic", "language", "question")}
+        order = np.argsort(self.entry_codes_, kind="stable")
+        self.entry_rows_ = np.split(order, np.flatnonzero(np.diff(self.entry_codes_[order])) + 1)
         return self
 
     def scores(self, query: str) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
@@ -79,7 +85,9 @@ class HybridRetriever:
         bm = np.asarray(self.bm25_.get_scores(words), dtype=np.float64) if words else np.zeros(len(self.kb_))
         top = bm.max() if bm.size else 0.0
         bm = bm / top if top > 0 else bm
-        cos = np.asarray((self.matrix_ @ self.chars_.transform([norm]).T).toarray().ravel(), dtype=np.float64)
+        idx, values = tfidf_vector(self.chars_, norm)
+        cos = np.asarray(self.matrix_[:, idx] @ values, dtype=np.float64).ravel() if idx.size else \
+            np.zeros(len(self.kb_))
         return bm, cos
 
     def search(self, query: str, k: int = 5, language: str | None = None) -> list[Hit]:
@@ -87,17 +95,19 @@ class HybridRetriever:
         bm, cos = self.scores(query)
         fused = self.weight * bm + (1 - self.weight) * cos
         if language is not None:
-            fused = np.where(self.kb_["language"].to_numpy() == language, fused, -1.0)
+            fused = np.where(self.columns_["language"] == language, fused, -1.0)
         # Best variant per entry.
         best = np.full(len(self.entries_), -np.inf)
         np.maximum.at(best, self.entry_codes_, fused)
+        k = min(k, best.size)
+        top = np.argpartition(-best, k - 1)[:k] if k else np.zeros(0, dtype=np.int64)
         hits: list[Hit] = []
-        for e in np.argsort(-best)[:k]:
+        c = self.columns_
+        for e in top[np.argsort(-best[top], kind="stable")]:
             if best[e] < 0:
                 break
-            rows = np.flatnonzero(self.entry_codes_ == e)
+            rows = self.entry_rows_[e]
             r = int(rows[np.argmax(fused[rows])])
-            row = self.kb_.iloc[r]
-            hits.append(Hit(str(row["entry_id"]), str(row["topic"]), str(row["language"]), str(row["question"]),
-                            float(fused[r]), float(bm[r]), float(cos[r])))
+            hits.append(Hit(c["entry_id"][r], c["topic"][r], c["language"][r], c["question"][r], float(fused[r]),
+                            float(bm[r]), float(cos[r])))
         return hits

@@ -16,7 +16,8 @@ _HUMAN = re.compile(
     r"\b(?:(?:talk|speak|chat)\s+(?:to|with)\s+(?:a\s+|an\s+|some|real\s+)*(?:human|person|agent|someone|manager|"
     r"representative|people)|real\s+(?:human|person)|human\s+(?:agent|being|please)|live\s+agent|"
     r"customer\s+service\s+(?:agent|rep)|(?:get|want|need)\s+(?:me\s+)?(?:a\s+)?(?:human|manager|person|agent)\b|"
-    r"operator|escalate)"
+    r"operator|escalate|(?:put|transfer|connect|pass)\s+me\s+(?:through\s+)?(?:to|with)\s+(?:a\s+|an\s+|the\s+|"
+    r"your\s+|someone|somebody)?(?:human|person|agent|someone|somebody|manager|team|staff|colleague))"
     r"|人工|真人|转人工|找客服|人工客服|找经理|投诉你们|活人")
 _ABUSE = re.compile(
     r"\b(?:idiot|idiots|stupid|moron|useless|scam|scammers?|thieves|fraud|fuck\w*|shit\w*|crap|bastard|bullshit|"

@@ -10,6 +10,9 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -92,13 +95,42 @@ class SupportStore:
     def __init__(self, store: OperationalStore) -> None:
         self.store = store
         store.ensure("support", SUPPORT_SCHEMA_VERSION, _DDL)
+        self._local = threading.local()
+
+    # The bot writes every message: opening and closing a SQLite connection per transaction costs more than the
+    # transaction, so each thread keeps one connection (same settings as the store's) and runs short explicit
+    # transactions on it, as OperationalStore.write does.
+    def _con(self) -> sqlite3.Connection:
+        con: sqlite3.Connection | None = getattr(self._local, "con", None)
+        if con is None:
+            con = sqlite3.connect(self.store.path, timeout=self.store.timeout, isolation_level=None,
+                                  check_same_thread=False)
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute("PRAGMA synchronous=NORMAL")
+            con.execute("PRAGMA foreign_keys=ON")
+            self._local.con = con
+        return con
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        con = self._con()
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            yield con
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+
+    def _frame(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
+        cur = self._con().execute(sql, params or [])
+        return pd.DataFrame.from_records(cur.fetchall(), columns=[d[0] for d in cur.description or ()])
 
     # ------------------------------------------------------------------ conversations
     def state(self, conversation_id: str) -> dict[str, Any] | None:
         """The saved state of a conversation (pending order, proofs as pseudonyms, ...), None when new."""
-        with self.store.read() as con:
-            row = con.execute("SELECT state, status FROM support_conversation WHERE conversation_id = ?",
-                              [conversation_id]).fetchone()
+        row = self._con().execute("SELECT state, status FROM support_conversation WHERE conversation_id = ?",
+                                  [conversation_id]).fetchone()
         if row is None:
             return None
         state: dict[str, Any] = json.loads(row[0])
@@ -114,7 +146,7 @@ class SupportStore:
         """
         now = utc_now()
         saved = {k: v for k, v in state.items() if k != "status"}
-        with self.store.write() as con:
+        with self._write() as con:
             con.execute(
                 "INSERT INTO support_conversation VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (conversation_id) DO "
                 "UPDATE SET updated_at = excluded.updated_at, language = excluded.language, status = "
@@ -142,22 +174,22 @@ class SupportStore:
 
     def messages(self, conversation_id: str) -> pd.DataFrame:
         """Every message of a conversation, in order."""
-        return self.store.frame("SELECT seq, at, role, text, intent, confidence, action, details FROM support_message "
-                                "WHERE conversation_id = ? ORDER BY seq", [conversation_id])
+        return self._frame("SELECT seq, at, role, text, intent, confidence, action, details FROM support_message "
+                           "WHERE conversation_id = ? ORDER BY seq", [conversation_id])
 
     # ------------------------------------------------------------------ guessing limits
     def failures(self, scopes: list[str], hours: float = 24.0) -> int:
         """The most failed proofs of any of ``scopes`` (``conv:…``, ``key:…``, ``ip:…``) in the last ``hours``."""
         since = (datetime.now(UTC) - timedelta(hours=hours)).isoformat(timespec="seconds")
-        with self.store.read() as con:
-            counts = [con.execute("SELECT count(*) FROM support_proof_failure WHERE scope = ? AND at >= ?",
-                                  [s, since]).fetchone()[0] for s in scopes]
+        con = self._con()
+        counts = [con.execute("SELECT count(*) FROM support_proof_failure WHERE scope = ? AND at >= ?",
+                              [s, since]).fetchone()[0] for s in scopes]
         return max(counts, default=0)
 
     def add_failure(self, scopes: list[str]) -> None:
         """Count one failed proof against each scope."""
         now = utc_now()
-        with self.store.write() as con:
+        with self._write() as con:
             con.executemany("INSERT INTO support_proof_failure VALUES (?, ?)", [[s, now] for s in scopes])
 
     # ------------------------------------------------------------------ tickets
@@ -165,7 +197,7 @@ class SupportStore:
         """Tickets, most urgent first (earliest SLA due time), optionally of one ``status``."""
         where = "" if status is None else "WHERE t.status = ?"
         params: list[Any] = [] if status is None else [status]
-        return self.store.frame(
+        return self._frame(
             "SELECT t.ticket_id, t.conversation_id, t.created_at, t.priority, t.reason, t.language, t.status, "
             "t.sla_due, t.assignee, t.closed_at, (SELECT text FROM support_message m WHERE m.conversation_id = "
             "t.conversation_id AND m.role = 'customer' ORDER BY seq DESC LIMIT 1) AS last_message "
@@ -174,7 +206,7 @@ class SupportStore:
 
     def ticket(self, ticket_id: str) -> dict[str, Any]:
         """One ticket with its conversation so far."""
-        df = self.store.frame("SELECT * FROM support_ticket WHERE ticket_id = ?", [ticket_id])
+        df = self._frame("SELECT * FROM support_ticket WHERE ticket_id = ?", [ticket_id])
         if df.empty:
             raise UnknownTicketError(f"no ticket {ticket_id!r}")
         out: dict[str, Any] = df.iloc[0].to_dict()
@@ -187,7 +219,7 @@ class SupportStore:
         if not text:
             raise ShopopsError("an agent reply cannot be empty")
         now = utc_now()
-        with self.store.write() as con:
+        with self._write() as con:
             row = con.execute("SELECT conversation_id, status FROM support_ticket WHERE ticket_id = ?",
                               [ticket_id]).fetchone()
             if row is None:
@@ -206,7 +238,7 @@ class SupportStore:
     def close(self, ticket_id: str, agent: str) -> dict[str, Any]:
         """Close an open ticket."""
         now = utc_now()
-        with self.store.write() as con:
+        with self._write() as con:
             row = con.execute("SELECT conversation_id, status FROM support_ticket WHERE ticket_id = ?",
                               [ticket_id]).fetchone()
             if row is None:
@@ -220,7 +252,7 @@ class SupportStore:
 
     def answered_hand_offs(self) -> pd.DataFrame:
         """Customer questions that were handed off, with the agent's first reply after them."""
-        return self.store.frame(
+        return self._frame(
             "SELECT c.conversation_id, c.text AS question, c.intent, conv.language, "
             "(SELECT a.text FROM support_message a WHERE a.conversation_id = c.conversation_id AND a.role = 'agent' "
             " AND a.seq > c.seq ORDER BY a.seq LIMIT 1) AS agent_reply "
