@@ -1,10 +1,5 @@
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +13,9 @@ from shopops.api import KeyStore
 from shopops.shop import SIMULATED_TABLES
 from shopops.simulate import SUPPORT_LOG, SimulationConfig, simulate_shop
 from shopops.support import SupportBot, TrainResult
+
+# The dashboard tests' real server, Chromium (Debian's, headless) and page fixtures.
+from tests.service.e2e.conftest import _serve, browser, chromium_path, page  # noqa: F401
 
 
 @dataclass
@@ -68,35 +66,13 @@ class Server:
         return httpx.get(self.url + path.lstrip("/"), headers={"X-API-Key": self.keys[role]}, timeout=60, **kw)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def support_server(support_shop: SupportShop) -> Iterator[Server]:
     """A real uvicorn server (`shopops serve`) on loopback, in its own process, over the support shop."""
     store = KeyStore.for_data_dir(support_shop.shop.data_dir)
-    keys = {role: store.create(role, f"support {role}")[1] for role in ("admin", "agent", "chat", "viewer")}
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "shopops.cli", "serve", "--data", str(support_shop.shop.data_dir),
-                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                            env={**os.environ, "COLUMNS": "200"})
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        for _ in range(600):
-            try:
-                if httpx.get(url + "api/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("shopops serve did not start")
-        yield Server(url, keys)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+    keys = {role: store.create(role, f"support {role}")[1] for role in ("agent", "chat")}
+    for server in _serve(support_shop.shop):
+        yield Server(server.url, {**server.keys, **keys})
 
 
 @pytest.fixture()
@@ -104,5 +80,3 @@ def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "shop"
 
 
-# The dashboard tests' real Chromium (Debian's, headless) and page fixtures.
-from tests.service.e2e.conftest import browser, chromium_path, page  # noqa: E402, F401

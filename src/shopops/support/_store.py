@@ -220,34 +220,24 @@ class SupportStore:
             raise ShopopsError("an agent reply cannot be empty")
         now = utc_now()
         with self._write() as con:
-            row = con.execute("SELECT conversation_id, status FROM support_ticket WHERE ticket_id = ?",
-                              [ticket_id]).fetchone()
-            if row is None:
-                raise UnknownTicketError(f"no ticket {ticket_id!r}")
-            if row[1] != "open":
-                raise TicketError(f"ticket {ticket_id} is {row[1]}; only open tickets take replies")
+            conversation = _open_ticket(con, ticket_id, "is {status}; only open tickets take replies")
             seq = con.execute("SELECT coalesce(max(seq), 0) FROM support_message WHERE conversation_id = ?",
-                              [row[0]]).fetchone()[0]
+                              [conversation]).fetchone()[0]
             con.execute("INSERT INTO support_message VALUES (?, ?, ?, 'agent', ?, NULL, NULL, 'reply', ?)",
-                        [row[0], seq + 1, now, text, json.dumps({"agent": agent, "ticket_id": ticket_id})])
+                        [conversation, seq + 1, now, text, json.dumps({"agent": agent, "ticket_id": ticket_id})])
             con.execute("UPDATE support_ticket SET assignee = ? WHERE ticket_id = ?", [agent, ticket_id])
             if close:
-                _close(con, ticket_id, row[0], now)
+                _close(con, ticket_id, conversation, now)
         return self.ticket(ticket_id)
 
     def close(self, ticket_id: str, agent: str) -> dict[str, Any]:
         """Close an open ticket."""
         now = utc_now()
         with self._write() as con:
-            row = con.execute("SELECT conversation_id, status FROM support_ticket WHERE ticket_id = ?",
-                              [ticket_id]).fetchone()
-            if row is None:
-                raise UnknownTicketError(f"no ticket {ticket_id!r}")
-            if row[1] != "open":
-                raise TicketError(f"ticket {ticket_id} is already {row[1]}")
+            conversation = _open_ticket(con, ticket_id, "is already {status}")
             con.execute("UPDATE support_ticket SET assignee = coalesce(assignee, ?) WHERE ticket_id = ?",
                         [agent, ticket_id])
-            _close(con, ticket_id, row[0], now)
+            _close(con, ticket_id, conversation, now)
         return self.ticket(ticket_id)
 
     def answered_hand_offs(self) -> pd.DataFrame:
@@ -259,6 +249,16 @@ class SupportStore:
             "FROM support_message c JOIN support_message b ON b.conversation_id = c.conversation_id "
             "AND b.seq = c.seq + 1 AND b.action = 'handoff' "
             "JOIN support_conversation conv ON conv.conversation_id = c.conversation_id WHERE c.role = 'customer'")
+
+
+def _open_ticket(con: sqlite3.Connection, ticket_id: str, not_open: str) -> str:
+    """The conversation of an open ticket; :class:`UnknownTicketError` or :class:`TicketError` (``not_open``)."""
+    row = con.execute("SELECT conversation_id, status FROM support_ticket WHERE ticket_id = ?", [ticket_id]).fetchone()
+    if row is None:
+        raise UnknownTicketError(f"no ticket {ticket_id!r}")
+    if row[1] != "open":
+        raise TicketError(f"ticket {ticket_id} " + not_open.format(status=row[1]))
+    return str(row[0])
 
 
 def _close(con: sqlite3.Connection, ticket_id: str, conversation_id: str, now: str) -> None:
