@@ -384,6 +384,8 @@ LIVE_EVENTS = Table(
     ),
     key=("event_id",),
     description="one operational event taken by the monitor over HTTP or Kafka",
+)
+
 #: Order lifecycle: what happened to an order between checkout and the customer's door (and back).
 ORDER_FULFILMENT = Table(
     "order_fulfilment",
@@ -432,6 +434,25 @@ ORDER_TRUTH = Table(
     description="what really was behind an order, known only for the simulated shop (ground truth for triage)",
 )
 
+KB_ENTRIES = Table(
+    "kb_entries",
+    (
+        _c("entry_id", "string", "knowledge-base entry (one per language)", required=True),
+        _c("topic", "string", "what the entry is about; the Chinese and English entries of a topic share it",
+           required=True),
+        _c("language", "string", "zh or en", required=True, allowed=("zh", "en")),
+        _c("question", "string", "one way customers ask it (one row per question variant)", required=True),
+        _c("answer", "string", "the answer (Markdown)", required=True),
+        _c("tags", "string", "comma-separated tags"),
+        _c("intent", "string", "the intent the entry answers, when it answers one"),
+        _c("parse_status", "string", "ok, or why the loader could not read the entry (quarantined)",
+           allowed=("ok",)),
+        _c("source_file", "string", "the file the entry came from"),
+    ),
+    key=("language", "question"),
+    description="a question variant of a FAQ or policy entry of the customer-service knowledge base",
+)
+
 #: All canonical tables by name.
 TABLES: dict[str, Table] = {
     t.name: t
@@ -451,6 +472,7 @@ TABLES: dict[str, Table] = {
         LIVE_EVENTS,
         ORDER_FULFILMENT,
         ORDER_TRUTH,
+        KB_ENTRIES,
     )
 }
 

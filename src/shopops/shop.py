@@ -37,8 +37,11 @@ if TYPE_CHECKING:
     from shopops.forecast import BacktestResult, DemandForecaster, ForecastResult
     from shopops.inventory import InventoryDefaults, PolicyComparison, ReplenishmentPlan
     from shopops.monitor import Monitor
-    from shopops.orders import RuleReplay, RuleSet, StaffingPlan, TrainResult, TriageResult
+    from shopops.orders import RuleReplay, RuleSet, StaffingPlan, TriageResult
+    from shopops.orders import TrainResult as OrdersTrainResult
     from shopops.recommend import BasketRulesResult, EvaluationResult, RecommendationsResult
+    from shopops.support import SupportBot, SupportStore
+    from shopops.support import TrainResult as SupportTrainResult
 
 __all__ = ["GRAINS", "SIMULATED_TABLES", "Shop", "SimulatedShop"]
 
@@ -309,7 +312,7 @@ class Shop:
         return backtest_demand(self.reader, horizon, origins, freq, until, engine, on_step)
 
     # ------------------------------------------------------------------ orders
-    def orders_train(self, *, holdout_months: int = 3, seed: int = 0, n_estimators: int = 300) -> TrainResult:
+    def orders_train(self, *, holdout_months: int = 3, seed: int = 0, n_estimators: int = 300) -> OrdersTrainResult:
         """Train the order scores (risk, late delivery, delivery date) on a time split and save them."""
         from shopops.orders import train_scores
 
@@ -346,6 +349,47 @@ class Shop:
         from shopops.orders import DecisionStore
 
         return DecisionStore(OperationalStore.for_data_dir(self.data_dir)).review(order_id, decision, user)
+    # ------------------------------------------------------------------ customer service
+    def support_load_kb(self, paths: Sequence[Path | str], *, build: bool = True,
+                        on_step: Callable[[str], None] | None = None) -> tuple[IngestResult, list[str]]:
+        """Load knowledge-base files (Markdown with front matter, CSV, JSON) through the validated ingest.
+
+        Returns the ingest result (bad entries quarantined with their reason) and the loader's notes.
+        """
+        from shopops.support import write_kb_source
+
+        kb = write_kb_source([Path(p) for p in paths], self.data_dir / "sources" / "kb")
+        return self.ingest(kb.path, adapter="canonical", table="kb_entries", build=build, on_step=on_step), kb.notes
+
+    def support_train(self, *, target_precision: float = 0.98, seed: int = 0,
+                      until: str | None = None) -> SupportTrainResult:
+        """Train the support bot on the warehouse's messages and knowledge base (see ``shopops.support``)."""
+        from shopops.support import train_support
+
+        self.__dict__.pop("_support_bot", None)
+        return train_support(self.reader, target_precision=target_precision, seed=seed, until=until)
+
+    def support_bot(self) -> SupportBot:
+        """The support bot of this shop (its saved model, loaded once per Shop)."""
+        from shopops.support import open_support_bot
+
+        bot: SupportBot | None = self.__dict__.get("_support_bot")
+        if bot is None:
+            bot = self.__dict__["_support_bot"] = open_support_bot(self.reader, self.settings)
+        return bot
+
+    def support_store(self) -> SupportStore:
+        """Conversations and tickets of this shop (in the operational store)."""
+        from shopops.opstore import OperationalStore
+        from shopops.support import SupportStore
+
+        return SupportStore(OperationalStore.for_data_dir(self.data_dir))
+
+    def support_suggestions(self, min_count: int = 1) -> pd.DataFrame:
+        """New FAQ entries suggested from handed-off questions, most frequent first."""
+        from shopops.support import support_suggestions
+
+        return support_suggestions(self.support_store(), min_count=min_count)
 
     # ------------------------------------------------------------------ simulated data
     def simulate(self, *, seed: int = 0, lines: int | None = None, days: int = 730, products: int = 500,
@@ -379,7 +423,8 @@ class Shop:
 # The order in which Shop.simulate ingests the simulated tables. Dimensions before facts only matters
 # for the readability of the ingest log: the warehouse is built once at the end from whatever the lake holds.
 SIMULATED_TABLES = ("products", "suppliers", "customers", "orders", "order_lines", "stock", "purchase_orders",
-                    "ad_stats", "web_events", "messages", "demand_truth", "order_fulfilment", "order_truth")
+                    "ad_stats", "web_events", "messages", "demand_truth", "order_fulfilment", "order_truth",
+                    "kb_entries")
 
 
 @dataclass

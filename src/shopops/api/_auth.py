@@ -26,18 +26,22 @@ PERMISSIONS: dict[str, str] = {
     "monitor:read": "live KPIs, the live stream, alerts",
     "monitor:operate": "acknowledge alerts, silence rules",
     "orders:decide": "triage an order; approve or cancel held orders",
+    "support:chat": "send customer messages to the answer bot",
+    "support:agent": "work the support queue: tickets, replies, suggested FAQ entries",
 }
 
 # Roles by department: an analyst reads everything, an operator runs stock and ingest, a customer-service
-# agent sees orders and customers, a viewer sees the shop's figures but no customer or order records.
+# agent sees orders and customers and works the support queue, a viewer sees the shop's figures but no customer
+# or order records, and a website's chat back end (chat) may only send messages to the bot.
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(PERMISSIONS),
     "analyst": frozenset({"sales:read", "orders:read", "customers:read", "inventory:read", "quality:read"}),
     "operator": frozenset({"sales:read", "orders:read", "inventory:read", "quality:read", "ingest:write",
                            "orders:decide"}),
-    "agent": frozenset({"orders:read", "customers:read"}),
+    "agent": frozenset({"orders:read", "customers:read", "support:agent", "support:chat"}),
     "viewer": frozenset({"sales:read", "inventory:read"}),
     "ingest": frozenset({"events:write"}),
+    "chat": frozenset({"support:chat"}),
 }
 # The live monitor: everyone who sees figures sees it live; operators also post events and handle alerts.
 for _role in ("analyst", "operator", "viewer"):

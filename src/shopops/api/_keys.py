@@ -22,7 +22,7 @@ from shopops.opstore import OPSTORE_FILE, OperationalStore, utc_now
 __all__ = ["KEYS_FILE", "ROLES", "ApiKey", "AuditEntry", "KeyStore", "Principal"]
 
 KEYS_FILE = OPSTORE_FILE
-ROLES = ("admin", "analyst", "operator", "agent", "viewer", "ingest")
+ROLES = ("admin", "analyst", "operator", "agent", "viewer", "ingest", "chat")
 _PREFIX = "sk_"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS api_key (

@@ -18,5 +18,8 @@ Examples
 
 from shopops.simulate._config import SimulationConfig, SimulationConfigError, SimulationSummary
 from shopops.simulate._shop import simulate_shop
+from shopops.simulate._support_faq import FAQ_TOPICS, kb_table
+from shopops.simulate._support_log import SUPPORT_LOG, support_log, write_support_log
 
-__all__ = ["SimulationConfig", "SimulationConfigError", "SimulationSummary", "simulate_shop"]
+__all__ = ["FAQ_TOPICS", "SUPPORT_LOG", "SimulationConfig", "SimulationConfigError", "SimulationSummary", "kb_table",
+           "simulate_shop", "support_log", "write_support_log"]

@@ -21,6 +21,8 @@ from shopops.simulate._fulfilment_tables import fulfilment_tables, with_duplicat
 from shopops.simulate._messages import messages_table
 from shopops.simulate._orders import build_orders
 from shopops.simulate._seeds import stream
+from shopops.simulate._support_faq import kb_table
+from shopops.simulate._support_log import write_support_log
 from shopops.simulate._tables import (
     customers_table,
     daily_tables,
@@ -75,6 +77,7 @@ def simulate_shop(out_dir: Path, config: SimulationConfig = _DEFAULT_CONFIG, *,
         sink.write("suppliers", suppliers_table(world.suppliers))
         sink.write("inventory_params", inventory_params_table(world.catalogue, config.seed))
         sink.write("purchase_orders", purchase_orders_table(world, world.stock.purchase_orders))
+        sink.write("kb_entries", kb_table(config))
         web_from = config.days - min(config.web_event_days, config.days)
         web_sample = _web_sample_rate(world, web_from)
         event_counter = session_counter = message_counter = 0
@@ -109,6 +112,7 @@ def simulate_shop(out_dir: Path, config: SimulationConfig = _DEFAULT_CONFIG, *,
             sink.write("customers", customers_table(world.customers, lo_c,
                                                     min(lo_c + _CUSTOMERS_PER_PART, len(world.customers))))
         advance()
+    write_support_log(out_dir, config.seed)
     return SimulationSummary(out_dir=out_dir, rows=dict(sink.rows), seconds=time.perf_counter() - started)
 
 

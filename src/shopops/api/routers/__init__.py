@@ -17,6 +17,7 @@ from shopops.api.routers import (
     overview,
     products,
     quality,
+    support,
 )
 
 __all__ = ["CAPABILITIES", "Capability"]
@@ -43,4 +44,5 @@ CAPABILITIES: list[Capability] = [
     Capability("ingest", ingest.router, None, "ingest:write"),
     Capability("admin", admin.router, None, "keys:admin"),
     Capability("live", monitor.router, "live", "monitor:read"),
+    Capability("support", support.router, "support", "support:agent"),
 ]

@@ -155,3 +155,24 @@ Object.assign(window.I18N.zh, {
   "live.kpi.payment_failure_rate": "支付失败率", "live.kpi.cancellation_rate": "取消率",
   "live.kpi.cancellations": "取消数", "live.orders": "订单数",
 });
+// Support page and chat widget.
+Object.assign(window.I18N.en, {
+  "nav.support": "Support", "sp.queue": "Hand-off queue", "sp.ticket": "Conversation", "sp.suggestions": "Suggested FAQ entries",
+  "sp.click": "Click a ticket to read the conversation and reply.", "sp.status": "Tickets", "sp.status_open": "Open",
+  "sp.status_closed": "Closed", "sp.status_all": "All", "sp.send": "Reply", "sp.send_close": "Reply and close",
+  "sp.closed": "This ticket is closed.", "sp.due": "due", "sp.role_customer": "Customer", "sp.role_bot": "Bot",
+  "sp.role_agent": "Agent", "col.ticket_id": "Ticket", "col.priority": "Priority", "col.reason": "Reason",
+  "col.language": "Language", "col.status": "Status", "col.sla_due": "Due", "col.last_message": "Last message",
+  "col.question": "Question", "col.count": "Asked", "col.suggested_answer": "Agents' answer",
+  "chat.title": "Customer service", "chat.placeholder": "Type your question…", "chat.send": "Send",
+  "chat.key": "Chat key", "chat.why": "why",
+});
+Object.assign(window.I18N.zh, {
+  "nav.support": "客服", "sp.queue": "转人工队列", "sp.ticket": "对话", "sp.suggestions": "建议新增的常见问题",
+  "sp.click": "点击工单查看对话并回复。", "sp.status": "工单", "sp.status_open": "待处理", "sp.status_closed": "已关闭",
+  "sp.status_all": "全部", "sp.send": "回复", "sp.send_close": "回复并关闭", "sp.closed": "该工单已关闭。", "sp.due": "截止",
+  "sp.role_customer": "客户", "sp.role_bot": "机器人", "sp.role_agent": "客服", "col.ticket_id": "工单",
+  "col.priority": "优先级", "col.reason": "原因", "col.language": "语言", "col.status": "状态", "col.sla_due": "截止时间",
+  "col.last_message": "最新消息", "col.question": "问题", "col.count": "次数", "col.suggested_answer": "客服回答",
+  "chat.title": "在线客服", "chat.placeholder": "请输入您的问题…", "chat.send": "发送", "chat.key": "聊天密钥", "chat.why": "依据",
+});
