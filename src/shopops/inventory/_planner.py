@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from shopops.errors import ShopopsError
-from shopops.inventory._demand import BootstrapDemand, LeadTimeDemand, cap_outliers
+from shopops.inventory._demand import BootstrapDemand, DemandSampler, LeadTimeDemand, cap_outliers
 from shopops.inventory._history import DemandMatrix, daily_demand
 from shopops.inventory._params import InventoryDefaults, load_params, prepare_params
 from shopops.inventory._policy import (
@@ -89,7 +89,7 @@ class ReplenishmentPlan(Result):
         return "\n".join(lines)
 
 
-def _levels(policy: str, params: pd.DataFrame, ltd: LeadTimeDemand, demand: DemandMatrix, sampler: BootstrapDemand,
+def _levels(policy: str, params: pd.DataFrame, ltd: LeadTimeDemand, demand: DemandMatrix, sampler: DemandSampler,
             defaults: InventoryDefaults, season_days: int) -> tuple[np.ndarray, np.ndarray]:
     """Reorder point and order-up-to level per product for ``policy``."""
     target = params["service_level"].to_numpy(float)
@@ -160,7 +160,7 @@ def _allocate_budget(order: np.ndarray, position: np.ndarray, ltd: LeadTimeDeman
 
 def plan_replenishment(params: pd.DataFrame, demand: DemandMatrix, as_of: date, *, policy: str = "rs",
                        budget: float | None = None, defaults: InventoryDefaults | None = None,
-                       sampler: BootstrapDemand | None = None, season_days: int = 90) -> ReplenishmentPlan:
+                       sampler: DemandSampler | None = None, season_days: int = 90) -> ReplenishmentPlan:
     """Plan purchases for the products of ``params`` (see :func:`prepare_params`) on ``as_of``.
 
     Parameters
@@ -177,8 +177,8 @@ def plan_replenishment(params: pd.DataFrame, demand: DemandMatrix, as_of: date, 
         Spend at most this much; the orders are cut where they buy the least service.
     defaults : InventoryDefaults or None
         Defaults and thresholds.
-    sampler : BootstrapDemand or None
-        Source of lead-time demand samples.
+    sampler : BootstrapDemand, ForecastDemand or None
+        Source of lead-time demand samples (default: the bootstrap).
     season_days : int
         Season length for the newsvendor policy.
     """
@@ -232,7 +232,7 @@ def plan_replenishment(params: pd.DataFrame, demand: DemandMatrix, as_of: date, 
     })
     lines["explanation"] = [
         f"demand over {lt:g}±{sd:g} d lead + {r} d review: mean {m:,.1f}, q{sl:.0%} {q:,.0f} "
-        f"({sampler.window_days} d bootstrap, {sampler.pool_share:.0%} pooled tails); target fill {sl:.0%} → "
+        f"({sampler.describe()}); target fill {sl:.0%} → "
         f"order up to {s:,.0f}; unit cost {c:,.2f}" + (f"; {'; '.join(iss)}" if iss else "")
         for lt, sd, r, m, sl, q, s, c, iss in zip(lead, lead_sd, review, lead_review_mean, params["service_level"],
                                                   q_level, up_to, cost, params["issues"], strict=True)
@@ -241,12 +241,12 @@ def plan_replenishment(params: pd.DataFrame, demand: DemandMatrix, as_of: date, 
     if sampler.outlier_factor is not None:
         alerts = pd.concat([alerts, _one_off_days(demand, sampler)], ignore_index=True)
     return ReplenishmentPlan(
-        model=f"{policy} policy on {sampler.window_days}-day bootstrapped lead-time demand",
+        model=f"{policy} policy on lead-time demand from {sampler.describe()}",
         params={"policy": policy, "as_of": as_of, "budget": budget, "season_days": season_days},
         lines=lines[PLAN_COLUMNS], purchase_orders=_purchase_orders(lines, as_of), alerts=alerts, messages=messages)
 
 
-def _one_off_days(demand: DemandMatrix, sampler: BootstrapDemand) -> pd.DataFrame:
+def _one_off_days(demand: DemandMatrix, sampler: DemandSampler) -> pd.DataFrame:
     """Alerts for the one-off days of the sampled window that the planner cut (not planned for)."""
     factor = float(sampler.outlier_factor or 0.0)
     capped, cut = cap_outliers(demand.units, factor)
