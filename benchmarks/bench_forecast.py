@@ -142,6 +142,33 @@ def truth_peer(shop: Shop):
     return run
 
 
+def cached(peer, directory: Path | None, name: str, tag: str):
+    """The peer's forecasts kept per origin under ``directory`` (a rerun of shopops alone reuses them).
+
+    The seconds of a cached peer are those of the run that computed it (stored beside the forecast).
+    """
+    if directory is None:
+        return peer
+
+    def run(train: pd.DataFrame, h: int) -> pd.DataFrame:
+        key = f"{tag}_{name}_{train['ds'].max():%Y%m%d}_{h}_{train['unique_id'].nunique()}".replace(" ", "_")
+        path = directory / f"{key.replace('/', '_').replace(',', '')}.parquet"
+        if path.exists():
+            frame = pd.read_parquet(path)
+            CACHED_SECONDS[(name, train["ds"].max())] = float(frame["_seconds"].iat[0])
+            return frame.drop(columns="_seconds")
+        started = time.perf_counter()
+        frame = peer(train, h)
+        directory.mkdir(parents=True, exist_ok=True)
+        frame.assign(_seconds=time.perf_counter() - started).to_parquet(path)
+        return frame
+
+    return run
+
+
+CACHED_SECONDS: dict[tuple[str, pd.Timestamp], float] = {}
+
+
 def retail_shop(data_dir: Path | None) -> Shop:
     if data_dir is not None and (data_dir / "warehouse.duckdb").exists():
         return Shop.open(data_dir)
@@ -188,6 +215,8 @@ def main() -> None:
     parser.add_argument("--mlforecast", action="store_true", help="also run mlforecast (LightGBM, conformal)")
     parser.add_argument("--step", type=int, default=None, help="days between origins (default: the horizon)")
     parser.add_argument("--until", default=None, help="end the history on this day (tuning on earlier origins)")
+    parser.add_argument("--peer-cache", type=Path, default=None,
+                        help="keep the peers' forecasts here and reuse them (the seconds of the first run)")
     parser.add_argument("--report", type=Path, default=None)
     parser.add_argument("--shop-inputs", action="store_true",
                         help="give shopops the price and stock-out columns (peers always get unique_id, ds, y)")
@@ -213,11 +242,18 @@ def main() -> None:
     peers["28-day mean, NB quantiles"] = nb_mean_peer()
     if args.simulated:
         peers["true demand (floor)"] = truth_peer(shop)
+    peers = {name: cached(peer, args.peer_cache, name, tag) for name, peer in peers.items()}
     started = time.perf_counter()
     result = backtest(df, horizon=args.horizon, origins=args.origins, step=args.step, revenue=revenue, peers=peers,
                       forecaster={"n_jobs": args.lgbm_threads}, on_step=lambda m: print("  ", m, flush=True))
     print(f"backtest wall time {time.perf_counter() - started:.0f} s; origins "
           + ", ".join(f"{o:%Y-%m-%d}" for o in result.origins))
+    for (name, origin), seconds in CACHED_SECONDS.items():  # peers read from the cache: their measured time
+        at = (result.by_origin["model"] == name) & (result.by_origin["origin"] == origin)
+        result.by_origin.loc[at, "seconds"] = seconds
+    for name in {n for n, _ in CACHED_SECONDS}:
+        result.summary.loc[result.summary["model"] == name, "seconds"] = \
+            result.by_origin.loc[result.by_origin["model"] == name, "seconds"].sum()
     pd.set_option("display.width", 200)
     pd.set_option("display.max_columns", 20)
     cols = ["model", "wrmsse", "wspl", "mase", "bias", "cover80", "cover95", "top_cover50", "top_cover90",

@@ -16,6 +16,7 @@ from shopops.forecast._distribution import (
     hurdle_cdf,
     hurdle_quantiles,
     sample_paths,
+    size_dispersion,
     volume_band,
     zero_share,
 )
@@ -79,11 +80,24 @@ def test_calibration_finds_the_dispersion_of_negative_binomial_data() -> None:
     mean = np.repeat(rng.uniform(5, 50, 300)[:, None], 28, axis=1)
     r = 1 / 0.4
     actual = rng.negative_binomial(r, r / (r + mean)).astype(float)
-    cal = calibrate(actual, mean, np.full(300, 0.0), np.array(["smooth"] * 300), volume_band(mean[:, 0], 7))
+    zero = (actual == 0).mean(axis=1)
+    cal = calibrate(actual, mean, zero, np.ones(300), np.array(["smooth"] * 300), volume_band(mean[:, 0], 7))
     row = cal.table[(cal.table["class"] == "*") & (cal.table["band"] == -1)].iloc[0]
     assert row["cover50"] == pytest.approx(0.5, abs=0.06) and row["cover90"] == pytest.approx(0.9, abs=0.03)
-    assert 0.15 < row["phi"] < 0.8
+    assert 0.15 < row["scale"] < 0.8
     assert cal.correlation < 0.1  # independent days
+
+
+def test_own_dispersion_separates_steady_from_lumpy_sizes_and_shrinks_few_sales() -> None:
+    rng = np.random.default_rng(4)
+    steady = rng.poisson(20, 91).astype(float)
+    lumpy = np.where(rng.random(91) < 0.5, 1.0, 60.0)
+    few = np.zeros(91)
+    few[[10, 50]] = [1.0, 300.0]
+    own = size_dispersion(np.vstack([steady, lumpy, few]), 90, 91)
+    assert own[0] < 0.05 < 0.5 < own[1]
+    # Two sales: not enough for its own estimate, so it is the catalogue's (median of the others).
+    assert min(own[0], own[1]) < own[2] < max(own[0], own[1])
 
 
 def _shop_of_cases(days: int = 240) -> DemandForecaster:

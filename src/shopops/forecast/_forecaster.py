@@ -12,8 +12,10 @@ import pandas as pd
 from shopops.forecast._distribution import (
     Calibration,
     calibrate,
+    dispersion,
     hurdle_quantiles,
     sample_paths,
+    size_dispersion,
     volume_band,
     zero_share,
 )
@@ -144,8 +146,9 @@ class DemandForecaster:
     periods from history before them. Its scores pick the model per demand class; the chosen
     forecasts against the (uncapped) sales calibrate the predictive distribution: per cell a hurdle
     negative binomial with mean ``yhat``, the series' recent share of open days without a sale as
-    P(y = 0) (``zero_``), and a dispersion per demand class x volume band (``phi_``, see
-    ``calibration_``). Then every chosen model is refitted on the whole history.
+    P(y = 0) (``zero_``), and the dispersion of its recent sale sizes times a factor calibrated per
+    demand class x volume band (``phi_``, see ``calibration_``). Then every chosen model is refitted
+    on the whole history.
     """
 
     def __init__(self, horizon: int = 28, freq: str = "D", models: Sequence[str] = DEFAULT_MODELS,
@@ -261,10 +264,13 @@ class DemandForecaster:
         cand["auto"] = _within_reach(self._pick(cand, classes_in), zero_in, values[rows_in, :inner + 1], s)
 
         # The predictive distribution is calibrated on the chosen forecasts against the uncapped sales:
-        # the bulk orders the cap keeps out of the mean are still demand a quantile must cover.
+        # the bulk orders the cap keeps out of the mean are still demand a quantile must cover. The
+        # series' own dispersion is of its capped sales, so one such order does not flatten its median.
         raw_level = feat.level(inner, 4 * s)[rows_in]
         self.calibration_: Calibration = calibrate(np.nan_to_num(uncapped[rows_in, inner + 1:]), cand["auto"],
-                                                   zero_in, classes_in, volume_band(raw_level, s), seed=self.seed)
+                                                   zero_in, size_dispersion(values, inner, 13 * s)[rows_in],
+                                                   classes_in, volume_band(raw_level, s), weight=w,
+                                                   seed=self.seed)
 
         # Refit on the whole history and forecast from its last period.
         rows = np.arange(len(panel.ids))
@@ -275,7 +281,8 @@ class DemandForecaster:
         self.zero_ = zero_share(uncapped, last, ZERO_WINDOW * s, s)
         final["auto"] = _within_reach(self._pick(final, self.classes_), self.zero_, values, s)
         self.bands_ = volume_band(feat.level(last, 4 * s), s)
-        self.phi_ = self.calibration_.lookup(self.classes_, self.bands_)
+        self.phi_ = dispersion(self.calibration_.lookup(self.classes_, self.bands_),
+                               size_dispersion(values, last, 13 * s))
         # A series that never sold is forecast zero with zero-width quantiles (documented fallback).
         never_sold = ~(np.nan_to_num(values) > 0).any(axis=1) | np.isin(panel.ids, list(discontinued))
         for forecast in final.values():
@@ -344,7 +351,7 @@ class DemandForecaster:
         """Point forecasts and quantiles ``(n_series, h)`` of one candidate (``auto``: the chosen ones).
 
         Every cell's quantiles are those of the hurdle negative binomial with mean ``point``, the
-        series' P(y = 0) (``zero_``) and its pool's dispersion (``phi_``; see ``calibration_``).
+        series' P(y = 0) (``zero_``) and its dispersion (``phi_``; see ``calibration_``).
         """
         point = self.point(h, model)
         levels = hurdle_quantiles(point, self.zero_[:, None], self.phi_[:, None], tuple(QUANTILES.values()))

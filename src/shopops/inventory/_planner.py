@@ -11,7 +11,14 @@ import numpy as np
 import pandas as pd
 
 from shopops.errors import ShopopsError
-from shopops.inventory._demand import BootstrapDemand, DemandSampler, LeadTimeDemand, cap_outliers
+from shopops.inventory._demand import (
+    DEMAND_MODELS,
+    BootstrapDemand,
+    DemandSampler,
+    ForecastDemand,
+    LeadTimeDemand,
+    cap_outliers,
+)
 from shopops.inventory._history import DemandMatrix, daily_demand
 from shopops.inventory._params import InventoryDefaults, load_params, prepare_params
 from shopops.inventory._policy import (
@@ -319,7 +326,7 @@ def _alerts(params: pd.DataFrame, lines: pd.DataFrame, ltd: LeadTimeDemand, dema
 
 def replenish(reader: Reader, *, service_level: float | None = None, budget: float | None = None,
               review_days: int | None = None, policy: str = "rs", as_of: date | None = None,
-              defaults: InventoryDefaults | None = None) -> ReplenishmentPlan:
+              defaults: InventoryDefaults | None = None, demand_model: str = "bootstrap") -> ReplenishmentPlan:
     """The purchase plan of a shop's products on ``as_of`` (default: the last day of sales).
 
     Parameters
@@ -338,7 +345,13 @@ def replenish(reader: Reader, *, service_level: float | None = None, budget: flo
         Planning day; only history up to it is used.
     defaults : InventoryDefaults or None
         Defaults and thresholds.
+    demand_model : str
+        ``bootstrap`` (:class:`BootstrapDemand`, the default: it needed less stock for the same fill
+        rate in the replays, see docs/inventory.md) or ``paths`` (:class:`ForecastDemand`: the sample
+        paths of the demand forecaster, the model the forecast page shows).
     """
+    if demand_model not in DEMAND_MODELS:
+        raise ShopopsError(f"unknown demand model {demand_model!r}; choose one of {', '.join(DEMAND_MODELS)}")
     if policy not in POLICIES:
         raise ShopopsError(f"unknown policy {policy!r}; choose one of {', '.join(POLICIES)}")
     if service_level is not None and not 0 < service_level < 1:
@@ -350,6 +363,7 @@ def replenish(reader: Reader, *, service_level: float | None = None, budget: flo
     day = as_of or demand.end
     raw = load_params(reader, demand, day)
     params = prepare_params(raw, demand, defaults, service_level=service_level, review_days=review_days)
-    plan = plan_replenishment(params, demand, day, policy=policy, budget=budget, defaults=defaults)
-    plan.params.update(service_level=service_level, review_days=review_days)
+    sampler = ForecastDemand(first_day=demand.start) if demand_model == "paths" else BootstrapDemand()
+    plan = plan_replenishment(params, demand, day, policy=policy, budget=budget, defaults=defaults, sampler=sampler)
+    plan.params.update(service_level=service_level, review_days=review_days, demand_model=demand_model)
     return plan

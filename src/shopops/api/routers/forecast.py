@@ -6,10 +6,11 @@ from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, Query
 
 from shopops.api._auth import require
 from shopops.api._common import CtxDep, PagingDep, TextFilter, frame_page
+from shopops.api._errors import NotFoundError
 from shopops.api.schemas import ForecastAccuracy, ForecastRow, Page
 
 __all__ = ["router"]
@@ -41,7 +42,7 @@ def accuracy(ctx: CtxDep, product: Annotated[str, Query(min_length=1, max_length
     model = result.forecaster
     table = ctx.reader.cached(f"forecast-explain:{horizon}", model.explain).set_index("unique_id")
     if product not in table.index:
-        raise HTTPException(404, f"no forecast for product {product!r}: it has no demand history")
+        raise NotFoundError(f"no forecast for product {product!r}: it has no demand history")
     row = table.loc[product]
     k = int(np.flatnonzero(model.ids_ == product)[0])
 
