@@ -257,12 +257,13 @@ class Shop:
     # ------------------------------------------------------------------ inventory
     def replenish(self, *, service_level: float | None = None, budget: float | None = None,
                   review_days: int | None = None, policy: str = "rs", as_of: str | date | None = None,
-                  defaults: InventoryDefaults | None = None) -> ReplenishmentPlan:
+                  defaults: InventoryDefaults | None = None, demand_model: str = "bootstrap") -> ReplenishmentPlan:
         """The purchase plan (see :func:`shopops.inventory.replenish`)."""
         from shopops.inventory import replenish
 
         return replenish(self.reader, service_level=service_level, budget=budget, review_days=review_days,
-                         policy=policy, as_of=parse_day(as_of, "as_of"), defaults=defaults)
+                         policy=policy, as_of=parse_day(as_of, "as_of"), defaults=defaults,
+                         demand_model=demand_model)
 
     def simulate_policy(self, *, target_fill: float = 0.95, history_days: int = 91, truth: bool | None = None,
                         lead_time_days: float | None = None, lead_time_sd_days: float | None = None,

@@ -41,7 +41,12 @@ def test_customer_routers_serve_segments_and_recommendations(contract_service):
 
 def test_real_forecast(service):
     items = service.get("/api/v1/forecast?horizon=7&limit=1000").json()["items"]
-    assert items and all(r["q05"] <= r["q50"] <= r["q95"] for r in items if r["q05"] is not None)
+    assert items and all(r["q05"] <= r["q25"] <= r["q50"] <= r["q75"] <= r["q95"] for r in items if r["q05"] is not None)
+    acc = service.get("/api/v1/forecast/accuracy", params={"horizon": 7, "product": items[0]["unique_id"]}).json()
+    assert acc["unique_id"] == items[0]["unique_id"] and acc["model"] and acc["backtest_days"] >= 1
+    assert 0 <= acc["p_zero"] <= 1 and acc["dispersion"] > 0
+    missing = service.get("/api/v1/forecast/accuracy", params={"horizon": 7, "product": "NO-SUCH-PRODUCT"})
+    assert missing.status_code == 404 and "NO-SUCH-PRODUCT" in missing.json()["error"]
 
 
 def test_real_segments(service):

@@ -14,6 +14,7 @@ __all__ = [
     "CapabilityOut",
     "CategoryRow",
     "CustomerRow",
+    "ForecastAccuracy",
     "ForecastRow",
     "Health",
     "IngestOut",
@@ -310,11 +311,26 @@ class ForecastRow(BaseModel):
     ds: date
     yhat: float
     q05: float | None = None
+    q25: float | None = None
     q50: float | None = None
+    q75: float | None = None
     q80: float | None = None
     q90: float | None = None
     q95: float | None = None
     q99: float | None = None
+
+
+class ForecastAccuracy(BaseModel):
+    """How well the model chosen for a product forecast it in the backtest before the forecast."""
+
+    unique_id: str
+    demand_class: str
+    model: str
+    rmsse: float | None = None
+    rmsse_ma: float | None = None
+    backtest_days: int
+    p_zero: float
+    dispersion: float
 
 
 class SegmentRow(BaseModel):

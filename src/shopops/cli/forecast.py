@@ -32,7 +32,7 @@ def forecast(
     level: Annotated[str, typer.Option(help="product, category or total (sums of products).")] = "product",
     engine: Annotated[str, typer.Option(help="local or spark (per-series models on Spark).")] = "local",
 ) -> None:
-    """Forecast demand with quantiles: unique_id, ds, yhat, q05, q50, q80, q90, q95, q99."""
+    """Forecast demand with quantiles: unique_id, ds, yhat, q05, q25, q50, q75, q80, q90, q95, q99."""
     _check_out(out)
     with steps("forecast") as step:
         step("fitting every product")

@@ -27,13 +27,15 @@ def replenish(
                                                    "day of sales.")] = None,
     out: Annotated[Path, typer.Option(help="Plan file (.csv or .parquet); purchase orders and alerts are "
                                            "written beside it.")] = Path("plan.csv"),
+    demand_model: Annotated[str, typer.Option(help="bootstrap (default) or paths (the demand forecaster's "
+                                                   "sample paths).")] = "bootstrap",
 ) -> None:
     """A purchase plan: what to order today, from whom, how much, with reorder points and alerts."""
     day = parse_day(as_of, "--as-of")  # named as the user typed it, before any work is done
     with steps("replenish") as step:
         step("planning")
         plan = Shop.open(data).replenish(service_level=service_level, budget=budget, review_days=review_days,
-                                         policy=policy, as_of=day)
+                                         policy=policy, as_of=day, demand_model=demand_model)
     write_frame(plan.lines, out)
     po_path = write_frame(plan.purchase_orders, out.with_name(f"{out.stem}_purchase_orders{out.suffix}"))
     alert_path = write_frame(plan.alerts, out.with_name(f"{out.stem}_alerts{out.suffix}"))

@@ -12,14 +12,23 @@ import pandas as pd
 
 from shopops.forecast._forecaster import DemandForecaster, check_horizon
 from shopops.forecast._history import ForecastError, to_panel
-from shopops.forecast._metrics import QUANTILES, naive_scales, series_scores
+from shopops.forecast._metrics import (
+    QUANTILES,
+    SCORED_QUANTILES,
+    calibration_rows,
+    naive_scales,
+    revenue_deciles,
+    series_scores,
+    steady_zero_median,
+)
 from shopops.result import Result
 
 __all__ = ["BacktestResult", "Peer", "backtest", "score_frame"]
 
 #: A peer model: (training history, horizon) -> frame ``unique_id, ds, yhat`` (+ any quantile columns).
 Peer = Callable[[pd.DataFrame, int], pd.DataFrame]
-_MEASURES = ("mase", "rmsse", "wrmsse", "bias", "pinball", "cover80", "cover95", "cover_05_95")
+_MEASURES = ("mase", "rmsse", "wrmsse", "wspl", "bias", "pinball", "cover80", "cover95", "cover_05_95",
+             "top_cover50", "top_cover90", "top_bias", "steady_zero_median", "top_steady_zero_median")
 
 
 @dataclass(kw_only=True)
@@ -28,7 +37,9 @@ class BacktestResult(Result):
 
     ``summary``: one row per model over all origins; ``by_origin``: per model and origin; ``series``:
     per series, origin and model (RMSSE, MASE, weight); ``forecasts``: the chosen forecasts and the actuals;
-    ``choices``: the model chosen per demand class at each origin; ``importances``: LightGBM feature gain.
+    ``choices``: the model chosen per demand class at each origin; ``importances``: LightGBM feature gain;
+    ``calibration``: per model, origin and group of series (demand class, revenue decile), P(y <= q50 …
+    q95) and the bias, what a planner feels where the revenue is.
     ``metrics`` are the chosen forecasts' (``auto``) scores over all origins.
     """
 
@@ -39,6 +50,7 @@ class BacktestResult(Result):
     forecasts: pd.DataFrame
     choices: pd.DataFrame
     importances: pd.DataFrame
+    calibration: pd.DataFrame
     horizon: int
     origins: list[pd.Timestamp] = field(default_factory=list)
 
@@ -47,8 +59,9 @@ class BacktestResult(Result):
         lines = [f"forecast backtest: {self.model}",
                  f"horizon {self.horizon}, origins " + ", ".join(f"{o:%Y-%m-%d}" for o in self.origins)]
         for row in self.summary.head(5).itertuples(index=False):
-            lines.append(f"  {row.model}: WRMSSE {row.wrmsse:.4f}, MASE {row.mase:.4f}, bias {row.bias:+.4f}, "
-                         f"P(y<=q95) {row.cover95:.3f}")
+            lines.append(f"  {row.model}: WRMSSE {row.wrmsse:.4f}, WSPL {row.wspl:.4f}, MASE {row.mase:.4f}, "
+                         f"bias {row.bias:+.4f}, P(y<=q95) {row.cover95:.3f}; top revenue decile P(y<=q50) "
+                         f"{row.top_cover50:.3f}, P(y<=q90) {row.top_cover90:.3f}")
         if not self.choices.empty:
             chosen = self.choices.groupby("class")["model"].agg(lambda m: ", ".join(dict.fromkeys(m)))
             lines.append("chosen per class: " + "; ".join(f"{c} {m}" for c, m in chosen.items() if c != "all"))
@@ -63,6 +76,8 @@ def _aggregate(parts: list[dict[str, np.ndarray]], weight: np.ndarray) -> dict[s
     stacked = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     ok = np.isfinite(stacked["rmsse"])
     out = {
+        "wspl": float((weight[ok] * stacked["pinball"][ok]).sum() / max(weight[ok].sum(), 1e-12))
+        if "pinball" in stacked else np.nan,
         "mase": float(np.nanmean(stacked["mase"][ok])),
         "rmsse": float(np.nanmean(stacked["rmsse"][ok])),
         "wrmsse": float((weight[ok] * stacked["rmsse"][ok]).sum() / max(weight[ok].sum(), 1e-12)),
@@ -71,6 +86,17 @@ def _aggregate(parts: list[dict[str, np.ndarray]], weight: np.ndarray) -> dict[s
     for name in ("pinball", "cover80", "cover95", "cover_05_95"):
         out[name] = float(np.nanmean(stacked[name][ok])) if name in stacked else np.nan
     return out
+
+
+def _over_origins(rows: pd.DataFrame) -> dict[str, float]:
+    """Top-decile coverage (mean, worst origin) and the steady sellers' zero-median share over origins."""
+    out = {"top_cover50": float(rows["top_cover50"].mean()), "top_cover90": float(rows["top_cover90"].mean()),
+           "top_bias": float(rows["top_bias"].mean())}
+    for key in ("", "top_"):
+        steady = rows[f"{key}steady_sellers"].sum()
+        zero = (rows[f"{key}steady_zero_median"].fillna(0) * rows[f"{key}steady_sellers"]).sum()
+        out[f"{key}steady_zero_median"] = float(zero / steady) if steady else np.nan
+    return {**out, "seconds": float(rows["seconds"].sum(min_count=1))}
 
 
 def score_frame(forecast: pd.DataFrame, ids: np.ndarray, dates: pd.DatetimeIndex) -> tuple[
@@ -83,8 +109,8 @@ def score_frame(forecast: pd.DataFrame, ids: np.ndarray, dates: pd.DatetimeIndex
     if np.isnan(point).any():
         raise ForecastError("a forecast has NaN or missing values for some series; every series needs a value")
     quant = None
-    if all(q in frame.columns for q in QUANTILES):
-        quant = {q: frame[q].to_numpy(dtype=float).reshape(len(ids), len(dates)) for q in QUANTILES}
+    if all(q in frame.columns for q in SCORED_QUANTILES):
+        quant = {q: frame[q].to_numpy(dtype=float).reshape(len(ids), len(dates)) for q in QUANTILES if q in frame}
     return point, quant
 
 
@@ -125,7 +151,7 @@ def backtest(df: pd.DataFrame, horizon: int = 28, origins: int = 3, step: int | 
         raise ForecastError(f"{origins} origins {step} periods apart with horizon {horizon} need more than "
                             f"{horizon + step * (origins - 1) + 14} periods of history; there are {n_periods}")
     notify = on_step or (lambda _msg: None)
-    records, series_rows, forecasts, choices, importances = [], [], [], [], []
+    records, series_rows, forecasts, choices, importances, calibration = [], [], [], [], [], []
     parts: dict[str, list[dict[str, np.ndarray]]] = {}
     weights: dict[str, list[np.ndarray]] = {}
     for k, t in enumerate(cut):
@@ -139,6 +165,7 @@ def backtest(df: pd.DataFrame, horizon: int = 28, origins: int = 3, step: int | 
         source = rev.values if rev is not None and np.array_equal(rev.ids, panel.ids) else panel.values
         w = np.nan_to_num(source[rows, max(t + 1 - horizon, 0):t + 1]).sum(axis=1)
         w = w / max(w[np.isfinite(mse)].sum(), 1e-12)
+        deciles = revenue_deciles(w)
         runs: dict[str, tuple[np.ndarray, dict[str, np.ndarray] | None, float]] = {}
         notify(f"origin {k + 1}/{origins} ({origin:%Y-%m-%d}): shopops")
         started = time.perf_counter()
@@ -147,9 +174,12 @@ def backtest(df: pd.DataFrame, horizon: int = 28, origins: int = 3, step: int | 
         model = DemandForecaster(horizon=horizon, freq=freq, **(forecaster or {})).fit(train, weights=recent)
         seconds = time.perf_counter() - started
         order = pd.Index(model.ids_).get_indexer(ids)
+        # Quantiles of the chosen forecasts only: the other candidates are compared on their means.
+        point, quant = model.quantiles(horizon)
+        runs["auto"] = (point[order], {q: v[order] for q, v in quant.items()}, seconds)
         for name in model.candidates_:
-            point, quant = model.quantiles(horizon, name)
-            runs[name] = (point[order], {q: v[order] for q, v in quant.items()}, seconds if name == "auto" else np.nan)
+            if name != "auto":
+                runs[name] = (model.point(horizon, name)[order], None, np.nan)
         choices.append(model.choice_.assign(origin=origin))
         importances.append(model.feature_importances_.assign(origin=origin))
         for peer_name, peer in (peers or {}).items():
@@ -159,11 +189,22 @@ def backtest(df: pd.DataFrame, horizon: int = 28, origins: int = 3, step: int | 
             peer_seconds = time.perf_counter() - started
             peer_point, peer_quant = score_frame(peer_frame, ids, dates)
             runs[peer_name] = (peer_point, peer_quant, peer_seconds)
+        groups = {"demand_class": model.classes_[order], "revenue_decile": deciles}
+        season = 7 if freq == "D" else 1
         for name, (run_point, run_quant, secs) in runs.items():
             scores = series_scores(actual, run_point, run_quant, mae, mse)
             parts.setdefault(name, []).append(scores)
             weights.setdefault(name, []).append(w)
-            records.append({"model": name, "origin": origin, **_aggregate([scores], w), "seconds": secs})
+            cal = pd.DataFrame(calibration_rows(actual, run_point, run_quant, groups)).assign(model=name, origin=origin)
+            calibration.append(cal)
+            top = cal[(cal["grouping"] == "revenue_decile") & (cal["group"] == "10")].iloc[0]
+            steady = {key: steady_zero_median(panel.values[rows, :t + 1], actual, run_quant["q50"], season, among)
+                      if run_quant else (0, 0) for key, among in (("", None), ("top_", deciles == 10))}
+            records.append({"model": name, "origin": origin, **_aggregate([scores], w),
+                            "top_cover50": top["P(y<=q50)"], "top_cover90": top["P(y<=q90)"], "top_bias": top["bias"],
+                            **{f"{key}steady_sellers": n for key, (n, _) in steady.items()},
+                            **{f"{key}steady_zero_median": z / n if n else np.nan for key, (n, z) in steady.items()},
+                            "seconds": secs})
             series_rows.append(pd.DataFrame({"model": name, "origin": origin, "unique_id": ids, "weight": w,
                                              "rmsse": scores["rmsse"], "mase": scores["mase"]}))
         point, quant = runs["auto"][0], runs["auto"][1] or {}
@@ -176,7 +217,7 @@ def backtest(df: pd.DataFrame, horizon: int = 28, origins: int = 3, step: int | 
     by_origin = pd.DataFrame(records)
     summary = pd.DataFrame([
         {"model": name, **_aggregate(p, np.concatenate(weights[name]) / len(p)),
-         "seconds": float(by_origin.loc[by_origin["model"] == name, "seconds"].sum(min_count=1))}
+         **_over_origins(by_origin[by_origin["model"] == name])}
         for name, p in parts.items()
     ])
     summary = summary.sort_values("wrmsse").reset_index(drop=True)
@@ -188,4 +229,5 @@ def backtest(df: pd.DataFrame, horizon: int = 28, origins: int = 3, step: int | 
                           summary=summary, by_origin=by_origin, series=pd.concat(series_rows, ignore_index=True),
                           forecasts=pd.concat(forecasts, ignore_index=True), choices=pd.concat(choices),
                           importances=pd.concat(importances), horizon=horizon,
+                          calibration=pd.concat(calibration, ignore_index=True),
                           origins=[panel.dates[t] for t in cut])

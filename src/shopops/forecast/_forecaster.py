@@ -9,6 +9,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from shopops.forecast._distribution import (
+    Calibration,
+    calibrate,
+    dispersion,
+    hurdle_quantiles,
+    sample_paths,
+    size_dispersion,
+    volume_band,
+    zero_share,
+)
 from shopops.forecast._features import Features
 from shopops.forecast._history import ForecastError, Panel, to_panel
 from shopops.forecast._lgbm import GlobalLGBM
@@ -28,8 +38,8 @@ _ENSEMBLE_PARTNERS = ("sba", "tsb", "adida", "imapa", "ma")
 _MEAN_OF = ("lgbm", "ma", "tsb", "adida", "imapa")
 #: Models whose forecast is one level for every period: the shop's weekday profile shapes them.
 _FLAT_MODELS = ("naive", "ma", "sba", "tsb", "adida", "imapa")
-#: A demand class with fewer series than this borrows the residuals of all series.
-_MIN_POOL = 30
+#: Seasons (weeks) of recent history a series' P(y = 0) is taken from.
+ZERO_WINDOW = 4
 
 @dataclass(frozen=True)
 class SamplePaths:
@@ -133,9 +143,12 @@ class DemandForecaster:
     Notes
     -----
     ``fit`` runs an inner backtest: every candidate forecasts the last ``min(horizon, periods // 3)``
-    periods from history before them. Its scores pick the model, its residuals (scaled by
-    ``sqrt(max(yhat, level / 10) * level)``, pooled per demand class) give the quantiles and the
-    sample paths. Then every chosen model is refitted on the whole history.
+    periods from history before them. Its scores pick the model per demand class; the chosen
+    forecasts against the (uncapped) sales calibrate the predictive distribution: per cell a hurdle
+    negative binomial with mean ``yhat``, the series' recent share of open days without a sale as
+    P(y = 0) (``zero_``), and the dispersion of its recent sale sizes times a factor calibrated per
+    demand class x volume band (``phi_``, see ``calibration_``). Then every chosen model is refitted
+    on the whole history.
     """
 
     def __init__(self, horizon: int = 28, freq: str = "D", models: Sequence[str] = DEFAULT_MODELS,
@@ -214,6 +227,7 @@ class DemandForecaster:
         if "censored" in df.columns:
             flags = to_panel(df.assign(y=df["censored"].astype(float)), self.freq).values > 0
             values = _impute_censored(values, flags, s)
+        uncapped = values
         # Bulk orders are not demand to plan for: winsorise at 5x the series' 90th-percentile sale size
         # (the pooled one for series with fewer than five sales), never below 10 units.
         capped, _ = cap_outliers(np.nan_to_num(values), 5.0, min_sales=5, pooled=True, floor=10.0)
@@ -225,6 +239,7 @@ class DemandForecaster:
         feat = Features.build(values, panel.dates, s, price)
         h, last = self.horizon, n_periods - 1
         valid = min(h, max(n_periods // 3, 1))
+        self.inner_days_ = valid
         inner = last - valid
         use_lgbm = "lgbm" in self.models and GlobalLGBM.can_fit(inner + 1, valid, s) \
             and GlobalLGBM.can_fit(n_periods, h, s)
@@ -245,20 +260,17 @@ class DemandForecaster:
         with np.errstate(invalid="ignore", divide="ignore"):
             scores = {name: np.sqrt(((f - actual) ** 2).mean(axis=1) / mse) for name, f in cand.items()}
         self.choice_ = self._choose(scores, classes_in, w)
-        cand["auto"] = self._pick(cand, classes_in)
+        zero_in = zero_share(uncapped, inner, ZERO_WINDOW * s, s)[rows_in]
+        cand["auto"] = _within_reach(self._pick(cand, classes_in), zero_in, values[rows_in, :inner + 1], s)
 
-        # Residuals of each candidate, scaled, pooled per class: the quantiles and sample paths.
+        # The predictive distribution is calibrated on the chosen forecasts against the uncapped sales:
+        # the bulk orders the cap keeps out of the mean are still demand a quantile must cover. The
+        # series' own dispersion is of its capped sales, so one such order does not flatten its median.
         raw_level = feat.level(inner, 4 * s)[rows_in]
-        level_in = np.maximum(raw_level, 1e-3)
-        # Series that sold nothing in the level window have a scale near zero: any later sale is a
-        # scaled residual in the thousands. They stay in their own class's pool but not in the
-        # shared one other classes fall back to, where they would give every path a huge tail.
-        sold = raw_level > 0
-        self.residuals_ = {}
-        for name, forecast in cand.items():
-            resid = (actual - forecast) / _scale(forecast, level_in)
-            self.residuals_[name] = {c: resid[classes_in == c] for c in np.unique(classes_in)}
-            self.residuals_[name]["all"] = resid[sold] if sold.any() else resid
+        self.calibration_: Calibration = calibrate(np.nan_to_num(uncapped[rows_in, inner + 1:]), cand["auto"],
+                                                   zero_in, size_dispersion(values, inner, 13 * s)[rows_in],
+                                                   classes_in, volume_band(raw_level, s), weight=w,
+                                                   seed=self.seed)
 
         # Refit on the whole history and forecast from its last period.
         rows = np.arange(len(panel.ids))
@@ -266,13 +278,16 @@ class DemandForecaster:
             if use_lgbm else None
         final = self._candidates(feat, panel, last, h, lgbm, rows)
         self.classes_ = classify(values, last, s)
-        final["auto"] = self._pick(final, self.classes_)
+        self.zero_ = zero_share(uncapped, last, ZERO_WINDOW * s, s)
+        final["auto"] = _within_reach(self._pick(final, self.classes_), self.zero_, values, s)
+        self.bands_ = volume_band(feat.level(last, 4 * s), s)
+        self.phi_ = dispersion(self.calibration_.lookup(self.classes_, self.bands_),
+                               size_dispersion(values, last, 13 * s))
         # A series that never sold is forecast zero with zero-width quantiles (documented fallback).
         never_sold = ~(np.nan_to_num(values) > 0).any(axis=1) | np.isin(panel.ids, list(discontinued))
         for forecast in final.values():
             forecast[never_sold] = 0.0
         self.point_ = final["auto"]
-        self.level_ = np.where(never_sold, 0.0, np.maximum(feat.level(last, 4 * s), 1e-3))
         self.ids_ = panel.ids
         self.dates_ = pd.date_range(panel.dates[-1], periods=h + 1, freq="D" if self.freq == "D" else "W-MON")[1:]
         self.candidates_ = final
@@ -332,47 +347,25 @@ class DemandForecaster:
                                 f"fit with horizon={h}")
         return h
 
-    def _pool(self, cls: str, model: str = "auto") -> np.ndarray:
-        """Scaled residual paths (series x inner-backtest periods) of a class; all series if it has few."""
-        pools = self.residuals_[model]
-        pool = pools.get(cls)
-        return np.asarray(pools["all"] if pool is None or len(pool) < _MIN_POOL else pool)
-
-    def _step_quantiles(self, pool: np.ndarray, h: int) -> np.ndarray:
-        """Quantiles (len(QUANTILES), h) per step, from the residuals of the same weekday (or week).
-
-        Step ``k`` uses the inner-backtest periods ``k, k ± season, ...`` (they share the weekday: the
-        inner window is a whole number of weeks when the horizon is), so Saturdays get Saturday errors.
-        """
-        s = 7 if self.freq == "D" else 1
-        width = pool.shape[1]
-        out = np.zeros((len(QUANTILES), h))
-        levels = list(QUANTILES.values())
-        for k in range(h):
-            cols = np.arange(k % width % s if width >= s else 0, width, s if width >= s else 1)
-            out[:, k] = np.quantile(pool[:, cols], levels)
-        return out
-
     def quantiles(self, h: int, model: str = "auto") -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """Point forecasts and quantiles ``(n_series, h)`` of one candidate (``auto``: the chosen ones)."""
+        """Point forecasts and quantiles ``(n_series, h)`` of one candidate (``auto``: the chosen ones).
+
+        Every cell's quantiles are those of the hurdle negative binomial with mean ``point``, the
+        series' P(y = 0) (``zero_``) and its dispersion (``phi_``; see ``calibration_``).
+        """
+        point = self.point(h, model)
+        levels = hurdle_quantiles(point, self.zero_[:, None], self.phi_[:, None], tuple(QUANTILES.values()))
+        return point, dict(zip(QUANTILES, levels, strict=True))
+
+    def point(self, h: int, model: str = "auto") -> np.ndarray:
+        """Point forecasts (the predictive mean) ``(n_series, h)`` of one candidate."""
         h = self._h(h)
         if model not in self.candidates_:
             raise ForecastError(f"no candidate {model!r}; fitted candidates: {', '.join(self.candidates_)}")
-        point = self.candidates_[model][:, :h]
-        scale = _scale(point, self.level_)
-        shift = np.zeros((len(QUANTILES), *point.shape))
-        for cls in np.unique(self.classes_):
-            member = self.classes_ == cls
-            shift[:, member, :] = self._step_quantiles(self._pool(cls, model), h)[:, None, :]
-        quant: dict[str, np.ndarray] = {}
-        running = np.zeros_like(point)
-        for k, name in enumerate(QUANTILES):  # clip at zero and keep the quantiles ordered
-            running = np.maximum(running, np.maximum(point + scale * shift[k], 0.0))
-            quant[name] = running
-        return point, quant
+        return np.asarray(self.candidates_[model][:, :h])
 
     def predict(self, h: int) -> pd.DataFrame:
-        """Forecasts ``unique_id, ds, yhat, q05, q50, q80, q90, q95, q99`` for ``h`` periods."""
+        """Forecasts ``unique_id, ds, yhat, q05, q25, q50, q75, q80, q90, q95, q99`` for ``h`` periods."""
         point, quant = self.quantiles(h)
         frame = pd.DataFrame({"unique_id": np.repeat(self.ids_, h), "ds": np.tile(self.dates_[:h], len(self.ids_)),
                               "yhat": point.reshape(-1)})
@@ -383,37 +376,28 @@ class DemandForecaster:
     def sample_paths(self, h: int, n_paths: int = 200, seed: int | None = None) -> SamplePaths:
         """Joint sample paths ``(n_series, n_paths, h)`` of future demand.
 
-        Each path adds to the point forecast one whole scaled residual path of the inner backtest, drawn
-        from a series of the same demand class (so a path keeps the residuals' run of highs and lows
-        across days) and rotated by a random whole number of weeks (so each day's residual comes from the
-        same weekdays that :meth:`predict`'s quantiles use), and clips at zero. Beyond the inner
-        backtest's length the residual path wraps around.
+        Every day of a path is drawn from the same negative binomial that :meth:`predict`'s quantiles
+        come from (so the paths' mean is ``yhat`` and their daily quantiles are ``q05 … q99``, up to
+        sampling), and the days of one path share part of their demand rate (the day-to-day
+        correlation measured in the inner backtest), so lead-time totals are as uncertain as the
+        history says, not narrowed by independent days.
         """
         h = self._h(h)
-        if n_paths < 1:
-            raise ForecastError(f"n_paths must be at least 1, not {n_paths}")
+        if not isinstance(n_paths, int | np.integer) or n_paths < 1:
+            raise ForecastError(f"n_paths must be a whole number of at least 1, not {n_paths!r}")
         rng = np.random.default_rng(self.seed if seed is None else seed)
-        point = self.point_[:, :h]
-        scale = _scale(point, self.level_)
-        paths = np.zeros((len(self.ids_), n_paths, h), dtype=np.float32)
-        for cls in np.unique(self.classes_):
-            member = np.flatnonzero(self.classes_ == cls)
-            pool = self._pool(cls)
-            width = pool.shape[1]
-            season = 7 if self.freq == "D" and width >= 7 else 1
-            donor = rng.integers(0, len(pool), (len(member), n_paths))
-            shift = season * rng.integers(0, max(width // season, 1), (len(member), n_paths))
-            cols = (np.arange(h)[None, None, :] + shift[:, :, None]) % width
-            draws = pool[donor[:, :, None], cols]
-            paths[member] = np.maximum(point[member, None, :] + scale[member, None, :] * draws, 0.0)
+        paths = sample_paths(self.point_[:, :h], self.zero_, self.phi_, self.calibration_.correlation,
+                             int(n_paths), rng)
         return SamplePaths(ids=self.ids_, dates=self.dates_[:h], paths=paths)
 
     def explain(self) -> pd.DataFrame:
-        """Per series: demand class, chosen model, and its inner-backtest RMSSE next to the other candidates."""
+        """Per series: demand class, chosen model, its inner-backtest RMSSE beside the others, its distribution."""
         self._fitted()
         frame = pd.DataFrame({"unique_id": self.ids_, "demand_class": self.classes_})
         frame["model"] = [self._model_for(c) for c in self.classes_]
         frame = frame.merge(self.inner_scores_, on="unique_id", how="left")
+        frame["volume_band"] = self.bands_
+        frame["dispersion"] = self.phi_
         frame["rmsse_chosen"] = [
             row.get(f"rmsse_{m}", np.nan) for row, m in zip(frame.to_dict("records"), frame["model"], strict=True)
         ]
@@ -425,9 +409,15 @@ class DemandForecaster:
         return frame
 
 
-def _scale(point: np.ndarray, level: np.ndarray) -> np.ndarray:
-    """Residual scale per cell: grows like a count's standard deviation with the forecast and the level."""
-    return np.asarray(np.sqrt(np.maximum(point, 0.1 * level[:, None]) * level[:, None]))
+def _within_reach(point: np.ndarray, zero: np.ndarray, history: np.ndarray, season: int) -> np.ndarray:
+    """Cap each forecast at P(sale) x the series' largest sale of the last 13 seasons.
+
+    No mean can be higher with that selling frequency and those sale sizes. Croston-type models keep
+    forecasting a product's old level for months after it stopped selling; this brings them down as
+    soon as the recent weeks show no sales, and leaves series that still sell untouched.
+    """
+    largest = np.nanmax(np.nan_to_num(history[:, -13 * season:]), axis=1)
+    return np.asarray(np.minimum(point, ((1 - zero) * np.maximum(largest, 1.0))[:, None]))
 
 
 def check_horizon(h: int, freq: str) -> int:

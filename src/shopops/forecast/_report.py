@@ -5,18 +5,30 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import jinja2
-import matplotlib
 import numpy as np
 from markupsafe import Markup
-from matplotlib.figure import Figure
 
 from shopops.forecast._backtest import BacktestResult
 from shopops.forecast._history import ForecastError
+from shopops.forecast._metrics import CALIBRATION_LEVELS, QUANTILES
 
-__all__ = ["coverage_figure", "series_figure", "top_series", "write_backtest_report"]
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["coverage_figure", "reliability_figure", "series_figure", "top_series", "write_backtest_report"]
+
+
+def _figure(width: float, height: float) -> tuple[Figure, AbstractContextManager[Any]]:
+    """A matplotlib figure and its style context; matplotlib is imported only when a report is drawn."""
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height)), matplotlib.rc_context({"font.size": 9})
 
 _TEMPLATE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="generator" content="shopops">
@@ -36,6 +48,11 @@ upper bounds), and inside [q05, q95].</p>
 <h2>Scores per origin</h2>{{ by_origin }}
 <h2>Model chosen per demand class (inner backtest, weighted RMSSE)</h2>{{ choices }}
 <h2>Global LightGBM: feature importance (share of split gain)</h2>{{ importances }}
+<h2>Calibration: P(y &le; q) against the level (reliability diagram)</h2>
+<p class="note">Per demand class and per revenue decile of the chosen forecasts, and for each peer with quantiles.
+On the diagonal is calibrated; below it the quantiles are too low.</p>
+<img alt="reliability" src="data:image/png;base64,{{ reliability }}">
+<h2>Calibration and bias per revenue decile (10 = most revenue) and demand class</h2>{{ calibration }}
 <h2>Interval coverage by demand class</h2><img alt="coverage" src="data:image/png;base64,{{ coverage }}">
 <h2>Actual vs forecast, chosen series</h2>
 {% for name, img in plots %}<h3>{{ name }}</h3><img alt="{{ name }}" src="data:image/png;base64,{{ img }}">{% endfor %}
@@ -60,8 +77,8 @@ def series_figure(result: BacktestResult, unique_id: str) -> Figure:
     frame = result.forecasts[result.forecasts["unique_id"] == unique_id]
     if frame.empty:
         raise ForecastError(f"series {unique_id!r} is not in the backtest")
-    with matplotlib.rc_context({"font.size": 9}):
-        fig = Figure(figsize=(9, 2.6))
+    fig, style = _figure(9, 2.6)
+    with style:
         ax = fig.subplots()
         for _origin, part in frame.groupby("origin"):
             ax.fill_between(part["ds"], part["q05"], part["q95"], color="#93c5fd", alpha=0.5, linewidth=0)
@@ -81,8 +98,8 @@ def coverage_figure(result: BacktestResult) -> Figure:
     names = list(groups)
     c80 = [float((g["y"] <= g["q80"] + 1e-9).mean()) for g in groups.values()]
     c95 = [float((g["y"] <= g["q95"] + 1e-9).mean()) for g in groups.values()]
-    with matplotlib.rc_context({"font.size": 9}):
-        fig = Figure(figsize=(7, 2.8))
+    fig, style = _figure(7, 2.8)
+    with style:
         ax = fig.subplots()
         x = np.arange(len(names))
         ax.bar(x - 0.2, c80, 0.4, label="P(y <= q80)", color="#93c5fd")
@@ -94,6 +111,47 @@ def coverage_figure(result: BacktestResult) -> Figure:
         ax.legend(loc="lower right")
         ax.set_title("Coverage of the upper quantiles in the backtest (dotted: nominal)")
     return fig
+
+
+def reliability_figure(result: BacktestResult) -> Figure:
+    """P(y <= q) against the quantile level: chosen forecasts per revenue decile and class, and the peers."""
+    cal = result.calibration
+    levels = [QUANTILES[q] for q in CALIBRATION_LEVELS]
+    cols = [f"P(y<={q})" for q in CALIBRATION_LEVELS]
+    fig, style = _figure(10, 3.4)
+    with style:
+        axes = fig.subplots(1, 3, sharey=True)
+        panels = (("chosen forecasts by revenue decile", "auto", "revenue_decile"),
+                  ("chosen forecasts by demand class", "auto", "demand_class"))
+        for ax, (title, model, grouping) in zip(axes, panels, strict=False):
+            part = cal[(cal["model"] == model) & (cal["grouping"] == grouping)].groupby("group")[cols].mean()
+            if grouping == "revenue_decile":
+                part = part.loc[sorted(part.index, key=int)]
+            for k, (group, row) in enumerate(part.iterrows()):
+                ax.plot(levels, row.to_numpy(), marker="o", markersize=3,
+                        color=matplotlib_colour(k, len(part)), label=str(group))
+            ax.set_title(title)
+            ax.legend(fontsize=6, ncols=2, loc="lower right")
+        top = cal[(cal["grouping"] == "revenue_decile") & (cal["group"] == "10")].groupby("model")[cols].mean()
+        for k, (model, row) in enumerate(top.dropna().iterrows()):
+            axes[2].plot(levels, row.to_numpy(), marker="o", markersize=3, color=matplotlib_colour(k, len(top)),
+                         label="shopops" if model == "auto" else str(model))
+        axes[2].set_title("top revenue decile, every model")
+        axes[2].legend(fontsize=6, loc="lower right")
+        for ax in axes:
+            ax.plot([0.4, 1.0], [0.4, 1.0], color="#9ca3af", linestyle=":")
+            ax.set_xlabel("quantile level")
+            ax.set_xlim(0.45, 1.0)
+            ax.set_ylim(0.0, 1.0)
+        axes[0].set_ylabel("P(y <= q)")
+    return fig
+
+
+def matplotlib_colour(k: int, n: int) -> tuple[float, float, float, float]:
+    """The ``k``-th of ``n`` colours of the viridis map."""
+    from matplotlib import colormaps
+
+    return tuple(colormaps["viridis"](k / max(n - 1, 1)))  # type: ignore[return-value]
 
 
 def write_backtest_report(result: BacktestResult, path: Path | str, series: Sequence[str] | None = None,
@@ -110,6 +168,11 @@ def write_backtest_report(result: BacktestResult, path: Path | str, series: Sequ
         choices=Markup(choices.to_html()),
         importances=Markup(importances.to_frame().to_html(float_format="%.3f")),
         coverage=_png(coverage_figure(result)),
+        reliability=_png(reliability_figure(result)),
+        calibration=Markup(result.calibration[result.calibration["model"] == "auto"]
+                           .groupby(["grouping", "group"], sort=False)[["series", "bias", *[
+                               f"P(y<={q})" for q in CALIBRATION_LEVELS]]].mean()
+                           .to_html(float_format="%.3f")),
         plots=[(name, _png(series_figure(result, name))) for name in chosen],
     )
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -35,7 +35,7 @@ class ForecastResult(Result):
     Attributes
     ----------
     frame : DataFrame
-        ``unique_id, ds, yhat, q05, q50, q80, q90, q95, q99`` at the requested level.
+        ``unique_id, ds, yhat, q05, q25, q50, q75, q80, q90, q95, q99`` at the requested level.
     forecaster : DemandForecaster
         The fitted product forecaster (``sample_paths``, ``explain``, ``feature_importances_``).
     choice : DataFrame

@@ -17,7 +17,16 @@ from shopops.inventory._compare import (
     simulate_policy,
     stock_at,
 )
-from shopops.inventory._demand import BootstrapDemand, LeadTimeDemand, PathDemand, cap_outliers, draw_lead_times
+from shopops.inventory._demand import (
+    DEMAND_MODELS,
+    BootstrapDemand,
+    DemandSampler,
+    ForecastDemand,
+    LeadTimeDemand,
+    PathDemand,
+    cap_outliers,
+    draw_lead_times,
+)
 from shopops.inventory._history import DemandMatrix, daily_demand
 from shopops.inventory._params import InventoryDefaults, load_params, prepare_params
 from shopops.inventory._planner import POLICIES, ReplenishmentPlan, plan_replenishment, replenish
@@ -37,10 +46,13 @@ __all__ = [
     "DEFAULT_MAX_RATIOS",
     "DEFAULT_MIN_DAYS",
     "DEFAULT_TARGETS",
+    "DEMAND_MODELS",
     "POLICIES",
     "BootstrapDemand",
     "DemandMatrix",
+    "DemandSampler",
     "FillRatePolicy",
+    "ForecastDemand",
     "InventoryDefaults",
     "LeadTimeDemand",
     "MinMaxPolicy",

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from shopops.inventory._demand import BootstrapDemand, LeadTimeDemand, cap_outliers
+from shopops.inventory._demand import DemandSampler, LeadTimeDemand, cap_outliers
 from shopops.inventory._history import DemandMatrix
 from shopops.inventory._params import InventoryDefaults
 
@@ -93,7 +93,7 @@ def plan_alerts(params: pd.DataFrame, lines: pd.DataFrame, ltd: LeadTimeDemand, 
     return rank_alerts(pd.DataFrame(rows, columns=ALERT_COLUMNS))
 
 
-def one_off_alerts(demand: DemandMatrix, sampler: BootstrapDemand) -> pd.DataFrame:
+def one_off_alerts(demand: DemandMatrix, sampler: DemandSampler) -> pd.DataFrame:
     """Alerts for the one-off days of the sampled window that the planner cut (not planned for)."""
     factor = float(sampler.outlier_factor or 0.0)
     capped, cut = cap_outliers(demand.units, factor)

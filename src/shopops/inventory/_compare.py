@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from shopops.errors import ShopopsError
-from shopops.inventory._demand import BootstrapDemand
+from shopops.inventory._demand import BootstrapDemand, DemandSampler
 from shopops.inventory._history import daily_demand
 from shopops.inventory._params import InventoryDefaults, load_params, prepare_params
 from shopops.inventory._replay import FillRatePolicy, MinMaxPolicy, ReplayResult, replay_policy
@@ -183,7 +183,7 @@ def compare_policies(
     min_days: Sequence[float] = DEFAULT_MIN_DAYS,
     max_ratios: Sequence[float] = DEFAULT_MAX_RATIOS,
     review_days: int = 7,
-    sampler: BootstrapDemand | None = None,
+    sampler: DemandSampler | None = None,
     seed: int = 0,
     per_product: bool = True,
     on_step: Callable[[str], None] | None = None,
@@ -211,8 +211,8 @@ def compare_policies(
         The min/max grid: min = days × mean demand, max = min × ratio.
     review_days : int
         Review period of our policy.
-    sampler : BootstrapDemand or None
-        Lead-time demand model of our policy.
+    sampler : BootstrapDemand, ForecastDemand or None
+        Lead-time demand model of our policy (default: the bootstrap).
     seed : int
         Seed of the lead times (shared by every replay).
     per_product : bool

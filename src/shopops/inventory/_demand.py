@@ -9,19 +9,31 @@ the sum for intermittent demand. Two sources of joint samples:
   days summed. Consecutive days keep the weekly pattern and the lumpiness.
 - :class:`PathDemand` – sample paths of a probabilistic forecast (``shopops.forecast``), summed
   over the sampled lead time.
+- :class:`ForecastDemand` – the same, with the forecaster refitted on the history it is handed (the
+  planner's and the replay's interface), so the stock bought comes from the model whose forecast the
+  user sees.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Protocol
 
 import numpy as np
+import pandas as pd
 
 from shopops.errors import ShopopsError
+from shopops.forecast import DemandForecaster, SamplePaths
 from shopops.forecast import cap_outliers as forecast_cap
 from shopops.inventory._classes import weekly_cv
 
-__all__ = ["BootstrapDemand", "LeadTimeDemand", "PathDemand", "cap_outliers", "draw_lead_times"]
+__all__ = ["DEMAND_MODELS", "BootstrapDemand", "DemandSampler", "ForecastDemand", "LeadTimeDemand", "PathDemand",
+           "cap_outliers", "draw_lead_times"]
+
+#: The lead-time demand models a plan or a replay can use.
+DEMAND_MODELS = ("bootstrap", "paths")
 
 
 def cap_outliers(units: np.ndarray, factor: float = 10.0) -> tuple[np.ndarray, np.ndarray]:
@@ -73,6 +85,22 @@ def draw_lead_times(mean: np.ndarray, sd: np.ndarray, m: int, rng: np.random.Gen
     """Integer lead times in days (at least 1), shape (n, m), normal around ``mean`` with ``sd``."""
     lt = rng.normal(np.asarray(mean, float)[:, None], np.asarray(sd, float)[:, None], (len(mean), m))
     return np.maximum(np.rint(lt), 1).astype(np.int64)
+
+
+class DemandSampler(Protocol):
+    """What the planner and the replay need of a lead-time demand model."""
+
+    window_days: int
+    outlier_factor: float | None
+
+    def sample(self, history: np.ndarray, lead_mean: np.ndarray, lead_sd: np.ndarray,
+               review_days: np.ndarray) -> LeadTimeDemand:
+        """Joint samples of lead-time (and lead-time plus review) demand per product."""
+        ...
+
+    def describe(self) -> str:
+        """A few words on the model, for plan explanations."""
+        ...
 
 
 class BootstrapDemand:
@@ -159,6 +187,9 @@ class BootstrapDemand:
 
         return LeadTimeDemand(window_sum(lead), window_sum(lead + review), level)
 
+    def describe(self) -> str:
+        """The bootstrap's window and pooled share."""
+        return f"{self.window_days} d bootstrap, {self.pool_share:.0%} pooled tails"
 
     def _pool_rows(self, row: np.ndarray, window: np.ndarray, selling: np.ndarray,
                    rng: np.random.Generator) -> np.ndarray:
@@ -196,17 +227,99 @@ class PathDemand:
         self.paths = paths
         self.seed = seed
 
+    window_days = 0
+    outlier_factor: float | None = None
+
     def sample(self, history: np.ndarray, lead_mean: np.ndarray, lead_sd: np.ndarray,
                review_days: np.ndarray) -> LeadTimeDemand:
         """Joint samples; ``history`` is unused (the paths already hold the forecast)."""
-        n, m, h = self.paths.shape
         rng = np.random.default_rng(self.seed)
-        cum = np.concatenate([np.zeros((n, m, 1)), np.cumsum(self.paths, axis=2)], axis=2)
-        lead = draw_lead_times(lead_mean, lead_sd, m, rng)
+        lead = draw_lead_times(lead_mean, lead_sd, self.paths.shape[1], rng)
+        return _sum_paths(self.paths, lead, lead + np.asarray(review_days, dtype=np.int64)[:, None])
+
+    def describe(self) -> str:
+        """The number of paths."""
+        return f"{self.paths.shape[1]} forecast sample paths"
+
+
+def _sum_paths(paths: np.ndarray, lead: np.ndarray, lead_review: np.ndarray) -> LeadTimeDemand:
+    """Each path summed over its own sampled lead time (and lead time plus review)."""
+    n, m, h = paths.shape
+    if int(lead_review.max()) > h:
+        raise ShopopsError(f"forecast paths cover {h} days, but lead time plus review period reach "
+                           f"{int(lead_review.max())} days; forecast a longer horizon")
+    cum = np.concatenate([np.zeros((n, m, 1)), np.cumsum(paths, axis=2, dtype=np.float64)], axis=2)
+    take = np.take_along_axis
+    return LeadTimeDemand(take(cum, lead[:, :, None], 2)[:, :, 0], take(cum, lead_review[:, :, None], 2)[:, :, 0],
+                          paths.mean(axis=(1, 2)))
+
+
+@dataclass
+class ForecastDemand:
+    """Lead-time demand from the forecaster's joint sample paths, refitted on the history handed to it.
+
+    Each call fits :class:`~shopops.forecast.DemandForecaster` on the last ``window_days`` of the
+    history (column 0 is ``first_day``), draws ``n_samples`` paths over the longest sampled lead time
+    plus review period, and sums each path over its own lead time. The lead-time totals are kept per
+    history, so replays of several targets over the same days fit once per review day.
+
+    Parameters
+    ----------
+    first_day : date
+        Date of the history's first column (weekdays matter: Online Retail never sells on Saturdays).
+    n_samples : int
+        Sample paths per product.
+    window_days : int
+        Days of history the forecaster is fitted on.
+    forecaster : dict
+        Keyword arguments of :class:`~shopops.forecast.DemandForecaster`.
+    seed : int
+        Seed of the lead times and of the paths.
+    """
+
+    first_day: date
+    n_samples: int = 200
+    window_days: int = 364
+    forecaster: dict[str, Any] = field(default_factory=dict)
+    seed: int = 0
+    outlier_factor: float | None = None  # the forecaster caps bulk orders itself
+    _kept: dict[tuple[Any, ...], LeadTimeDemand] = field(default_factory=dict, repr=False)
+
+    def paths_for(self, history: np.ndarray, h: int) -> SamplePaths:
+        """Sample paths ``(n, n_samples, h)`` of the ``h`` days after ``history``, rows in its order."""
+        n, t = history.shape
+        lo = max(t - self.window_days, 0)
+        window = history[:, lo:]
+        dates = pd.date_range(pd.Timestamp(self.first_day) + pd.Timedelta(days=lo), periods=window.shape[1])
+        ids = np.arange(n).astype(str)
+        selling = window.sum(axis=1) > 0
+        paths = np.zeros((n, self.n_samples, h), dtype=np.float32)
+        if not selling.any():
+            return SamplePaths(ids, pd.date_range(dates[-1], periods=h + 1)[1:], paths)
+        rows, cols = np.nonzero(np.broadcast_to(selling[:, None], window.shape))
+        frame = pd.DataFrame({"unique_id": rows.astype(str), "ds": dates[cols], "y": window[rows, cols]})
+        model = DemandForecaster(horizon=h, seed=self.seed, **self.forecaster).fit(frame)
+        drawn = model.sample_paths(h, n_paths=self.n_samples, seed=self.seed)
+        paths[drawn.ids.astype(int)] = drawn.paths
+        return SamplePaths(ids, drawn.dates, paths)
+
+    def sample(self, history: np.ndarray, lead_mean: np.ndarray, lead_sd: np.ndarray,
+               review_days: np.ndarray) -> LeadTimeDemand:
+        """Joint samples for each product (row of ``history``, daily units, oldest first)."""
+        if history.ndim != 2 or history.shape[1] == 0:
+            raise ShopopsError("demand history is empty: at least one day of history is needed")
+        rng = np.random.default_rng(self.seed)
+        lead = draw_lead_times(lead_mean, lead_sd, self.n_samples, rng)
         lead_review = lead + np.asarray(review_days, dtype=np.int64)[:, None]
-        if int(lead_review.max()) > h:
-            raise ShopopsError(f"forecast paths cover {h} days, but lead time plus review period reach "
-                               f"{int(lead_review.max())} days; forecast a longer horizon")
-        take = np.take_along_axis
-        return LeadTimeDemand(take(cum, lead[:, :, None], 2)[:, :, 0], take(cum, lead_review[:, :, None], 2)[:, :, 0],
-                              self.paths.mean(axis=(1, 2)))
+        digest = hashlib.blake2b(history.tobytes(), digest_size=16)
+        digest.update(lead_review.tobytes())
+        digest.update(lead.tobytes())
+        key = (history.shape, digest.hexdigest())
+        if key not in self._kept:
+            h = max(int(lead_review.max()), 1)
+            self._kept[key] = _sum_paths(self.paths_for(history, h).paths, lead, lead_review)
+        return self._kept[key]
+
+    def describe(self) -> str:
+        """The forecaster and the number of paths."""
+        return f"{self.n_samples} sample paths of the demand forecaster fitted on {self.window_days} d"

@@ -12,7 +12,13 @@ import pandas as pd
 
 from shopops.errors import ShopopsError
 from shopops.inventory._alerts import group_alerts, one_off_alerts, plan_alerts, rank_alerts
-from shopops.inventory._demand import BootstrapDemand, LeadTimeDemand
+from shopops.inventory._demand import (
+    DEMAND_MODELS,
+    BootstrapDemand,
+    DemandSampler,
+    ForecastDemand,
+    LeadTimeDemand,
+)
 from shopops.inventory._history import DemandMatrix, daily_demand
 from shopops.inventory._params import InventoryDefaults, load_params, prepare_params
 from shopops.inventory._policy import (
@@ -95,7 +101,7 @@ class ReplenishmentPlan(Result):
         return "\n".join(lines)
 
 
-def _levels(policy: str, params: pd.DataFrame, ltd: LeadTimeDemand, demand: DemandMatrix, sampler: BootstrapDemand,
+def _levels(policy: str, params: pd.DataFrame, ltd: LeadTimeDemand, demand: DemandMatrix, sampler: DemandSampler,
             defaults: InventoryDefaults, season_days: int) -> tuple[np.ndarray, np.ndarray]:
     """Reorder point and order-up-to level per product for ``policy``."""
     target = params["service_level"].to_numpy(float)
@@ -166,7 +172,7 @@ def _allocate_budget(order: np.ndarray, position: np.ndarray, ltd: LeadTimeDeman
 
 def plan_replenishment(params: pd.DataFrame, demand: DemandMatrix, as_of: date, *, policy: str = "rs",
                        budget: float | None = None, defaults: InventoryDefaults | None = None,
-                       sampler: BootstrapDemand | None = None, season_days: int = 90) -> ReplenishmentPlan:
+                       sampler: DemandSampler | None = None, season_days: int = 90) -> ReplenishmentPlan:
     """Plan purchases for the products of ``params`` (see :func:`prepare_params`) on ``as_of``.
 
     Parameters
@@ -183,8 +189,8 @@ def plan_replenishment(params: pd.DataFrame, demand: DemandMatrix, as_of: date, 
         Spend at most this much; the orders are cut where they buy the least service.
     defaults : InventoryDefaults or None
         Defaults and thresholds.
-    sampler : BootstrapDemand or None
-        Source of lead-time demand samples.
+    sampler : BootstrapDemand, ForecastDemand or None
+        Source of lead-time demand samples (default: the bootstrap).
     season_days : int
         Season length for the newsvendor policy.
     """
@@ -238,7 +244,7 @@ def plan_replenishment(params: pd.DataFrame, demand: DemandMatrix, as_of: date, 
     })
     lines["explanation"] = [
         f"demand over {lt:g}±{sd:g} d lead + {r} d review: mean {m:,.1f}, q{sl:.0%} {q:,.0f} "
-        f"({sampler.window_days} d bootstrap, {sampler.pool_share:.0%} pooled tails); target fill {sl:.0%} → "
+        f"({sampler.describe()}); target fill {sl:.0%} → "
         f"order up to {s:,.0f}; unit cost {c:,.2f}" + (f"; {'; '.join(iss)}" if iss else "")
         for lt, sd, r, m, sl, q, s, c, iss in zip(lead, lead_sd, review, lead_review_mean, params["service_level"],
                                                   q_level, up_to, cost, params["issues"], strict=True)
@@ -248,7 +254,7 @@ def plan_replenishment(params: pd.DataFrame, demand: DemandMatrix, as_of: date, 
     if len(one_off):
         alerts = rank_alerts(pd.concat([alerts, one_off], ignore_index=True) if len(alerts) else one_off)
     return ReplenishmentPlan(
-        model=f"{policy} policy on {sampler.window_days}-day bootstrapped lead-time demand",
+        model=f"{policy} policy on lead-time demand from {sampler.describe()}",
         params={"policy": policy, "as_of": as_of, "budget": budget, "season_days": season_days},
         lines=lines[PLAN_COLUMNS], purchase_orders=_purchase_orders(lines, as_of), alerts=alerts, messages=messages)
 
@@ -266,7 +272,7 @@ def _purchase_orders(lines: pd.DataFrame, as_of: date) -> pd.DataFrame:
 
 def replenish(reader: Reader, *, service_level: float | None = None, budget: float | None = None,
               review_days: int | None = None, policy: str = "rs", as_of: date | None = None,
-              defaults: InventoryDefaults | None = None) -> ReplenishmentPlan:
+              defaults: InventoryDefaults | None = None, demand_model: str = "bootstrap") -> ReplenishmentPlan:
     """The purchase plan of a shop's products on ``as_of`` (default: the last day of sales).
 
     Parameters
@@ -285,7 +291,13 @@ def replenish(reader: Reader, *, service_level: float | None = None, budget: flo
         Planning day; only history up to it is used.
     defaults : InventoryDefaults or None
         Defaults and thresholds.
+    demand_model : str
+        ``bootstrap`` (:class:`BootstrapDemand`, the default: it needed less stock for the same fill
+        rate in the replays, see docs/inventory.md) or ``paths`` (:class:`ForecastDemand`: the sample
+        paths of the demand forecaster, the model the forecast page shows).
     """
+    if demand_model not in DEMAND_MODELS:
+        raise ShopopsError(f"unknown demand model {demand_model!r}; choose one of {', '.join(DEMAND_MODELS)}")
     if policy not in POLICIES:
         raise ShopopsError(f"unknown policy {policy!r}; choose one of {', '.join(POLICIES)}")
     if service_level is not None and not 0 < service_level < 1:
@@ -297,6 +309,7 @@ def replenish(reader: Reader, *, service_level: float | None = None, budget: flo
     day = as_of or demand.end
     raw = load_params(reader, demand, day)
     params = prepare_params(raw, demand, defaults, service_level=service_level, review_days=review_days)
-    plan = plan_replenishment(params, demand, day, policy=policy, budget=budget, defaults=defaults)
-    plan.params.update(service_level=service_level, review_days=review_days)
+    sampler = ForecastDemand(first_day=demand.start) if demand_model == "paths" else BootstrapDemand()
+    plan = plan_replenishment(params, demand, day, policy=policy, budget=budget, defaults=defaults, sampler=sampler)
+    plan.params.update(service_level=service_level, review_days=review_days, demand_model=demand_model)
     return plan

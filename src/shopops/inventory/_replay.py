@@ -16,7 +16,7 @@ from typing import Protocol
 import numpy as np
 
 from shopops.errors import ShopopsError
-from shopops.inventory._demand import BootstrapDemand, draw_lead_times
+from shopops.inventory._demand import BootstrapDemand, DemandSampler, draw_lead_times
 from shopops.inventory._policy import order_up_to_for_fill, pooled_levels, round_order
 
 __all__ = ["FillRatePolicy", "MinMaxPolicy", "Policy", "ReplayResult", "replay_policy"]
@@ -47,7 +47,7 @@ class FillRatePolicy:
     lead_mean: np.ndarray
     lead_sd: np.ndarray
     review_days: int = 7
-    demand: BootstrapDemand = field(default_factory=BootstrapDemand)
+    demand: DemandSampler = field(default_factory=BootstrapDemand)
     replan_days: int | None = 7
     unit_cost: np.ndarray | None = None
     name: str = "fill-rate (R,S)"

@@ -184,7 +184,9 @@ def test_pages_of_the_coming_capabilities_draw_their_contract_data(page, contrac
         .map(d => [d.label, d.data.filter(v => v !== null).length])""")
     product = page.input_value("#forecast-product")
     expected = contract_server.api("/api/v1/forecast", product=product, limit=1000)["items"]
-    assert [n for _label, n in bands[1:]] == [len(expected)] * 3 and len(expected) == 28
+    # 90 % band (two edges), mean and median; the stand-in has no q25/q75, so no 50 % band is drawn.
+    assert [n for _label, n in bands[1:]] == [len(expected)] * 4 and len(expected) == 28
+    assert page.inner_text("#forecast-accuracy")
     shoot(page, "contract-forecast")
     open_page(page, contract_server, "customers")
     sizes = page.evaluate("Chart.getChart(document.getElementById('chart-segments')).data.datasets[0].data")
