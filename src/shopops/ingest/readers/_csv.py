@@ -29,7 +29,7 @@ from shopops.ingest.readers._base import (
 )
 
 _DELIMITERS = (",", ";", "\t", "|")
-_CSV_BLOCK_SIZE = 16 << 20  # bytes Arrow parses at a time (it reads a few ahead): the longest CSV record
+_CSV_BLOCK_SIZE = 2 << 20  # bytes Arrow parses at a time (it reads a few ahead): the longest CSV record
 _PROBE_BLOCK_SIZE = 1 << 20
 _SNIFF_BYTES = 256 << 10
 _SNIFF_LINES = 50
@@ -293,8 +293,8 @@ class _CsvReader(SourceReader):
         held: pa.RecordBatch | None = None
         try:
             reader = self._open_arrow(types, handler, _CSV_BLOCK_SIZE)
-        except (pa.ArrowException, UnicodeError, OSError) as exc:
-            raise self._wrap(exc, "at the header") from exc
+        except (pa.ArrowException, UnicodeError, OSError) as exc:  # the header was read: the record after it
+            raise self._wrap(exc, f"after line {last_line:,}") from exc
         try:
             while True:
                 try:
