@@ -8,8 +8,19 @@ from datetime import date
 import pytest
 
 from shopops import Shop
-from tests.service.e2e.conftest import Server, _serve, browser, chromium_path, page  # noqa: F401
+from tests.service.e2e.conftest import Server, _serve, chromium_path, page  # noqa: F401
 from tests.service.e2e.test_dashboard import open_page, shoot, sign_in, until
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path: str):  # noqa: F811
+    """This module's own browser, closed before the e2e suite starts its session one (one Playwright at a time)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=chromium_path, headless=True, args=["--no-sandbox"])
+        yield b
+        b.close()
 
 
 @pytest.fixture(scope="module")
