@@ -371,13 +371,14 @@ class Shop:
         return train_support(self.reader, target_precision=target_precision, seed=seed, until=until)
 
     def support_bot(self) -> SupportBot:
-        """The support bot of this shop (its saved model, loaded once per Shop)."""
-        from shopops.support import open_support_bot
+        """The support bot of this shop: its saved model, loaded again when `support train` saved a new one."""
+        from shopops.support import model_stamp, open_support_bot
 
-        bot: SupportBot | None = self.__dict__.get("_support_bot")
-        if bot is None:
-            bot = self.__dict__["_support_bot"] = open_support_bot(self.reader, self.settings)
-        return bot
+        stamp = model_stamp(self.data_dir)
+        cached: tuple[object, SupportBot] | None = self.__dict__.get("_support_bot")
+        if cached is None or cached[0] != stamp:
+            cached = self.__dict__["_support_bot"] = (stamp, open_support_bot(self.reader, self.settings))
+        return cached[1]
 
     def support_store(self) -> SupportStore:
         """Conversations and tickets of this shop (in the operational store)."""

@@ -14,8 +14,8 @@ from shopops.shop import SIMULATED_TABLES
 from shopops.simulate import SUPPORT_LOG, SimulationConfig, simulate_shop
 from shopops.support import SupportBot, TrainResult
 
-# The dashboard tests' real server, Chromium (Debian's, headless) and page fixtures.
-from tests.service.e2e.conftest import _serve, browser, chromium_path, page  # noqa: F401
+# The dashboard tests' real server (`shopops serve` in its own process).
+from tests.service.e2e.conftest import _serve
 
 
 @dataclass

@@ -166,3 +166,14 @@ def test_bot_on_the_simulated_log(support_shop: SupportShop) -> None:
     assert ev.metrics["order_shown_without_proof"] == 0
     assert ev.metrics["answer_accuracy"] >= 0.9
     assert ev.metrics["handoff_recall"] >= 0.8
+
+
+def test_a_newly_trained_model_is_picked_up_by_a_running_shop(support_shop: SupportShop) -> None:
+    from shopops import Shop
+
+    serving = Shop.open(support_shop.shop.data_dir)  # as `shopops serve` holds it
+    before = serving.support_bot()
+    assert serving.support_bot() is before
+    support_shop.shop.support_train()  # same data and seed: the same model, saved again
+    after = serving.support_bot()
+    assert after is not before and after.model.threshold == before.model.threshold

@@ -17,7 +17,7 @@ from shopops.support._evaluate import (
 )
 from shopops.support._intent import IntentClassifier, IntentScores, Threshold, tune_threshold
 from shopops.support._kb import KB_SUFFIXES, KnowledgeBaseFile, kb_rows, write_kb_source
-from shopops.support._model import FAQ_INTENT, SupportModel, TrainResult, train_support_model
+from shopops.support._model import FAQ_INTENT, SupportModel, TrainResult, model_stamp, train_support_model
 from shopops.support._offtopic import OUT_OF_SCOPE
 from shopops.support._orders import OrderFacts, OrderLookup
 from shopops.support._retrieval import Hit, HybridRetriever
@@ -66,6 +66,7 @@ __all__ = [
     "kb_rows",
     "knowledge_base",
     "labelled_messages",
+    "model_stamp",
     "normalise",
     "open_support_bot",
     "read_labelled",

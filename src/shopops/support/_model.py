@@ -27,7 +27,7 @@ from shopops.support._intent import IntentClassifier, Threshold, tune_threshold
 from shopops.support._offtopic import OFF_TOPIC, OUT_OF_SCOPE
 from shopops.support._retrieval import HybridRetriever
 
-__all__ = ["FAQ_INTENT", "MODEL_DIR", "SupportModel", "TrainResult", "train_support_model"]
+__all__ = ["FAQ_INTENT", "MODEL_DIR", "SupportModel", "TrainResult", "model_stamp", "train_support_model"]
 
 FAQ_INTENT = "faq"
 MODEL_DIR = Path("models") / "support"
@@ -118,6 +118,15 @@ class SupportModel:
             raise ShopopsError(f"{path} was written by another shopops version: run `shopops support train` again")
         model: SupportModel = saved["model"]
         return model
+
+
+def model_stamp(data_dir: Path) -> tuple[int, int] | None:
+    """When and how big the saved model is (None when there is none): a new value means a new model."""
+    try:
+        st = (Path(data_dir) / MODEL_DIR / _MODEL_FILE).stat()
+    except FileNotFoundError:
+        return None
+    return st.st_mtime_ns, st.st_size
 
 
 @dataclass(kw_only=True)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from .conftest import Server
+from tests.support import conftest as support
+from tests.support.conftest import Server
+
+# The support tests' shop and server, as fixtures of this module (the browser is this folder's).
+support_shop = support.support_shop
+support_server = support.support_server
 
 _XSS = "<img src=x onerror=alert(1)> I want a human now"
 
