@@ -17,7 +17,7 @@ def test_public_api_is_what_we_say():
     assert set(shopops.api.__all__) == {
         "API_PREFIX", "KEYS_FILE", "PERMISSIONS", "ROLES", "ROLE_PERMISSIONS", "ApiKey", "AuditEntry", "KeyStore",
         "Principal", "ServiceSettings", "create_app", "serve"}
-    assert shopops.api.ROLES == ("admin", "analyst", "operator", "agent", "viewer", "chat")
+    assert shopops.api.ROLES == ("admin", "analyst", "operator", "agent", "viewer", "ingest", "chat")
     assert shopops.api.ServiceSettings().host == "127.0.0.1"  # loopback unless configured
 
 
