@@ -58,7 +58,12 @@ class BacktestResult(Result):
         """The models ranked by WRMSSE over all origins, the per-class choices and the top features."""
         lines = [f"forecast backtest: {self.model}",
                  f"horizon {self.horizon}, origins " + ", ".join(f"{o:%Y-%m-%d}" for o in self.origins)]
-        for row in self.summary.head(5).itertuples(index=False):
+        shown = self.summary.head(5)
+        # The automatic selection is what forecast() serves, so its score is always shown, whatever its rank.
+        ranked_auto = self.summary.index[self.summary["model"] == "auto"]
+        if len(ranked_auto) and "auto" not in set(shown["model"]):
+            shown = pd.concat([shown, self.summary.loc[ranked_auto]])
+        for row in shown.itertuples(index=False):
             lines.append(f"  {row.model}: WRMSSE {row.wrmsse:.4f}, WSPL {row.wspl:.4f}, MASE {row.mase:.4f}, "
                          f"bias {row.bias:+.4f}, P(y<=q95) {row.cover95:.3f}; top revenue decile P(y<=q50) "
                          f"{row.top_cover50:.3f}, P(y<=q90) {row.top_cover90:.3f}")
