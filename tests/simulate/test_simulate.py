@@ -36,7 +36,8 @@ def digests(folder: Path) -> dict[str, str]:
 
 
 def test_public_api() -> None:
-    assert sorted(simulate.__all__) == ["SimulationConfig", "SimulationConfigError", "SimulationSummary",
+    assert sorted(simulate.__all__) == ["ChannelTruth", "MarketingSimulation", "SimulationConfig",
+                                        "SimulationConfigError", "SimulationSummary", "simulate_marketing",
                                         "simulate_shop"]
 
 

@@ -22,13 +22,16 @@ PERMISSIONS: dict[str, str] = {
     "quality:read": "data-quality reports, quarantine, ingest runs",
     "ingest:write": "upload a file to ingest",
     "keys:admin": "create, list and revoke API keys; read the audit log",
+    "marketing:read": "budgets, uplift targeting lists, click models, creative bandits",
+    "marketing:write": "store targeting lists and budgets as decisions",
 }
 
 # Roles by department: an analyst reads everything, an operator runs stock and ingest, a customer-service
 # agent sees orders and customers, a viewer sees the shop's figures but no customer or order records.
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(PERMISSIONS),
-    "analyst": frozenset({"sales:read", "orders:read", "customers:read", "inventory:read", "quality:read"}),
+    "analyst": frozenset({"sales:read", "orders:read", "customers:read", "inventory:read", "quality:read",
+                          "marketing:read", "marketing:write"}),
     "operator": frozenset({"sales:read", "orders:read", "inventory:read", "quality:read", "ingest:write"}),
     "agent": frozenset({"orders:read", "customers:read"}),
     "viewer": frozenset({"sales:read", "inventory:read"}),

@@ -17,6 +17,8 @@ Examples
 """
 
 from shopops.simulate._config import SimulationConfig, SimulationConfigError, SimulationSummary
+from shopops.simulate._marketing import ChannelTruth, MarketingSimulation, simulate_marketing
 from shopops.simulate._shop import simulate_shop
 
-__all__ = ["SimulationConfig", "SimulationConfigError", "SimulationSummary", "simulate_shop"]
+__all__ = ["ChannelTruth", "MarketingSimulation", "SimulationConfig", "SimulationConfigError", "SimulationSummary",
+           "simulate_marketing", "simulate_shop"]

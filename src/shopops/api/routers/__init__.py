@@ -6,7 +6,18 @@ from dataclasses import dataclass
 
 from fastapi import APIRouter
 
-from shopops.api.routers import admin, customers, forecast, ingest, inventory, orders, overview, products, quality
+from shopops.api.routers import (
+    admin,
+    customers,
+    forecast,
+    ingest,
+    inventory,
+    marketing,
+    orders,
+    overview,
+    products,
+    quality,
+)
 
 __all__ = ["CAPABILITIES", "Capability"]
 
@@ -28,6 +39,7 @@ CAPABILITIES: list[Capability] = [
     Capability("inventory", inventory.router, "inventory", "inventory:read"),
     Capability("customers", customers.router, "customers", "customers:read"),
     Capability("orders", orders.router, None, "orders:read"),
+    Capability("marketing", marketing.router, "marketing", "marketing:read"),
     Capability("quality", quality.router, "quality", "quality:read"),
     Capability("ingest", ingest.router, None, "ingest:write"),
     Capability("admin", admin.router, None, "keys:admin"),
