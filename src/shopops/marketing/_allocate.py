@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy.optimize import LinearConstraint, minimize
+from threadpoolctl import threadpool_limits
 
 from shopops.marketing._errors import MarketingDataError
 from shopops.marketing._response import ChannelCurve
@@ -207,12 +208,14 @@ def allocate_budget(curves: Mapping[str, ChannelCurve], total: float, *, days: i
         if base.sum() > 0:
             starts.append(np.clip(base / base.sum(), lo / scale, hi / scale))
     best = None
-    for z0 in starts:
-        res = minimize(value, z0, jac=grad, bounds=box, constraints=linear, method="SLSQP",
-                       options={"maxiter": 300, "ftol": 1e-10})
-        feasible = _feasible(res.x, linear, lo / scale, hi / scale)
-        if feasible and (best is None or res.fun < best.fun):
-            best = res
+    # SLSQP's small dense LAPACK calls only slow down when BLAS spreads them over threads.
+    with threadpool_limits(limits=1):
+        for z0 in starts:
+            res = minimize(value, z0, jac=grad, bounds=box, constraints=linear, method="SLSQP",
+                           options={"maxiter": 300, "ftol": 1e-10})
+            feasible = _feasible(res.x, linear, lo / scale, hi / scale)
+            if feasible and (best is None or res.fun < best.fun):
+                best = res
     if best is None:
         raise MarketingDataError("the constraints cannot all hold with this total budget: check the custom "
                                  "linear constraints against the bounds and the fixed channels")

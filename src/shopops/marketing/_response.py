@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import least_squares
 from scipy.signal import lfilter
+from threadpoolctl import threadpool_limits
 
 from shopops.marketing._errors import MarketingDataError
 
@@ -138,13 +139,22 @@ def _fit_one(spend: np.ndarray, y: np.ndarray, decay: float, *, starts: int = 3,
         beta, half, shape = np.exp(theta)
         return np.asarray(hill(x, beta, half, shape) - y)
 
+    log_x = np.log(np.maximum(x, 1e-300))
+
+    def jacobian(theta: np.ndarray) -> np.ndarray:
+        beta, half, shape = np.exp(theta)
+        log_ratio = np.where(x > 0, log_x - np.log(half), -np.inf)
+        q = np.exp(np.minimum(shape * log_ratio, 700.0))
+        d = beta * q / (1.0 + q) ** 2
+        return np.column_stack([beta * q / (1.0 + q), -shape * d, shape * d * np.where(x > 0, log_ratio, 0.0)])
+
     # The half-saturation point stays within reach of the spend seen: beyond it the data cannot
     # tell a curve from a line, and an unbounded fit promises conversions it never saw.
     lower, upper = np.log([1e-6, 0.02 * peak, 0.5]), np.log([20.0 * top, 2.0 * peak, 4.0])
     best = None
     for start in ((2.0 * top, scale, 1.0), (1.2 * top, 0.5 * scale, 1.5), (4.0 * top, 3.0 * scale, 0.8))[:starts]:
         theta0 = np.clip(np.log(start), lower + 1e-6, upper - 1e-6)
-        fit = least_squares(residual, theta0, method="trf", bounds=(lower, upper))
+        fit = least_squares(residual, theta0, jac=jacobian, method="trf", bounds=(lower, upper))
         if best is None or fit.cost < best.cost:
             best = fit
     assert best is not None
@@ -206,4 +216,6 @@ def fit_response_curves(daily: pd.DataFrame, *, recent_days: int = 90) -> dict[s
         Channels whose curve cannot be identified come back with ``identified=False`` and a reason.
     """
     frame = validate_daily(daily)
-    return {str(ch): _curve(str(ch), g.sort_values("date"), recent_days) for ch, g in frame.groupby("channel")}
+    # Many tiny least-squares problems: BLAS threads only add contention.
+    with threadpool_limits(limits=1):
+        return {str(ch): _curve(str(ch), g.sort_values("date"), recent_days) for ch, g in frame.groupby("channel")}
