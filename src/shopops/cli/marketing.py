@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 
 from shopops.cli._app import DataOpt, FormatOpt, app, console, emit, steps, write_frame
+from shopops.result import Result
 from shopops.shop import Shop
 
 __all__ = ["bandit", "budget", "ctr_evaluate", "ctr_train", "decisions", "uplift"]
@@ -57,6 +59,18 @@ def ctr_train(data: DataOpt = None, target: TargetOpt = "clicked",
     console.print(f"trained {model} on {len(log):,} impressions (base rate {log[target].mean():.4f}): {out}")
 
 
+def _close(result: Result, frame: pd.DataFrame, fmt: str, out: Path | None, notes: list[str]) -> None:
+    """The explanation, the reasons and the stored decision's id (table format), and the file written."""
+    if fmt == "table":
+        console.print(result.explain())
+        for note in notes:
+            console.print(note)
+        if "decision_id" in result.params:
+            console.print(f"stored as decision {result.params['decision_id']}")
+    if out is not None:
+        write_frame(frame, out)
+
+
 @marketing_app.command()
 def uplift(
     data: DataOpt = None,
@@ -97,12 +111,7 @@ def uplift(
     emit(result.profit[result.profit["top_share"].isin([0.1, 0.2, 0.3, 0.5, 1.0])], fmt,
          "Incremental profit of targeting the top share")
     emit(result.targets.head(20), fmt, "Customers to target")
-    if fmt == "table":
-        console.print(result.explain())
-        if "decision_id" in result.params:
-            console.print(f"stored as decision {result.params['decision_id']}")
-    if out is not None:
-        write_frame(result.targets, out)
+    _close(result, result.targets, fmt, out, [])
 
 
 @marketing_app.command()
@@ -132,14 +141,7 @@ def budget(
         shown = shown[["channel", "current_spend", "recommended_spend", "expected_conversions", "conversions_low",
                        "conversions_high", "marginal_conversions_per_1000"]]
     emit(shown, fmt, f"Recommended allocation of {total:,.2f} over {days} days")
-    if fmt == "table":
-        console.print(result.explain())
-        for row in result.allocation.itertuples():
-            console.print(f"{row.channel}: {row.why}")
-        if "decision_id" in result.params:
-            console.print(f"stored as decision {result.params['decision_id']}")
-    if out is not None:
-        write_frame(result.allocation, out)
+    _close(result, result.allocation, fmt, out, [f"{r.channel}: {r.why}" for r in result.allocation.itertuples()])
 
 
 @marketing_app.command()
