@@ -175,7 +175,10 @@ def budget_bench(peers_python: str | None, img: Path | None) -> dict[str, Any]:
                 "daily": daily, "alloc": alloc, "oracle_alloc": oracle, "shares_alloc": shares}
 
     caps: list[float | None] = [1.5, 2.0, 3.0, None]
-    tuned = {str(c): run(0, c)["shopops"] / run(0, c)["oracle"] for c in caps}
+    tuned = {}
+    for c in caps:
+        tuning = run(0, c)
+        tuned[str(c)] = tuning["shopops"] / tuning["oracle"]
     best_cap = caps[int(np.argmax(list(tuned.values())))]
     print(f"\n[budget] tuned on seed 0: share of the oracle per extrapolation cap {tuned} -> cap {best_cap}")
     scored = run(1, best_cap)
