@@ -453,6 +453,90 @@ KB_ENTRIES = Table(
     description="a question variant of a FAQ or policy entry of the customer-service knowledge base",
 )
 
+# Marketing: campaigns and creatives, impression-level logs and randomised contact experiments.
+CAMPAIGNS = Table(
+    "campaigns",
+    (
+        _c("campaign_id", "string", "campaign", required=True),
+        _c("name", "string", "campaign name"),
+        _c("channel", "string", "ad channel (search, social, display, email, …)"),
+        _c("objective", "string", "what it is optimised for (conversions, visits, …)"),
+        _c("started_at", "date", "first day"),
+        _c("ended_at", "date", "last day; empty while running"),
+        _c("daily_budget", "float", "planned daily spend", min_value=0.0),
+        _c("has_holdout", "bool", "a randomised share of the audience is held out (no ad)"),
+        _c("holdout_share", "float", "share of the audience held out", min_value=0.0),
+    ),
+    key=("campaign_id",),
+    description="an ad campaign",
+)
+
+AD_CREATIVES = Table(
+    "ad_creatives",
+    (
+        _c("creative_id", "string", "creative (or ad group)", required=True),
+        _c("campaign_id", "string", "campaign it runs in", required=True),
+        _c("name", "string", "creative name"),
+        _c("launched_at", "date", "first day it ran"),
+    ),
+    key=("creative_id",),
+    description="a creative or ad group of a campaign",
+)
+
+AD_IMPRESSIONS = Table(
+    "ad_impressions",
+    (
+        _c("impression_id", "string", "impression or visit id", required=True),
+        _c("ts", "ts", "when it was shown", required=True),
+        _c("campaign_id", "string", "campaign", required=True),
+        _c("creative_id", "string", "creative shown"),
+        _c("channel", "string", "ad channel"),
+        _c("customer_id", "string", "customer when known"),
+        _c("audience", "string", "audience or segment targeted"),
+        _c("device", "string", "desktop, mobile, tablet"),
+        _c("placement", "int", "slot or position (1 = top)", min_value=0),
+        _c("creative_age_days", "int", "days since the creative launched", min_value=0),
+        _c("clicked", "bool", "the impression was clicked", required=True),
+        _c("converted", "bool", "the click led to an order"),
+    ),
+    key=("impression_id",),
+    description="one ad impression (or visit) with its context and outcome",
+)
+
+CAMPAIGN_CONTACTS = Table(
+    "campaign_contacts",
+    (
+        _c("campaign_id", "string", "campaign (an e-mail send, a coupon, …)", required=True),
+        _c("customer_id", "string", "customer", required=True),
+        _c("contacted_at", "date", "day of the send or of the hold-out decision"),
+        _c("arm", "string", "treatment arm; 'control' for the held-out customers", required=True),
+        _c("is_control", "bool", "held out of the campaign"),
+        _c("randomised", "bool", "the arm was drawn at random (required for uplift models)"),
+        _c("visited", "bool", "visited within the response window"),
+        _c("converted", "bool", "bought within the response window"),
+        _c("revenue", "float", "revenue within the response window", min_value=0.0),
+        _c("recency_days", "float", "days since the last order at contact time", min_value=0.0),
+        _c("frequency", "int", "orders before the contact", min_value=0),
+        _c("monetary", "float", "money spent before the contact", min_value=0.0),
+        _c("audience", "string", "segment or audience at contact time"),
+    ),
+    key=("campaign_id", "customer_id"),
+    description="one customer of a campaign experiment: arm, outcome and the features known at contact",
+)
+
+MARKETING_TRUTH = Table(
+    "marketing_truth",
+    (
+        _c("kind", "string", "channel, creative, audience, contact", required=True),
+        _c("subject", "string", "which channel, creative, audience or campaign", required=True),
+        _c("parameter", "string", "decay, beta, half, shape, wearout_per_day, mean_visit_uplift, …",
+           required=True),
+        _c("value", "float", "true value", required=True),
+    ),
+    key=("kind", "subject", "parameter"),
+    description="the simulator's true marketing response (ground truth for models)",
+)
+
 #: All canonical tables by name.
 TABLES: dict[str, Table] = {
     t.name: t
@@ -473,6 +557,7 @@ TABLES: dict[str, Table] = {
         ORDER_FULFILMENT,
         ORDER_TRUTH,
         KB_ENTRIES,
+        CAMPAIGNS, AD_CREATIVES, AD_IMPRESSIONS, CAMPAIGN_CONTACTS, MARKETING_TRUTH,
     )
 }
 

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from shopops.customers import ChurnResult, ClvResult, SegmentsResult
     from shopops.forecast import BacktestResult, DemandForecaster, ForecastResult
     from shopops.inventory import InventoryDefaults, PolicyComparison, ReplenishmentPlan
+    from shopops.marketing import BanditResult, BudgetResult, CtrResult, LinearBudgetConstraint, UpliftResult
     from shopops.monitor import Monitor
     from shopops.orders import RuleReplay, RuleSet, StaffingPlan, TriageResult
     from shopops.orders import TrainResult as OrdersTrainResult
@@ -394,6 +395,59 @@ class Shop:
         return support_suggestions(self.support_store(), min_count=min_count)
 
     # ------------------------------------------------------------------ simulated data
+    # Marketing: click models, uplift targeting, budget allocation, creative bandits, stored decisions.
+    def marketing_ctr(self, target: str = "clicked", seed: int = 0,
+                      models: tuple[str, ...] | None = None) -> CtrResult:
+        """Calibrated click (or conversion) models on the impression log, scored on its latest fifth."""
+        from shopops.marketing import shop_ctr
+
+        return shop_ctr(self.reader, target=target, seed=seed, models=models)
+
+    def marketing_uplift(self, *, campaign_id: str | None = None, outcome: str = "visited",
+                         treatment: str | None = None, method: str = "interaction", cost_per_contact: float = 0.0,
+                         value_per_response: float = 1.0, top_share: float | None = None, seed: int = 0,
+                         save: bool = False, created_by: str = "shop") -> UpliftResult:
+        """Whom to target in a campaign with a randomised holdout (``.targets``); ``save`` stores the list."""
+        from shopops.marketing import save_targeting, shop_uplift
+
+        result = shop_uplift(self.reader, campaign_id=campaign_id, outcome=outcome, treatment=treatment,
+                             method=method, cost_per_contact=cost_per_contact,
+                             value_per_response=value_per_response, top_share=top_share, seed=seed)
+        if save:
+            result.params["decision_id"] = save_targeting(self.data_dir, result.targets, model=result.model,
+                                                          params=result.params, metrics=result.metrics,
+                                                          created_by=created_by)
+        return result
+
+    def marketing_budget(self, total: float | None, *, days: int = 30,
+                         bounds: dict[str, tuple[float | None, float | None]] | None = None,
+                         fixed: dict[str, float] | None = None, constraints: Sequence[LinearBudgetConstraint] = (),
+                         objective: str = "conversions", seed: int = 0, save: bool = False,
+                         created_by: str = "shop") -> BudgetResult:
+        """The allocation of ``total`` over ``days`` across channels by their fitted response curves."""
+        from shopops.marketing import save_budget, shop_budget
+
+        result = shop_budget(self.reader, total, days=days, bounds=bounds, fixed=fixed, constraints=constraints,
+                             objective=objective, seed=seed)
+        if save:
+            result.params["decision_id"] = save_budget(self.data_dir, result.allocation, model=result.model,
+                                                       params=result.params, metrics=result.metrics,
+                                                       created_by=created_by)
+        return result
+
+    def marketing_bandit(self, *, campaign_id: str | None = None, arm: str = "creative_id",
+                         target: str = "clicked", seed: int = 0) -> BanditResult:
+        """Thompson sampling replayed over the impression log: tomorrow's split per creative and who to stop."""
+        from shopops.marketing import creative_bandit
+
+        return creative_bandit(self.reader, campaign_id=campaign_id, arm=arm, target=target, seed=seed)
+
+    def marketing_decisions(self, kind: str | None = None) -> pd.DataFrame:
+        """Stored targeting lists and budgets, newest first."""
+        from shopops.marketing import list_decisions
+
+        return list_decisions(self.data_dir, kind)
+
     def simulate(self, *, seed: int = 0, lines: int | None = None, days: int = 730, products: int = 500,
                  customers: int = 20_000, ingest: bool = True,
                  on_step: Callable[[str], None] | None = None) -> SimulatedShop:
@@ -426,7 +480,8 @@ class Shop:
 # for the readability of the ingest log: the warehouse is built once at the end from whatever the lake holds.
 SIMULATED_TABLES = ("products", "suppliers", "customers", "orders", "order_lines", "stock", "purchase_orders",
                     "ad_stats", "web_events", "messages", "demand_truth", "order_fulfilment", "order_truth",
-                    "kb_entries")
+                    "kb_entries", "campaigns", "ad_creatives", "ad_impressions", "campaign_contacts",
+                    "marketing_truth")
 
 
 @dataclass

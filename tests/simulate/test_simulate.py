@@ -36,9 +36,9 @@ def digests(folder: Path) -> dict[str, str]:
 
 
 def test_public_api() -> None:
-    assert sorted(simulate.__all__) == ["FAQ_TOPICS", "SUPPORT_LOG", "SimulationConfig", "SimulationConfigError",
-                                        "SimulationSummary", "kb_table", "simulate_shop", "support_log",
-                                        "write_support_log"]
+    assert sorted(simulate.__all__) == ["ChannelTruth", "FAQ_TOPICS", "MarketingSimulation", "SUPPORT_LOG",
+                                        "SimulationConfig", "SimulationConfigError", "SimulationSummary", "kb_table",
+                                        "simulate_marketing", "simulate_shop", "support_log", "write_support_log"]
 
 
 def test_every_table_has_exactly_the_canonical_schema(shop: SimulationSummary) -> None:

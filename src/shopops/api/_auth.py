@@ -28,6 +28,8 @@ PERMISSIONS: dict[str, str] = {
     "orders:decide": "triage an order; approve or cancel held orders",
     "support:chat": "send customer messages to the answer bot",
     "support:agent": "work the support queue: tickets, replies, suggested FAQ entries",
+    "marketing:read": "budgets, uplift targeting lists, click models, creative bandits",
+    "marketing:write": "store targeting lists and budgets as decisions",
 }
 
 # Roles by department: an analyst reads everything, an operator runs stock and ingest, a customer-service
@@ -35,7 +37,8 @@ PERMISSIONS: dict[str, str] = {
 # or order records, and a website's chat back end (chat) may only send messages to the bot.
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(PERMISSIONS),
-    "analyst": frozenset({"sales:read", "orders:read", "customers:read", "inventory:read", "quality:read"}),
+    "analyst": frozenset({"sales:read", "orders:read", "customers:read", "inventory:read", "quality:read",
+                          "marketing:read", "marketing:write"}),
     "operator": frozenset({"sales:read", "orders:read", "inventory:read", "quality:read", "ingest:write",
                            "orders:decide"}),
     "agent": frozenset({"orders:read", "customers:read", "support:agent", "support:chat"}),

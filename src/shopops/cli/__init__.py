@@ -7,7 +7,8 @@ from shopops.cli._app import app
 
 # Importing a module registers its commands on `app`; `shopops --help` lists them in this order.
 # isort: off
-from shopops.cli import data, demo, service, customers, inventory, forecast, recommend, orders, support, monitor  # noqa: F401
+from shopops.cli import data, demo, service, customers, inventory, forecast, recommend  # noqa: F401
+from shopops.cli import orders, support, marketing, monitor  # noqa: F401
 # isort: on
 
 __all__ = ["app", "main"]

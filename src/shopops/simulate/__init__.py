@@ -17,9 +17,11 @@ Examples
 """
 
 from shopops.simulate._config import SimulationConfig, SimulationConfigError, SimulationSummary
+from shopops.simulate._marketing import ChannelTruth, MarketingSimulation, simulate_marketing
 from shopops.simulate._shop import simulate_shop
 from shopops.simulate._support_faq import FAQ_TOPICS, kb_table
 from shopops.simulate._support_log import SUPPORT_LOG, support_log, write_support_log
 
-__all__ = ["FAQ_TOPICS", "SUPPORT_LOG", "SimulationConfig", "SimulationConfigError", "SimulationSummary", "kb_table",
-           "simulate_shop", "support_log", "write_support_log"]
+__all__ = ["FAQ_TOPICS", "SUPPORT_LOG", "ChannelTruth", "MarketingSimulation", "SimulationConfig",
+           "SimulationConfigError", "SimulationSummary", "kb_table", "simulate_marketing", "simulate_shop",
+           "support_log", "write_support_log"]

@@ -12,12 +12,12 @@ from pathlib import Path
 import numpy as np
 from rich.progress import Progress
 
-from shopops.simulate._ads import ads_table
 from shopops.simulate._build import build_world
 from shopops.simulate._calendar import DAY_US
 from shopops.simulate._catalogue import products_table
 from shopops.simulate._config import SimulationConfig, SimulationSummary
 from shopops.simulate._fulfilment_tables import fulfilment_tables, with_duplicates
+from shopops.simulate._marketing_shop import MARKETING_TABLES, shop_marketing, table_of
 from shopops.simulate._messages import messages_table
 from shopops.simulate._orders import build_orders
 from shopops.simulate._seeds import stream
@@ -80,6 +80,9 @@ def simulate_shop(out_dir: Path, config: SimulationConfig = _DEFAULT_CONFIG, *,
         sink.write("kb_entries", kb_table(config))
         web_from = config.days - min(config.web_event_days, config.days)
         web_sample = _web_sample_rate(world, web_from)
+        marketing = shop_marketing(world)
+        for name in MARKETING_TABLES:
+            sink.write(name, table_of(name, marketing))
         event_counter = session_counter = message_counter = 0
         for k, (first, last) in enumerate(chunks):
             rng = stream(config.seed, "orders", k)
@@ -95,8 +98,7 @@ def simulate_shop(out_dir: Path, config: SimulationConfig = _DEFAULT_CONFIG, *,
             stock, demand = daily_tables(world, first, last)
             sink.write("stock", stock)
             sink.write("demand_truth", demand)
-            sink.write("ad_stats", ads_table(world.campaigns, world.orders_per_day, world.value_per_order,
-                                             world.first_day, first, last, stream(config.seed, "ads", k)))
+            sink.write("ad_stats", table_of("ad_stats", marketing, first, last))
             messages = messages_table(world, batch, message_counter, stream(config.seed, "messages", k))
             message_counter += messages.num_rows
             sink.write("messages", messages)
