@@ -57,3 +57,30 @@ def test_a_newer_schema_version_is_refused(tmp_path: Path) -> None:
         OperationalStore(path).ensure("notes", 2, DDL)
     OperationalStore(path).ensure("notes", 4, DDL + "CREATE TABLE IF NOT EXISTS extra (x INTEGER);")
     assert OperationalStore(path).versions() == {"notes": 4}
+
+
+def test_a_per_thread_store_reuses_one_connection_per_thread_and_still_rolls_back(tmp_path: Path) -> None:
+    import threading
+
+    store = OperationalStore(tmp_path / "s.sqlite", per_thread=True)
+    store.ensure("notes", 1, DDL)
+    seen: list[object] = []  # the connections themselves, kept alive so that they are told apart
+
+    def work() -> None:
+        with store.write() as a, store.read() as b:
+            assert a is b  # the same connection inside one thread
+            seen.append(a)
+            a.execute("INSERT INTO note (writer, text) VALUES (1, 'x')")
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(seen) == 2 and seen[0] is not seen[1]  # one connection per thread
+    with pytest.raises(RuntimeError), store.write() as con:
+        con.execute("INSERT INTO note (writer, text) VALUES (2, 'lost')")
+        raise RuntimeError("half-way")
+    assert store.frame("SELECT writer, count(*) AS n FROM note GROUP BY writer")["n"].tolist() == [2]
+    with pytest.raises(ValueError, match="per_thread"):
+        OperationalStore(tmp_path / "s.sqlite").thread_connection()

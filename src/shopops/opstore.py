@@ -60,11 +60,15 @@ class OperationalStore:
         The SQLite file; created with its folder on first use.
     timeout : float
         Seconds a writer waits for another writer's transaction before giving up with an error.
+    per_thread : bool
+        Keep one connection per thread instead of one per transaction: for a writer of many small
+        transactions (a chat bot storing every message), where opening the file costs more than the write.
     """
 
-    def __init__(self, path: Path, *, timeout: float = 15.0) -> None:
+    def __init__(self, path: Path, *, timeout: float = 15.0, per_thread: bool = False) -> None:
         self.path = Path(path)
         self.timeout = timeout
+        self._local: threading.local | None = threading.local() if per_thread else None
 
     @classmethod
     def for_data_dir(cls, data_dir: Path) -> OperationalStore:
@@ -81,11 +85,30 @@ class OperationalStore:
         con.execute("PRAGMA foreign_keys=ON")
         return con
 
+    def thread_connection(self) -> sqlite3.Connection:
+        """The calling thread's long-lived connection (``per_thread`` stores only)."""
+        if self._local is None:
+            raise ValueError("thread_connection() needs OperationalStore(..., per_thread=True)")
+        con: sqlite3.Connection | None = getattr(self._local, "con", None)
+        if con is None:
+            con = self._local.con = self._connect()
+        return con
+
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        if self._local is not None:
+            yield self.thread_connection()
+            return
+        con = self._connect()
+        try:
+            yield con
+        finally:
+            con.close()
+
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
         """One short write transaction: committed when the block ends, rolled back if it raises."""
-        con = self._connect()
-        try:
+        with self._connection() as con:
             con.execute("BEGIN IMMEDIATE")
             try:
                 yield con
@@ -93,17 +116,12 @@ class OperationalStore:
                 con.execute("ROLLBACK")
                 raise
             con.execute("COMMIT")
-        finally:
-            con.close()
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
         """A connection for reading (each statement sees the last committed state)."""
-        con = self._connect()
-        try:
+        with self._connection() as con:
             yield con
-        finally:
-            con.close()
 
     def frame(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
         """The rows of a query as a DataFrame (for reports and the warehouse build)."""

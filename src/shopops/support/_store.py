@@ -10,9 +10,7 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -95,32 +93,15 @@ class SupportStore:
     def __init__(self, store: OperationalStore) -> None:
         self.store = store
         store.ensure("support", SUPPORT_SCHEMA_VERSION, _DDL)
-        self._local = threading.local()
+        # The bot writes every message: opening the file per transaction costs more than the transaction,
+        # so each thread keeps one connection to the same store.
+        self._ops = OperationalStore(store.path, timeout=store.timeout, per_thread=True)
 
-    # The bot writes every message: opening and closing a SQLite connection per transaction costs more than the
-    # transaction, so each thread keeps one connection (same settings as the store's) and runs short explicit
-    # transactions on it, as OperationalStore.write does.
     def _con(self) -> sqlite3.Connection:
-        con: sqlite3.Connection | None = getattr(self._local, "con", None)
-        if con is None:
-            con = sqlite3.connect(self.store.path, timeout=self.store.timeout, isolation_level=None,
-                                  check_same_thread=False)
-            con.execute("PRAGMA journal_mode=WAL")
-            con.execute("PRAGMA synchronous=NORMAL")
-            con.execute("PRAGMA foreign_keys=ON")
-            self._local.con = con
-        return con
+        return self._ops.thread_connection()
 
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        con = self._con()
-        con.execute("BEGIN IMMEDIATE")
-        try:
-            yield con
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        con.execute("COMMIT")
+    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
+        return self._ops.write()
 
     def _frame(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
         cur = self._con().execute(sql, params or [])
