@@ -64,11 +64,17 @@ def test_kill_9_of_the_server_during_posts(tmp_path: Path) -> None:
     kills = 0
     try:
         for _ in range(2):  # the benchmark kills it ten times
-            time.sleep(float(rng.uniform(0.3, 1.5)))
+            # Kill on observed progress, not after a sleep: once this server has taken 1-3 more batches, so the
+            # kill always lands mid-stream however fast the machine is.
+            target = len(acked) + int(rng.integers(1, 4))
+            deadline = time.monotonic() + 60
+            while len(acked) < target and thread.is_alive() and time.monotonic() < deadline:
+                time.sleep(0.001)
             if not thread.is_alive():
                 break
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait(10)
+            assert 0 < len(acked) < len(batches), "the kill must land mid-stream"
             kills += 1
             proc = _serve(data_dir, port, log)
         thread.join(120)

@@ -78,14 +78,19 @@ def test_kill_9_of_the_consumer_loses_nothing_and_lands_nothing_twice(broker: Br
     data_dir = tmp_path / "d"
     log = tmp_path / "consumer.log"
     kills = 0
-    for target in (3, 12, 25):  # kill -9 after this many landed batches, three times
+    for more in (2, 3, 2):  # kill -9 once this consumer has landed this many more batches, three times
+        # Relative to what is landed, not absolute counts: the kill follows the consumer's own progress, so it
+        # lands mid-stream however fast the machine is (30,000 events at 700 a batch are 43+ batches).
+        target = _batches(data_dir) + more
         proc = _consumer(data_dir, broker.bootstrap, log)
         deadline = time.monotonic() + 90
         while _batches(data_dir) < target and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.005)
+            time.sleep(0.002)
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait(10)
+            landed = len(landed_ids(data_dir))
+            assert 0 < landed < total, f"the kill must land mid-stream, {landed} of {total} landed"
             kills += 1
     proc = _consumer(data_dir, broker.bootstrap, log)
     assert proc.wait(120) == 0, log.read_text()[-3000:]

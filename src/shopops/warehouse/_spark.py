@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pyarrow as pa
 import sqlglot
+from sqlglot import exp
 from sqlglot.errors import ErrorLevel, SqlglotError
 
 from shopops._duck import connect
@@ -55,6 +56,16 @@ _LOCAL_SHUFFLE_PARTITIONS = "4"
 _INT_RANK = {"TINYINT": 1, "SMALLINT": 2, "INTEGER": 3, "BIGINT": 4, "HUGEINT": 5}
 
 
+def _exact_percentile(node: exp.Expression) -> exp.Expression:
+    """DuckDB's ``quantile_cont(x, q)`` as Spark's exact ``percentile(x, q)`` (same linear interpolation).
+
+    sqlglot writes it as ``PERCENTILE_CONT(x, q)``, which Spark refuses (it takes only the WITHIN GROUP form).
+    """
+    if isinstance(node, exp.PercentileCont) and node.args.get("expression") is not None:
+        return exp.Anonymous(this="percentile", expressions=[node.this, node.expression])
+    return node
+
+
 def to_spark_sql(sql: str) -> str:
     """Transpile one DuckDB-dialect statement to Spark SQL.
 
@@ -64,7 +75,9 @@ def to_spark_sql(sql: str) -> str:
         When sqlglot cannot parse the statement or has no Spark equivalent for a construct.
     """
     try:
-        statements = sqlglot.transpile(sql, read="duckdb", write="spark", unsupported_level=ErrorLevel.RAISE)
+        trees = [t for t in sqlglot.parse(sql, read="duckdb") if t is not None]
+        statements = [t.transform(_exact_percentile).sql(dialect="spark", unsupported_level=ErrorLevel.RAISE)
+                      for t in trees]
     except SqlglotError as exc:
         raise WarehouseError(f"cannot translate this SQL to Spark: {exc}\n{sql}") from None
     statements = [s for s in statements if s.strip()]

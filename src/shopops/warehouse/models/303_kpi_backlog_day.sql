@@ -1,9 +1,8 @@
 -- kpi_backlog_day: per day and warehouse, the orders released to it and not yet shipped at the end of the day.
+-- The days come from the calendar (dim_date, the order lines' date range), so that the same file runs on Spark.
 WITH days AS (
-    SELECT CAST(d AS DATE) AS day
-    FROM range(CAST((SELECT min(order_date) FROM fact_fulfilment) AS TIMESTAMP),
-               CAST((SELECT max(order_date) FROM fact_fulfilment) AS TIMESTAMP) + INTERVAL 1 DAY,
-               INTERVAL 1 DAY) AS t(d)
+    SELECT date AS day FROM dim_date
+    WHERE date BETWEEN (SELECT min(order_date) FROM fact_fulfilment) AND (SELECT max(order_date) FROM fact_fulfilment)
 ), ev AS (
     SELECT coalesce(warehouse, '(none)') AS warehouse, CAST(coalesce(released_at, ordered_at) AS DATE) AS day,
            1 AS delta
