@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+from shopops.marketing._errors import MarketingDataError
 from shopops.marketing._results import UpliftResult
 from shopops.marketing._uplift import UPLIFT_METHODS, Experiment, UpliftModel, uplift_scores
 
@@ -53,6 +54,20 @@ def profit_by_share(y: np.ndarray, uplift: np.ndarray, t: np.ndarray, *, populat
     return pd.DataFrame(rows)
 
 
+_STRATA = {0: "control without a response", 1: "control with a response",
+           2: "treated without a response", 3: "treated with a response"}
+
+
+def _check_strata(strata: np.ndarray, outcome: str) -> None:
+    """Each arm-by-response group needs two customers at least for the stratified holdout split."""
+    counts = {code: int((strata == code).sum()) for code in _STRATA}
+    thin = [f"{_STRATA[code]}: {n}" for code, n in counts.items() if n < 2]
+    if thin:
+        raise MarketingDataError(f"too few customers for an uplift model of {outcome!r} (each arm needs two "
+                                 f"customers at least with and without a response; {'; '.join(thin)}); "
+                                 "try another outcome, treatment or campaign")
+
+
 def target_uplift(experiment: Experiment, *, method: str = "interaction", test_size: float = 0.5, seed: int = 0,
                   cost_per_contact: float = 0.0, value_per_response: float = 1.0, top_share: float | None = None,
                   compare: bool = True) -> UpliftResult:
@@ -78,7 +93,11 @@ def target_uplift(experiment: Experiment, *, method: str = "interaction", test_s
     """
     x, t, y = experiment.features, experiment.treatment, experiment.outcome
     strata = t * 2 + (y > 0).astype(int)
-    train, test = train_test_split(np.arange(len(y)), test_size=test_size, random_state=seed, stratify=strata)
+    _check_strata(strata, experiment.outcome_name)
+    try:
+        train, test = train_test_split(np.arange(len(y)), test_size=test_size, random_state=seed, stratify=strata)
+    except ValueError as exc:  # a split the data cannot support: the caller's request, not a server fault
+        raise MarketingDataError(f"cannot split the experiment into training and holdout parts: {exc}") from exc
     methods = list(UPLIFT_METHODS) if compare else [method]
     if method not in methods:
         methods.insert(0, method)
