@@ -61,11 +61,13 @@ print(json.dumps({"months": len(kpi)}))
 def run_phase(name: str, data: Path, lines: int) -> tuple[float, float, dict]:
     code = f"import json\nfrom pathlib import Path\nDATA = Path({str(data)!r})\nLINES = {lines}\n" + PHASES[name]
     wrapper = (
-        "import resource, runpy, sys, time\n"
+        "import runpy, sys, time\n"
         "t = time.perf_counter()\n"
         f"exec(compile({code!r}, '<{name}>', 'exec'))\n"
         "sys.stderr.write(f'TIME {time.perf_counter() - t}\\n')\n"
-        "sys.stderr.write(f'RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\\n')\n"
+        # VmHWM (KiB) of this process alone: ru_maxrss is kept across execve and would count the parent.
+        "hwm = [line.split()[1] for line in open('/proc/self/status') if line.startswith('VmHWM:')][0]\n"
+        "sys.stderr.write(f'RSS {hwm}\\n')\n"
     )
     proc = subprocess.run([sys.executable, "-c", wrapper], capture_output=True, text=True, check=False)
     if proc.returncode != 0:

@@ -87,6 +87,11 @@ def consume_cmd(
         monitor.close()
     console.print(f"{stats.messages:,} messages: {stats.landed:,} events landed, {stats.quarantined:,} quarantined, "
                   f"{stats.duplicates:,} repeats dropped, in {stats.batches:,} batches; offsets {stats.offsets}")
+    if not stats.joined:
+        # Exit non-zero: a run that never got its partitions read nothing, and a script must not take it for done.
+        err_console.print(f"[red]no partitions of {', '.join(topic)} were assigned to group {group}: nothing was read "
+                          f"({'; '.join(stats.problems) or 'broker unreachable'})[/]")
+        raise typer.Exit(1)
 
 
 def _history(source: str, shop: Shop, file: Path | None) -> pd.DataFrame:

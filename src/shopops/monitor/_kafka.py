@@ -61,11 +61,12 @@ class ConsumeStats:
     offsets: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     lag: dict[str, int] = field(default_factory=dict)
+    joined: bool = False
 
 
 def consume(monitor: Monitor, *, bootstrap: str, topics: list[str], group: str = "shopops-monitor",
             max_batch: int = 20_000, linger_s: float = 0.5, idle_exit_s: float | None = None,
-            max_messages: int | None = None, stop: threading.Event | None = None,
+            max_messages: int | None = None, stop: threading.Event | None = None, join_timeout_s: float = 60.0,
             on_status: Callable[[str, str], None] | None = None,
             on_batch: Callable[[ConsumeStats], None] | None = None) -> ConsumeStats:
     """Consume events from Kafka topics into the lake until stopped.
@@ -89,6 +90,10 @@ def consume(monitor: Monitor, *, bootstrap: str, topics: list[str], group: str =
         Stop after this many messages.
     stop : threading.Event or None
         Set it to stop after the current micro-batch.
+    join_timeout_s : float
+        With ``idle_exit_s``, how long a reachable broker may take to give this consumer its partitions before
+        the run stops with ``stats.joined`` False. Joining is never idleness: after a ``kill -9`` the group waits
+        for the dead member's session to expire before it hands its partitions to the new one.
     on_status : callable or None
         Called with ``(status, detail)`` when the connection state changes.
     on_batch : callable or None
@@ -120,6 +125,11 @@ def consume(monitor: Monitor, *, bootstrap: str, topics: list[str], group: str =
                                 "enable.partition.eof": False, "error_cb": on_error}
     consumer = ck.Consumer(kafka_client_config(bootstrap, **settings))
     idle_since = time.monotonic()
+    started = idle_since
+    # A rebalance can still be on its way after an assignment (a dead member's partitions come back when its
+    # session expires): an idle exit waits out one session timeout after the last assignment.
+    settle_s = float(kafka_client_config(bootstrap)["session.timeout.ms"]) / 1000 + 2.0
+    assigned_at = [float("-inf")]
 
     # Partitions whose broker claims to end before what we landed. The claim alone is not trusted (Tansu's high
     # watermark is the base offset of its newest batch + 1): we read from the last landed offset - 1, and the
@@ -130,6 +140,8 @@ def consume(monitor: Monitor, *, bootstrap: str, topics: list[str], group: str =
     def on_assign(cons: Any, partitions: list[Any]) -> None:
         nonlocal idle_since
         idle_since = time.monotonic()  # joining the group is not idleness: a slow join must not end the run
+        assigned_at[0] = idle_since
+        stats.joined = True
         for p in partitions:
             key = f"{p.topic}/{p.partition}"
             p.offset = offsets.get(key, ck.OFFSET_BEGINNING)
@@ -174,7 +186,9 @@ def consume(monitor: Monitor, *, bootstrap: str, topics: list[str], group: str =
                     del probing[tp]
                     _lost_log(ck, consumer, tp, offsets, high, status, stats)
             if not moved:
-                if idle_exit_s is not None and time.monotonic() - idle_since > idle_exit_s:
+                if idle_exit_s is not None and _idle_over(time.monotonic(), idle_since, started, assigned_at[0],
+                                                          idle_exit_s, settle_s, join_timeout_s, stats,
+                                                          unreachable=state["status"] == "broker unreachable"):
                     break
                 continue
             idle_since = time.monotonic()
@@ -201,6 +215,19 @@ def consume(monitor: Monitor, *, bootstrap: str, topics: list[str], group: str =
         consumer.close()
         status("stopped", f"{stats.messages:,} messages this run")
     return stats
+
+
+def _idle_over(now: float, idle_since: float, started: float, assigned_at: float, idle_exit_s: float,
+               settle_s: float, join_timeout_s: float, stats: ConsumeStats, *, unreachable: bool) -> bool:
+    """Whether an idle run should stop: idle long enough, and not still joining or about to be rebalanced."""
+    if stats.joined:
+        return now - idle_since > idle_exit_s and now - assigned_at > settle_s
+    if unreachable:
+        return now - started > idle_exit_s
+    if now - started > max(idle_exit_s, join_timeout_s):
+        stats.problems.append(f"the broker gave this consumer no partitions within {now - started:.0f} s")
+        return True
+    return False
 
 
 def _lag(ck: Any, consumer: Any, offsets: dict[str, int]) -> dict[str, int]:
