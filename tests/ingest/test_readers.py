@@ -39,7 +39,7 @@ def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
 
 
 def test_public_api() -> None:
-    assert readers.__all__ == ["RejectedLine", "SourceReader", "detect_encoding", "open_source"]
+    assert readers.__all__ == ["LongRecordError", "RejectedLine", "SourceReader", "detect_encoding", "open_source"]
 
 
 # ------------------------------------------------------------------------------------------------- CSV
@@ -876,3 +876,12 @@ def test_big_csv_streams_with_bounded_memory(tmp_path: Path) -> None:
     assert last == rows + 1
     assert rejects == 0
     assert peak < 1 << 30
+
+
+def test_a_record_longer_than_the_block_asks_for_the_long_block(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(readers, "_CSV_BLOCK_SIZE", 16 << 10)
+    path = write(tmp_path / "t.csv", "a,b\n1,2\n3," + "x" * (100 << 10) + "\n4,5\n")
+    with pytest.raises(readers.LongRecordError, match=r"after line 2 is longer than 0.015625 MB"):
+        read_all(open_source(path))
+    rows = read_all(open_source(path, long_records=True))
+    assert rows["a"] == ["1", "3", "4"] and len(rows["b"][1]) == 100 << 10

@@ -76,11 +76,21 @@ def test_an_unclosed_quote_is_quarantined_alone_and_the_lines_after_it_are_read(
     assert rows == [f"A{i}" for i in range(5)] + [f"B{i}" for i in range(5)]
 
 
-def test_a_10_mb_field_is_reported_at_its_line_with_its_real_cause(tmp_path: Path) -> None:
+def test_a_10_mb_field_is_read(tmp_path: Path) -> None:
     path = tmp_path / "long.csv"
     path.write_text("product_id,name\nP1," + "x" * (10 << 20) + "\nP2,short\n")
     shop = Shop.open(tmp_path / "d")
-    with pytest.raises(SourceError, match=r"a record after line 1 is longer than 2 MB.*one value is really that "
+    rep = shop.ingest(path, table="products").tables["products"]
+    assert (rep.rows_in, rep.rows_ok) == (2, 2)
+    names = shop.sql("SELECT product_id, length(name) AS n FROM dim_product ORDER BY product_id")
+    assert names["n"].tolist() == [10 << 20, 5]
+
+
+def test_a_field_longer_than_the_block_is_reported_at_its_line_with_its_real_cause(tmp_path: Path) -> None:
+    path = tmp_path / "longer.csv"
+    path.write_text("product_id,name\nP0,fine\nP1," + "x" * (40 << 20) + "\nP2,short\n")
+    shop = Shop.open(tmp_path / "d")
+    with pytest.raises(SourceError, match=r"a record after line 2 is longer than 16 MB.*one value is really that "
                                           r"long") as info:
         shop.ingest(path, table="products", build=False)
     assert "at the header" not in str(info.value)

@@ -26,7 +26,7 @@ from shopops.config import Settings
 from shopops.errors import IngestError, ShopopsError, SourceError
 from shopops.ingest.adapters import Adapter, SourceFile, TableLoad, resolve_adapter
 from shopops.ingest.pii import PiiHasher, load_or_create_key
-from shopops.ingest.readers import open_source
+from shopops.ingest.readers import LongRecordError, SourceReader, open_source
 from shopops.ingest.validate import stage
 from shopops.lake import Lake
 from shopops.schema import get_table
@@ -131,22 +131,32 @@ class _Sources:
             self.details[src.name] = {"format": "parquet"}
             self.rejects[src.name] = []
         else:
-            reader = open_source(src.path, format=src.format, encoding=src.encoding,
-                                 delimiter=src.delimiter, sheet=src.sheet)
-            batches = reader.batches()
-            first = next(batches, None)
-            if first is None:
-                raise SourceError(f"{src.path}: has a header but no data rows")
-            stream = pa.RecordBatchReader.from_batches(first.schema, _chain(first, batches))
-            self.con.register("_incoming", stream)
             try:
-                self.con.execute(f'CREATE TEMP TABLE "{src.name}" AS SELECT * FROM _incoming')
-            finally:
-                self.con.unregister("_incoming")
+                reader = self._load(src, long_records=False)
+            except LongRecordError:
+                # Rare: a record longer than the small block. Read the file again with the long one; the failed
+                # statement created no table, and only such files pay the long block's memory.
+                reader = self._load(src, long_records=True)
             self.details[src.name] = {"format": reader.format, "encoding": reader.encoding}
             self.rejects[src.name] = list(reader.rejects)
         cols = [r[0] for r in self.con.execute(f'DESCRIBE "{src.name}"').fetchall()]
         self.columns[src.name] = [c for c in cols if c != "_source_row"]
+
+    def _load(self, src: SourceFile, *, long_records: bool) -> SourceReader:
+        """Stream a text or Excel source into a temp table named after it; returns its reader."""
+        reader = open_source(src.path, format=src.format, encoding=src.encoding, delimiter=src.delimiter,
+                             sheet=src.sheet, long_records=long_records)
+        batches = reader.batches()
+        first = next(batches, None)
+        if first is None:
+            raise SourceError(f"{src.path}: has a header but no data rows")
+        stream = pa.RecordBatchReader.from_batches(first.schema, _chain(first, batches))
+        self.con.register("_incoming", stream)
+        try:
+            self.con.execute(f'CREATE TEMP TABLE "{src.name}" AS SELECT * FROM _incoming')
+        finally:
+            self.con.unregister("_incoming")
+        return reader
 
 
 def _chain(first: pa.RecordBatch, rest: Any) -> Any:

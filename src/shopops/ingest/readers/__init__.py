@@ -31,10 +31,11 @@ from shopops.ingest.readers import _csv, _jsonl
 from shopops.ingest.readers._base import MAX_REJECT_TEXT as MAX_REJECT_TEXT
 from shopops.ingest.readers._base import SOURCE_ROW as SOURCE_ROW
 from shopops.ingest.readers._base import RejectedLine, SourceReader
+from shopops.ingest.readers._csv import LongRecordError
 from shopops.ingest.readers._open import SUPPORTED_FORMATS as SUPPORTED_FORMATS
 from shopops.ingest.readers._open import detect_encoding, open_source
 
-__all__ = ["RejectedLine", "SourceReader", "detect_encoding", "open_source"]
+__all__ = ["LongRecordError", "RejectedLine", "SourceReader", "detect_encoding", "open_source"]
 
 def _limit(owner: types.ModuleType, name: str) -> property:
     """The reading limit ``name`` of the reader module ``owner``, read and set there."""

@@ -29,7 +29,10 @@ from shopops.ingest.readers._base import (
 )
 
 _DELIMITERS = (",", ";", "\t", "|")
-_CSV_BLOCK_SIZE = 2 << 20  # bytes Arrow parses at a time (it reads a few ahead): the longest CSV record
+# Bytes Arrow parses at a time (it reads a few ahead), which bounds the longest CSV record. The small block keeps
+# the peak memory of a file larger than memory low; a file with a longer record is read again with the long block.
+_CSV_BLOCK_SIZE = 2 << 20
+_CSV_LONG_BLOCK_SIZE = 16 << 20
 _PROBE_BLOCK_SIZE = 1 << 20
 _SNIFF_BYTES = 256 << 10
 _SNIFF_LINES = 50
@@ -157,6 +160,10 @@ def _refuse_binary(path: Path) -> None:
                           "extension (.parquet, .xlsx, …) or export it as CSV text.")
 
 
+class LongRecordError(SourceError):
+    """A CSV record is longer than the reader's block: read the file again with ``long_records=True``."""
+
+
 class _CsvReader(SourceReader):
     format = "csv"
 
@@ -168,7 +175,9 @@ class _CsvReader(SourceReader):
         encoding: str | None,
         delimiter: str | None,
         batch_rows: int,
+        long_records: bool = False,
     ) -> None:
+        self._block_size = _CSV_LONG_BLOCK_SIZE if long_records else _CSV_BLOCK_SIZE
         enc = _resolve_encoding(path, size, encoding)
         if not codecs.lookup(enc).name.startswith(("utf-16", "utf-32")):
             _refuse_binary(path)
@@ -250,8 +259,9 @@ class _CsvReader(SourceReader):
             return _decode_failure(self.path, self.encoding, self._detected)
         message = str(exc)
         if "straddl" in message:
-            return SourceError(
-                f"{self.path}: a record {where} is longer than {_CSV_BLOCK_SIZE / 2**20:g} MB. Most likely a "
+            error = LongRecordError if self._block_size < _CSV_LONG_BLOCK_SIZE else SourceError
+            return error(
+                f"{self.path}: a record {where} is longer than {self._block_size / 2**20:g} MB. Most likely a "
                 'value opens a quote (") that is never closed, so the rest of the file reads as one value; '
                 "else one value is really that long. Fix the quoting in the file (a quote inside a value "
                 'must be doubled: "") or shorten the value.'
@@ -292,7 +302,7 @@ class _CsvReader(SourceReader):
         last_line = self._header_record + self._header_breaks
         held: pa.RecordBatch | None = None
         try:
-            reader = self._open_arrow(types, handler, _CSV_BLOCK_SIZE)
+            reader = self._open_arrow(types, handler, self._block_size)
         except (pa.ArrowException, UnicodeError, OSError) as exc:  # the header was read: the record after it
             raise self._wrap(exc, f"after line {last_line:,}") from exc
         try:

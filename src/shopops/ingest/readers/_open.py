@@ -120,6 +120,7 @@ def open_source(
     delimiter: str | None = None,
     sheet: str | int | None = None,
     batch_rows: int = 262_144,
+    long_records: bool = False,
 ) -> SourceReader:
     r"""Open a source file for streaming, checking eagerly that it can be read.
 
@@ -140,6 +141,9 @@ def open_source(
         Excel sheet name or 0-based index; the first sheet when None. Ignored for other formats.
     batch_rows : int, default 262144
         Rows per batch (CSV batches are cut earlier when they reach about 128 MB).
+    long_records : bool, default False
+        CSV only: parse in 16 MB blocks instead of 2 MB, so that records up to 16 MB read, at the cost of a higher
+        peak memory. Without it, a longer record raises :class:`LongRecordError` (a :class:`SourceError`).
 
     Returns
     -------
@@ -196,7 +200,8 @@ def open_source(
                 raise SourceError(
                     f"Invalid delimiter {delimiter!r} for {p}: give one character such as ',' ';' '|' or '\\t'."
                 )
-        return _CsvReader(p, size, encoding=encoding, delimiter=delimiter, batch_rows=batch_rows)
+        return _CsvReader(p, size, encoding=encoding, delimiter=delimiter, batch_rows=batch_rows,
+                          long_records=long_records)
     if fmt == "jsonl":
         return _JsonlReader(p, size, encoding=encoding, batch_rows=batch_rows)
     if fmt == "parquet":
