@@ -254,9 +254,8 @@ def pymc_peer(src: Path, dst: Path, total: float) -> None:
     started = time.perf_counter()
     mmm = MMM(date_column="date", channel_columns=channels, adstock=GeometricAdstock(l_max=10),
               saturation=LogisticSaturation())
-    # NUTS with a capped tree depth: uncapped, the sampler had not finished after 40 min on the shared machine
-    mmm.fit(x, y.to_numpy(), chains=2, cores=1, draws=300, tune=300, target_accept=0.9, random_seed=0,
-            progressbar=False, nuts={"max_treedepth": 8})
+    mmm.fit(x, y.to_numpy(), chains=2, cores=1, draws=400, tune=400, target_accept=0.9, random_seed=0,
+            progressbar=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         allocation, _ = mmm.optimize_budget(budget=total / DAYS, num_periods=DAYS)

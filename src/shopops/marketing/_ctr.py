@@ -24,7 +24,7 @@ from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 from shopops.marketing._errors import MarketingDataError
 from shopops.marketing._results import CtrResult
 
-__all__ = ["CTR_FIELDS", "CTR_MODELS", "CtrModel", "ctr_features", "evaluate_ctr"]
+__all__ = ["CTR_FIELDS", "CTR_MODELS", "CtrModel", "click_funnel", "ctr_features", "evaluate_ctr"]
 
 CTR_FIELDS = ("campaign_id", "creative_id", "channel", "audience", "device", "placement", "hour", "weekday")
 _CROSSES = (("audience", "channel"), ("device", "placement"))
@@ -84,6 +84,7 @@ class CtrModel:
     model_: Any = None
     calibrator_: LogisticRegression | None = None
     levels_: dict[str, list[Any]] = field(default_factory=dict)
+    click_model_: CtrModel | None = None
 
     def _sparse(self, feats: pd.DataFrame) -> sparse.csr_matrix:
         n = len(feats)
@@ -128,16 +129,25 @@ class CtrModel:
             warnings.simplefilter("ignore", category=UserWarning)
             return model.fit(self._frame(feats), y)
 
-    def fit(self, impressions: pd.DataFrame, target: np.ndarray, *, calibration_share: float = 0.2) -> CtrModel:
+    def fit(self, impressions: pd.DataFrame, target: np.ndarray, *, calibration_share: float = 0.2,
+            clicked: np.ndarray | None = None) -> CtrModel:
         """Calibrate on the last ``calibration_share`` of the rows, then refit the model on all of them.
 
         The calibrator (Platt scaling: a logistic regression on the model's logit) is learnt from a
         model that did not see the calibration rows; it is strictly increasing, so it keeps the
-        model's ranking (and AUC) and only corrects the probabilities.
+        model's ranking (and AUC) and only corrects the probabilities. With ``clicked`` (a target
+        that only follows a click, see :func:`click_funnel`) the model is a funnel: P(click) from
+        every row times P(target | click) from the clicked rows, so the rare target borrows the
+        clicks' far larger sample.
         """
         if self.kind not in CTR_MODELS:
             raise MarketingDataError(f"unknown click model {self.kind!r}; choose one of {CTR_MODELS}")
         y = np.asarray(target).astype(int)
+        if clicked is not None:
+            clicks = np.asarray(clicked).astype(bool)
+            self.click_model_ = CtrModel(kind=self.kind, bits=self.bits, C=self.C, seed=self.seed).fit(
+                impressions, clicks.astype(int), calibration_share=calibration_share)
+            impressions, y = impressions.iloc[np.flatnonzero(clicks)], y[clicks]
         if len(np.unique(y)) < 2:
             raise MarketingDataError("the target has a single value in the training rows: nothing to learn")
         feats = ctr_features(impressions)
@@ -161,7 +171,19 @@ class CtrModel:
         if self.kind == "lightgbm":
             for f in CTR_FIELDS:  # unseen levels become missing, which LightGBM routes like rare ones
                 feats[f] = feats[f].where(feats[f].isin(self.levels_[f]))
-        return np.asarray(self.calibrator_.predict_proba(_logit(self._raw(feats))[:, None])[:, 1])
+        p = np.asarray(self.calibrator_.predict_proba(_logit(self._raw(feats))[:, None])[:, 1])
+        return p * self.click_model_.predict_proba(impressions) if self.click_model_ is not None else p
+
+
+def click_funnel(impressions: pd.DataFrame, target: str) -> np.ndarray | None:
+    """The clicks a target follows (every conversion came after a click), or ``None`` when it does not."""
+    if target == "clicked" or "clicked" not in impressions.columns:
+        return None
+    clicks = impressions["clicked"].fillna(False).astype(bool).to_numpy()
+    hits = impressions[target].fillna(False).astype(bool).to_numpy()
+    if (hits & ~clicks).any() or clicks.sum() < 200:  # view-through conversions, or too few clicks to model
+        return None
+    return np.asarray(clicks, dtype=bool)
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -215,7 +237,7 @@ def evaluate_ctr(impressions: pd.DataFrame, *, target: str = "clicked", test_sha
     base_loss = float(log_loss(y[cut:], np.full(len(test), base), labels=[0, 1]))
     rows, calib, predictions = [], [], {}
     for kind in models:
-        model = CtrModel(kind=kind, seed=seed).fit(train, y[:cut])
+        model = CtrModel(kind=kind, seed=seed).fit(train, y[:cut], clicked=click_funnel(train, target))
         p = model.predict_proba(test)
         predictions[kind] = p
         ece, frame = _ece(y[cut:], p)
