@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from shopops.marketing import CtrModel, MarketingDataError, ThompsonAllocator, evaluate_ctr, run_thompson
+from shopops.marketing import CtrModel, MarketingDataError, ThompsonAllocator, click_funnel, evaluate_ctr, run_thompson
 from shopops.simulate import MarketingSimulation
 
 
@@ -21,6 +21,20 @@ def test_click_models_are_calibrated_and_near_the_ceiling(marketing_sim: Marketi
     # prediction stays within one base rate of its observed click rate
     assert row["ece"] < row["base_rate"]
     assert (result.bidding["max_cpm_bid"] == 1000 * result.bidding["expected_value_per_impression"]).all()
+
+
+def test_conversions_are_modelled_through_the_clicks(marketing_sim: MarketingSimulation) -> None:
+    log = marketing_sim.impressions
+    clicks = click_funnel(log, "converted")
+    assert clicks is not None and (clicks == log["clicked"].to_numpy()).all()
+    assert click_funnel(log, "clicked") is None
+    view_through = log.assign(converted=log["converted"].to_numpy() | ~log["clicked"].to_numpy())
+    assert click_funnel(view_through, "converted") is None  # a conversion without a click: no funnel
+    truth = marketing_sim.impression_truth["conversion_probability"].to_numpy()
+    result = evaluate_ctr(log, target="converted", true_probability=truth, models=("hashed_logistic",))
+    row = result.comparison.iloc[0]
+    assert row["log_loss"] < row["base_log_loss"]
+    assert row["auc"] > 0.65 and result.metrics["ceiling_auc"] - row["auc"] < 0.05
 
 
 def test_lightgbm_model_beats_the_base_rate(marketing_sim: MarketingSimulation) -> None:

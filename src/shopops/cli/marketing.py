@@ -44,7 +44,7 @@ def ctr_train(data: DataOpt = None, target: TargetOpt = "clicked",
     """Fit the click model on the whole impression log and save it beside the data (models/marketing/)."""
     import joblib
 
-    from shopops.marketing import CtrModel, MarketingDataError
+    from shopops.marketing import CtrModel, MarketingDataError, click_funnel
 
     shop = Shop.open(data)
     with steps("ctr") as step:
@@ -52,7 +52,8 @@ def ctr_train(data: DataOpt = None, target: TargetOpt = "clicked",
         log = shop.sql("SELECT * FROM fact_ad_impression ORDER BY ts")
         if log.empty:
             raise MarketingDataError("the shop has no impression log (ad_impressions is empty)")
-        fitted = CtrModel(kind=model, seed=seed).fit(log, log[target].astype(int).to_numpy())
+        fitted = CtrModel(kind=model, seed=seed).fit(log, log[target].astype(int).to_numpy(),
+                                                    clicked=click_funnel(log, target))
     out = shop.data_dir / "models" / "marketing" / f"ctr-{target}-{model}.joblib"
     out.parent.mkdir(parents=True, exist_ok=True)
     joblib.dump(fitted, out)

@@ -3,7 +3,7 @@
 from shopops.marketing._allocate import Allocation, LinearBudgetConstraint, allocate_budget, expected_outcome
 from shopops.marketing._bandit import ThompsonAllocator, run_thompson
 from shopops.marketing._budget import read_budget_rules, recommend_budget
-from shopops.marketing._ctr import CTR_MODELS, CtrModel, evaluate_ctr
+from shopops.marketing._ctr import CTR_MODELS, CtrModel, click_funnel, evaluate_ctr
 from shopops.marketing._decisions import list_decisions, save_budget, save_targeting, targeting_list
 from shopops.marketing._errors import MarketingDataError
 from shopops.marketing._hillstrom import HILLSTROM_ARMS, HILLSTROM_FEATURES, load_hillstrom
@@ -42,6 +42,7 @@ __all__ = [
     "adstock",
     "allocate_budget",
     "channel_history",
+    "click_funnel",
     "contacts",
     "creative_bandit",
     "evaluate_ctr",

@@ -1,9 +1,12 @@
 """Click and conversion prediction on impression logs: hashed-feature logistic regression and LightGBM.
 
-Both models are calibrated on a slice of the training period (isotonic regression) and scored on
-the latest part of the log, which they never saw. The hashed model maps every ``field=value``
-and a few crossed pairs into a fixed space of ``2**bits`` columns, so unseen campaigns or creatives
-cost nothing and scoring stays a sparse dot product.
+Both models are calibrated on the latest slice of the training period and scored on the latest
+part of the log, which they never saw. The calibrator is learnt from a model fitted on the earlier
+rows only; the model is then refitted on all training rows, so creatives launched just before the
+cut are known to it (on a time split those are most of tomorrow's traffic). The hashed model maps
+every ``field=value`` and a few crossed pairs into a fixed space of ``2**bits`` columns, so unseen
+campaigns or creatives cost nothing and scoring stays a sparse dot product. The creative's age
+enters as a slope per creative, not as age buckets: a time split scores ages that training never saw.
 """
 
 from __future__ import annotations
@@ -15,18 +18,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 
 from shopops.marketing._errors import MarketingDataError
 from shopops.marketing._results import CtrResult
 
-__all__ = ["CTR_FIELDS", "CTR_MODELS", "CtrModel", "ctr_features", "evaluate_ctr"]
+__all__ = ["CTR_FIELDS", "CTR_MODELS", "CtrModel", "click_funnel", "ctr_features", "evaluate_ctr"]
 
-CTR_FIELDS = ("campaign_id", "creative_id", "channel", "audience", "device", "placement", "hour", "weekday",
-              "age_bucket")
-_CROSSES = (("audience", "channel"), ("device", "placement"), ("creative_id", "age_bucket"))
+CTR_FIELDS = ("campaign_id", "creative_id", "channel", "audience", "device", "placement", "hour", "weekday")
+_CROSSES = (("audience", "channel"), ("device", "placement"))
 CTR_MODELS = ("hashed_logistic", "lightgbm")
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 
@@ -43,7 +44,6 @@ def ctr_features(impressions: pd.DataFrame) -> pd.DataFrame:
     out["hour"] = ts.dt.hour.to_numpy()
     out["weekday"] = ts.dt.weekday.to_numpy()
     age = impressions["creative_age_days"] if "creative_age_days" in impressions.columns else pd.Series(0, out.index)
-    out["age_bucket"] = np.minimum(age.fillna(0).to_numpy() // 14, 26).astype(np.int64)
     out["creative_age_days"] = age.fillna(0).to_numpy(dtype=float)
     return out
 
@@ -82,8 +82,9 @@ class CtrModel:
     C: float = 0.5
     seed: int = 0
     model_: Any = None
-    calibrator_: IsotonicRegression | None = None
+    calibrator_: LogisticRegression | None = None
     levels_: dict[str, list[Any]] = field(default_factory=dict)
+    click_model_: CtrModel | None = None
 
     def _sparse(self, feats: pd.DataFrame) -> sparse.csr_matrix:
         n = len(feats)
@@ -115,32 +116,51 @@ class CtrModel:
             return np.asarray(self.model_.predict_proba(self._sparse(feats))[:, 1])
         return np.asarray(self.model_.predict_proba(self._frame(feats))[:, 1])
 
-    def fit(self, impressions: pd.DataFrame, target: np.ndarray, *, calibration_share: float = 0.2) -> CtrModel:
-        """Fit on the earlier part of the rows, calibrate on the last ``calibration_share`` of them."""
+    def _fit_model(self, feats: pd.DataFrame, y: np.ndarray) -> Any:
+        if self.kind == "hashed_logistic":
+            return LogisticRegression(C=self.C, max_iter=300, solver="lbfgs").fit(self._sparse(feats), y)
+        from lightgbm import LGBMClassifier
+
+        # One thread: LightGBM's OpenMP workers spin, and on a busy machine that stalls the fit for minutes.
+        model = LGBMClassifier(n_estimators=200, learning_rate=0.05, num_leaves=15, min_child_samples=200,
+                               subsample=0.8, subsample_freq=1, colsample_bytree=0.8, cat_smooth=50,
+                               min_data_per_group=200, cat_l2=10.0, random_state=self.seed, verbose=-1, n_jobs=1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", category=UserWarning)
+            return model.fit(self._frame(feats), y)
+
+    def fit(self, impressions: pd.DataFrame, target: np.ndarray, *, calibration_share: float = 0.2,
+            clicked: np.ndarray | None = None) -> CtrModel:
+        """Calibrate on the last ``calibration_share`` of the rows, then refit the model on all of them.
+
+        The calibrator (Platt scaling: a logistic regression on the model's logit) is learnt from a
+        model that did not see the calibration rows; it is strictly increasing, so it keeps the
+        model's ranking (and AUC) and only corrects the probabilities. With ``clicked`` (a target
+        that only follows a click, see :func:`click_funnel`) the model is a funnel: P(click) from
+        every row times P(target | click) from the clicked rows, so the rare target borrows the
+        clicks' far larger sample.
+        """
         if self.kind not in CTR_MODELS:
             raise MarketingDataError(f"unknown click model {self.kind!r}; choose one of {CTR_MODELS}")
         y = np.asarray(target).astype(int)
+        if clicked is not None:
+            clicks = np.asarray(clicked).astype(bool)
+            self.click_model_ = CtrModel(kind=self.kind, bits=self.bits, C=self.C, seed=self.seed).fit(
+                impressions, clicks.astype(int), calibration_share=calibration_share)
+            impressions, y = impressions.iloc[np.flatnonzero(clicks)], y[clicks]
         if len(np.unique(y)) < 2:
             raise MarketingDataError("the target has a single value in the training rows: nothing to learn")
         feats = ctr_features(impressions)
-        cut = int(len(y) * (1.0 - calibration_share))
-        fit_part, cal_part = slice(0, cut), slice(cut, None)
-        if self.kind == "hashed_logistic":
-            self.model_ = LogisticRegression(C=self.C, max_iter=300, solver="lbfgs").fit(
-                self._sparse(feats.iloc[fit_part]), y[fit_part])
-        else:
-            from lightgbm import LGBMClassifier
-
+        if self.kind == "lightgbm":
             self.levels_ = {f: sorted(pd.unique(feats[f])) for f in CTR_FIELDS}
-            self.model_ = LGBMClassifier(n_estimators=200, learning_rate=0.05, num_leaves=15, min_child_samples=200,
-                                         subsample=0.8, subsample_freq=1, colsample_bytree=0.8, cat_smooth=50,
-                                         min_data_per_group=200, cat_l2=10.0,
-                                         random_state=self.seed, verbose=-1, n_jobs=2)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", category=UserWarning)
-                self.model_.fit(self._frame(feats.iloc[fit_part]), y[fit_part])
-        raw = self._raw(feats.iloc[cal_part])
-        self.calibrator_ = IsotonicRegression(out_of_bounds="clip", y_min=1e-6, y_max=1 - 1e-6).fit(raw, y[cal_part])
+        cut = int(len(y) * (1.0 - calibration_share))
+        if len(np.unique(y[:cut])) < 2 or len(np.unique(y[cut:])) < 2:
+            raise MarketingDataError("the target has a single value in the fitting or the calibration rows: "
+                                     "too few clicks to calibrate a click model")
+        self.model_ = self._fit_model(feats.iloc[:cut], y[:cut])
+        raw = self._raw(feats.iloc[cut:])
+        self.calibrator_ = LogisticRegression(C=1e6).fit(_logit(raw)[:, None], y[cut:])
+        self.model_ = self._fit_model(feats, y)
         return self
 
     def predict_proba(self, impressions: pd.DataFrame) -> np.ndarray:
@@ -151,7 +171,24 @@ class CtrModel:
         if self.kind == "lightgbm":
             for f in CTR_FIELDS:  # unseen levels become missing, which LightGBM routes like rare ones
                 feats[f] = feats[f].where(feats[f].isin(self.levels_[f]))
-        return np.asarray(self.calibrator_.predict(self._raw(feats)))
+        p = np.asarray(self.calibrator_.predict_proba(_logit(self._raw(feats))[:, None])[:, 1])
+        return p * self.click_model_.predict_proba(impressions) if self.click_model_ is not None else p
+
+
+def click_funnel(impressions: pd.DataFrame, target: str) -> np.ndarray | None:
+    """The clicks a target follows (every conversion came after a click), or ``None`` when it does not."""
+    if target == "clicked" or "clicked" not in impressions.columns:
+        return None
+    clicks = impressions["clicked"].fillna(False).astype(bool).to_numpy()
+    hits = impressions[target].fillna(False).astype(bool).to_numpy()
+    if (hits & ~clicks).any() or clicks.sum() < 200:  # view-through conversions, or too few clicks to model
+        return None
+    return np.asarray(clicks, dtype=bool)
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    q = np.clip(p, 1e-7, 1 - 1e-7)
+    return np.asarray(np.log(q / (1 - q)))
 
 
 def _ece(y: np.ndarray, p: np.ndarray, bins: int = 10) -> tuple[float, pd.DataFrame]:
@@ -200,7 +237,7 @@ def evaluate_ctr(impressions: pd.DataFrame, *, target: str = "clicked", test_sha
     base_loss = float(log_loss(y[cut:], np.full(len(test), base), labels=[0, 1]))
     rows, calib, predictions = [], [], {}
     for kind in models:
-        model = CtrModel(kind=kind, seed=seed).fit(train, y[:cut])
+        model = CtrModel(kind=kind, seed=seed).fit(train, y[:cut], clicked=click_funnel(train, target))
         p = model.predict_proba(test)
         predictions[kind] = p
         ece, frame = _ece(y[cut:], p)
@@ -230,7 +267,7 @@ def evaluate_ctr(impressions: pd.DataFrame, *, target: str = "clicked", test_sha
     bidding["expected_value_per_impression"] = bidding["mean_probability"] * cvr * value
     bidding["max_cpm_bid"] = 1000.0 * bidding["expected_value_per_impression"]
     bidding = bidding.sort_values("expected_value_per_impression", ascending=False, ignore_index=True)
-    return CtrResult(model=f"{best} (best of {', '.join(models)}; isotonic calibration, time split)",
+    return CtrResult(model=f"{best} (best of {', '.join(models)}; Platt calibration, time split)",
                      params={"target": target, "test_share": test_share, "seed": seed, "rows": len(log)},
                      metrics=metrics, comparison=comparison, calibration=pd.concat(calib, ignore_index=True),
                      bidding=bidding)

@@ -74,7 +74,7 @@ class MarketingSimulation:
     creatives: pd.DataFrame  # canonical ``ad_creatives``
     ad_stats: pd.DataFrame  # canonical ``ad_stats``: daily per campaign
     impressions: pd.DataFrame  # canonical ``ad_impressions``
-    impression_truth: pd.DataFrame  # ``impression_id, click_probability``
+    impression_truth: pd.DataFrame  # ``impression_id, click_probability, conversion_probability``
     contacts: pd.DataFrame  # canonical ``campaign_contacts`` (randomised holdout)
     truth: pd.DataFrame  # canonical ``marketing_truth`` (long: subject, parameter, value)
 
@@ -258,7 +258,8 @@ def _impressions(rng: np.random.Generator, truths: tuple[ChannelTruth, ...], cre
              - wear * age)
     p = 1.0 / (1.0 + np.exp(-logit))
     clicked = rng.random(n) < p
-    converted = clicked & (rng.random(n) < 0.08 * (1.0 + 0.5 * (audience == 4)))
+    conversion_given_click = 0.08 * (1.0 + 0.5 * (audience == 4))
+    converted = clicked & (rng.random(n) < conversion_given_click)
     ts = (day0 + day.astype("timedelta64[D]")).astype("datetime64[us]") + (hour * 3600 + rng.integers(0, 3600, n)
                                                                           ).astype("timedelta64[s]")
     ids = np.char.add("IMP", np.char.zfill(np.arange(1, n + 1).astype(str), 9))
@@ -270,7 +271,8 @@ def _impressions(rng: np.random.Generator, truths: tuple[ChannelTruth, ...], cre
         "audience": np.array(AUDIENCES)[audience], "device": np.array(_DEVICES)[device],
         "placement": position.astype(np.int64), "creative_age_days": age.astype(np.int64),
         "clicked": clicked, "converted": converted})
-    return frame, pd.DataFrame({"impression_id": ids, "click_probability": p})
+    return frame, pd.DataFrame({"impression_id": ids, "click_probability": p,
+                                "conversion_probability": p * conversion_given_click})
 
 
 def _contacts(rng: np.random.Generator, dates: pd.DatetimeIndex, n: int, customer_ids: np.ndarray,
