@@ -101,7 +101,7 @@ def mintrace_check(shop: Shop, horizon: int, origins: int, until: str | None) ->
             point = np.maximum(wide.reindex(ids).to_numpy(dtype=float), 0.0)
             total = wide.loc["total"].to_numpy(dtype=float)
             rmsse = np.sqrt(((point - actual) ** 2).mean(axis=1) / mse)
-            rows.append({"origin": origin.date(), "method": "base" if column == "shopops" else column[9:],
+            rows.append({"origin": origin.date(), "method": "base" if column == "shopops" else column.split("/", 1)[1],
                          "product WRMSSE": float(np.nansum(w * rmsse)),
                          "product bias": float((point - actual).sum() / actual.sum()),
                          "total RMSSE": float(np.sqrt(((total - actual.sum(axis=0)) ** 2).mean() / total_mse[0])),
