@@ -34,7 +34,7 @@ from shopops.inventory import (
     stock_at,
 )
 
-TARGETS = (0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99)
+TARGETS = (0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999)
 
 
 def main() -> None:
@@ -60,7 +60,7 @@ def main() -> None:
               "order_cost": defaults.order_cost, "shortage_cost": params["shortage_cost"].to_numpy(float)}
     print(f"{args.data}: {len(demand.product_ids):,} products, {'true demand' if truth else 'sales'}, replay of the "
           f"last {args.days} days from {pd.Timestamp(demand.start) + pd.Timedelta(days=start):%Y-%m-%d}, replan every "
-          f"{args.replan} days, targets {', '.join(f'{t:.2f}' for t in TARGETS)}")
+          f"{args.replan} days, targets {', '.join(f'{t:g}' for t in TARGETS)}")
     models = {"bootstrap": BootstrapDemand(),
               "forecast paths": ForecastDemand(first_day=demand.start, forecaster={"n_jobs": 1})}
     rows = []

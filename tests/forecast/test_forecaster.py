@@ -56,6 +56,18 @@ def test_explanation_names_model_class_and_scores(retail_model) -> None:
     assert imp.iloc[0]["feature"] in {"mean_4w", "mean_13w", "same_weekday_4w", "target_dow", "mean_1w"}
 
 
+def test_inner_residuals_are_actual_minus_a_nonnegative_forecast(retail_model, retail_demand) -> None:
+    residual = retail_model.inner_residuals_
+    assert residual.shape[1] == retail_model.inner_days_
+    assert set(residual.index) <= set(retail_model.ids_)
+    actual = retail_demand.pivot(index="unique_id", columns="ds", values="y").reindex(
+        index=residual.index, columns=residual.columns).fillna(0.0)
+    forecast = actual - residual
+    assert residual.columns[-1] == pd.Timestamp(retail_demand["ds"].max())
+    assert (forecast.to_numpy() >= -1e-9).all()
+    assert forecast.to_numpy().sum() > 0
+
+
 def test_selection_picks_the_best_candidate_per_class(retail_model) -> None:
     table = retail_model.choice_.set_index("class")
     names = [c for c in table.columns if c not in ("series", "model")]

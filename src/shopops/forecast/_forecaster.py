@@ -262,6 +262,11 @@ class DemandForecaster:
         self.choice_ = self._choose(scores, classes_in, w)
         zero_in = zero_share(uncapped, inner, ZERO_WINDOW * s, s)[rows_in]
         cand["auto"] = _within_reach(self._pick(cand, classes_in), zero_in, values[rows_in, :inner + 1], s)
+        # The chosen forecasts of the inner backtest and what happened: their errors are the residuals
+        # a reconciliation (MinTrace) weighs the series by.
+        self.inner_residuals_ = pd.DataFrame(
+            np.nan_to_num(uncapped[rows_in, inner + 1:]) - cand["auto"], index=panel.ids[rows_in],
+            columns=panel.dates[inner + 1:])
 
         # The predictive distribution is calibrated on the chosen forecasts against the uncapped sales:
         # the bulk orders the cap keeps out of the mean are still demand a quantile must cover. The
