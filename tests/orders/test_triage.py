@@ -112,7 +112,7 @@ def test_api_triage_queue_and_review(orders_shop: Shop) -> None:
         assert bad.status_code == 422 and "units" in bad.json()["error"]
         viewer = client.post("/api/v1/orders/triage", json=body, headers={"X-API-Key": svc.keys["agent"]})
         assert viewer.status_code == 403
-        queue = client.get("/api/v1/orders/queue", headers=op).json()
+        queue = client.get("/api/v1/orders/queue?limit=1000", headers=op).json()
         assert "CHK-1" in [r["order_id"] for r in queue]
         ok = client.post("/api/v1/orders/queue/CHK-1", json={"decision": "approve"}, headers=op)
         assert ok.status_code == 200 and ok.json()["review_status"] == "approved"

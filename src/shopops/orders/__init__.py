@@ -6,8 +6,15 @@ The rules live in a TOML file (:func:`load_rules`, checked on load), are decided
 models on a time split, isotonic-calibrated, with TreeSHAP reasons. See docs/orders.md.
 """
 
+from shopops.orders._checkout import CheckoutContext
 from shopops.orders._features import CATEGORICAL, NUMERIC, OrdersError, order_features
-from shopops.orders._models import OPEN_FEATURES, OrderScorer, checkpoint_features
+from shopops.orders._models import (
+    DEFAULT_HOLD_RISK,
+    LATE_FLAG_SHARE,
+    OPEN_FEATURES,
+    OrderScorer,
+    checkpoint_features,
+)
 from shopops.orders._rules import (
     ACTIONS,
     DECIDING_ACTIONS,
@@ -29,9 +36,12 @@ from shopops.orders._staffing import (
 )
 from shopops.orders._store import DecisionConflictError, DecisionStore, UnknownOrderError
 from shopops.orders._triage import (
+    BAD_SHARE_BOUND,
     RuleReplay,
     TrainResult,
     TriageResult,
+    choose_hold_risk,
+    decide_one,
     load_scorer,
     replay_rules,
     score_and_decide,
@@ -41,12 +51,16 @@ from shopops.orders._triage import (
 
 __all__ = [
     "ACTIONS",
+    "BAD_SHARE_BOUND",
     "CATEGORICAL",
     "DECIDING_ACTIONS",
+    "DEFAULT_HOLD_RISK",
     "FIELDS",
     "FLAG_ACTIONS",
+    "LATE_FLAG_SHARE",
     "NUMERIC",
     "OPEN_FEATURES",
+    "CheckoutContext",
     "DecisionConflictError",
     "DecisionStore",
     "OrderScorer",
@@ -62,6 +76,8 @@ __all__ = [
     "TriageResult",
     "UnknownOrderError",
     "checkpoint_features",
+    "choose_hold_risk",
+    "decide_one",
     "default_rules_path",
     "erlang_c_agents",
     "load_rules",

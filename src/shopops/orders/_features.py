@@ -10,7 +10,7 @@ import pandas as pd
 from shopops.errors import ShopopsError
 from shopops.warehouse import Reader
 
-__all__ = ["CATEGORICAL", "NUMERIC", "OrdersError", "order_features"]
+__all__ = ["CATEGORICAL", "NUMERIC", "ROUTE_KEYS", "OrdersError", "order_features"]
 
 
 class OrdersError(ShopopsError, ValueError):
@@ -18,11 +18,15 @@ class OrdersError(ShopopsError, ValueError):
 
 
 #: Model inputs known at checkout (nothing about what happened after the order).
-CATEGORICAL = ("payment_type", "channel", "ship_country", "carrier", "warehouse", "address_check", "service")
+CATEGORICAL = ("payment_type", "channel", "ship_country", "carrier", "warehouse", "address_check", "service",
+               "ship_city")
 NUMERIC = ("order_value", "units", "lines", "coupon", "abroad", "express", "hour", "weekday", "guest",
            "new_customer", "prior_orders", "prior_returns", "prior_cancellations", "account_age_days",
            "minutes_since_previous", "same_value_as_previous", "backlog_days", "promise_days", "day_of_year",
-           "installments", "freight")
+           "installments", "freight", "route_late_rate", "route_delivery_days", "route_transit_days",
+           "promise_slack_days", "peak")
+#: The route of an order (carrier to destination city) is what its delivery history is kept by.
+ROUTE_KEYS = ("carrier", "ship_city")
 
 _SQL = """
 WITH o AS (
@@ -37,6 +41,16 @@ WITH o AS (
            avg(coalesce(s.n, 0)) OVER (PARTITION BY b.warehouse ORDER BY b.day
                                        ROWS BETWEEN 28 PRECEDING AND 1 PRECEDING) AS per_day
     FROM kpi_backlog_day AS b LEFT JOIN shipped AS s USING (warehouse, day)
+), route_done AS (
+    -- Each route's deliveries up to each delivery: what was known of the route at any later order.
+    SELECT coalesce(carrier, '(none)') AS route_carrier, coalesce(ship_city, ship_region, '(none)') AS route_city,
+           delivered_at AS known_at,
+           avg(CASE WHEN on_time THEN 0.0 ELSE 1.0 END) OVER wr AS route_late_rate,
+           avg(hours_to_delivery) OVER wr / 24.0 AS route_delivery_days,
+           avg(date_diff('second', shipped_at, delivered_at)) OVER wr / 86400.0 AS route_transit_days
+    FROM fact_fulfilment WHERE on_time IS NOT NULL AND shipped_at IS NOT NULL
+    WINDOW wr AS (PARTITION BY coalesce(carrier, '(none)'), coalesce(ship_city, ship_region, '(none)')
+                  ORDER BY delivered_at, order_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 ), h AS (
     SELECT o.*,
            count(*) OVER w - 1 AS prior_orders,
@@ -63,6 +77,11 @@ SELECT h.order_id, h.customer_id, h.ordered_at, h.order_date, h.status,
        coalesce(r.backlog / nullif(r.per_day, 0), 0.0) AS backlog_days,
        date_diff('second', h.ordered_at, h.promised_at) / 86400.0 AS promise_days,
        CAST(coalesce(h.installments, 1) AS DOUBLE) AS installments, coalesce(h.freight, 0.0) AS freight,
+       rd.route_late_rate, rd.route_delivery_days, rd.route_transit_days,
+       date_diff('second', h.ordered_at, h.promised_at) / 86400.0 - rd.route_delivery_days AS promise_slack_days,
+       CAST((month(h.ordered_at) = 11 AND day(h.ordered_at) >= 24)
+            OR (month(h.ordered_at) = 12 AND day(h.ordered_at) <= 23) AS DOUBLE) AS peak,
+       coalesce(h.ship_city, h.ship_region) AS ship_city,
        h.promised_at, h.delivered_at, h.shipped_at, h.cancelled_at, h.shipping_limit_at,
        h.hours_to_delivery / 24.0 AS delivery_days,
        CASE WHEN h.on_time IS NULL THEN NULL ELSE NOT h.on_time END AS late
@@ -70,6 +89,9 @@ SELECT h.order_id, h.customer_id, h.ordered_at, h.order_date, h.status,
 FROM h
 LEFT JOIN rate AS r ON r.warehouse = coalesce(h.warehouse, '(none)')
                    AND r.day = CAST(h.ordered_at AS DATE) - INTERVAL 1 DAY
+ASOF LEFT JOIN route_done AS rd ON rd.route_carrier = coalesce(h.carrier, '(none)')
+                                AND rd.route_city = coalesce(h.ship_city, h.ship_region, '(none)')
+                                AND h.ordered_at > rd.known_at
 {truth_join}
 WHERE (?::DATE IS NULL OR h.order_date >= ?) AND (?::DATE IS NULL OR h.order_date <= ?)
 ORDER BY h.ordered_at, h.order_id

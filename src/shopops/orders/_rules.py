@@ -19,6 +19,7 @@ checks that both paths give identical decisions.
 
 from __future__ import annotations
 
+import functools
 import operator
 import re
 import tomllib
@@ -82,6 +83,8 @@ FIELDS: dict[str, tuple[Any, str]] = {
     "delivery_days_p50": (_F, "predicted days from order to delivery, median"),
     "delivery_days_p90": (_F, "predicted days from order to delivery, 90th percentile"),
     "promise_days": (_F, "days from order to the promised delivery"),
+    "hold_risk": (_F, "the risk from which to hold: on the calibration months, the highest at which the default "
+                      "rules keep bad orders under the bound among those they approve"),
 }
 
 
@@ -285,11 +288,16 @@ class RuleSet:
 
     def fields_used(self) -> list[str]:
         """The fields the rules read, in :data:`FIELDS` order."""
-        used: set[str] = set()
-        for rule in self.rules:
-            assert rule.compiled is not None
-            used |= _symbols(rule.compiled.statement.expression)
-        return [name for name in FIELDS if name in used]
+        return list(_fields_used(self.rules))
+
+
+@functools.lru_cache(maxsize=64)  # asked for every order decided one by one; the rules do not change
+def _fields_used(rules: tuple[Rule, ...]) -> tuple[str, ...]:
+    used: set[str] = set()
+    for rule in rules:
+        assert rule.compiled is not None
+        used |= _symbols(rule.compiled.statement.expression)
+    return tuple(name for name in FIELDS if name in used)
 
 
 def _join_columns(parts: list[tuple[str, np.ndarray]], n: int) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -13,14 +14,14 @@ import pandas as pd
 
 from shopops.opstore import OperationalStore
 from shopops.orders._features import OrdersError, order_features
-from shopops.orders._models import OrderScorer
+from shopops.orders._models import DEFAULT_HOLD_RISK, OrderScorer
 from shopops.orders._rules import RuleSet, load_rules
 from shopops.orders._store import DecisionStore
 from shopops.result import Result
 from shopops.warehouse import Reader
 
-__all__ = ["RuleReplay", "TrainResult", "TriageResult", "load_scorer", "replay_rules", "score_and_decide",
-           "train_scores", "triage"]
+__all__ = ["BAD_SHARE_BOUND", "RuleReplay", "TrainResult", "TriageResult", "choose_hold_risk", "decide_one",
+           "load_scorer", "replay_rules", "score_and_decide", "train_scores", "triage"]
 
 _MODEL_FILE = Path("models") / "orders" / "scorer.pkl"
 
@@ -52,17 +53,54 @@ class RuleReplay(Result):
     decisions: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def train_scores(reader: Reader, *, holdout_months: int = 3, seed: int = 0, n_estimators: int = 300) -> TrainResult:
-    """Fit the order scores on a time split and save them to ``<data>/models/orders/scorer.pkl``."""
+#: The share of bad orders the default rules may let through among the orders they approve.
+BAD_SHARE_BOUND = 0.005
+
+
+def choose_hold_risk(frame: pd.DataFrame, scorer: OrderScorer, rules: RuleSet, rows: np.ndarray,
+                     bound: float = BAD_SHARE_BOUND) -> tuple[float, dict[str, float]]:
+    """The highest ``hold_risk`` at which ``rules`` approve orders of which under ``bound`` are bad, on ``rows``.
+
+    Chosen on the calibration months (never the holdout): every candidate threshold is a risk of one of
+    those orders, and the rules decide them all with it, so the other rules' holds count as they will.
+    """
+    part = frame[rows].reset_index(drop=True)
+    if "bad" not in part or part.empty or not part.bad.any():
+        return DEFAULT_HOLD_RISK, {}
+    scores = scorer.predict(part, reasons=False)
+    scored = pd.concat([part.drop(columns=[c for c in scores if c in part]), scores], axis=1)
+    bad = part.bad.to_numpy(dtype=bool)
+    best: tuple[float, dict[str, float]] | None = None
+    for threshold in np.unique(np.quantile(scores.risk, np.linspace(0.5, 1.0, 101))):
+        approved = (rules.decide_frame(scored.assign(hold_risk=threshold)).action == "approve").to_numpy()
+        share = float(bad[approved].mean()) if approved.any() else 0.0
+        if share < bound:
+            best = (float(threshold), {"calibration_automation": float(approved.mean()),
+                                       "calibration_bad_share_of_auto_approved": share})
+    return best if best is not None else (float(scores.risk.min()), {})
+
+
+def train_scores(reader: Reader, *, holdout_months: int = 3, seed: int = 0, n_estimators: int = 300,
+                 rules: RuleSet | None = None, bad_share_bound: float = BAD_SHARE_BOUND) -> TrainResult:
+    """Fit the order scores on a time split and save them to ``<data>/models/orders/scorer.pkl``.
+
+    ``hold_risk`` (a field of the rules) is chosen on the calibration months for ``bad_share_bound``
+    with ``rules`` (the defaults when None).
+    """
     frame = order_features(reader)
     scorer = OrderScorer(holdout_months=holdout_months, seed=seed, n_estimators=n_estimators).fit(frame)
+    _, cal, _ = scorer.time_split(frame)
+    hold_risk, chosen = choose_hold_risk(frame, scorer, rules or load_rules(), cal, bad_share_bound)
+    scorer.hold_risk = hold_risk
+    scorer.metrics_.update(hold_risk=hold_risk, bad_share_bound=bad_share_bound, **chosen)
     path = reader.data_dir / _MODEL_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_bytes(pickle.dumps(scorer))
     tmp.replace(path)
     return TrainResult(model=f"LightGBM scores, isotonic calibration, version {scorer.version_}",
-                       params={"holdout_months": holdout_months, "seed": seed, "n_estimators": n_estimators},
+                       params={"holdout_months": holdout_months, "seed": seed, "n_estimators": n_estimators,
+                               "bad_share_bound": bad_share_bound},
                        metrics=scorer.metrics_,
                        path=path, scorer=scorer)
 
@@ -75,6 +113,9 @@ def load_scorer(data_dir: Path) -> OrderScorer:
     scorer = pickle.loads(path.read_bytes())
     if not isinstance(scorer, OrderScorer):
         raise OrdersError(f"{path} does not hold order scores; run `shopops orders train` again")
+    if not hasattr(scorer, "delivery_model_"):
+        raise OrdersError(f"{path} holds order scores of an older shopops (other features); "
+                          "run `shopops orders train` again")
     return scorer
 
 
@@ -96,6 +137,24 @@ def score_and_decide(frame: pd.DataFrame, rules: RuleSet, scorer: OrderScorer, *
         text = explained.get("risk_reasons", pd.Series("", index=explained.index)).astype(str)
         out.loc[acted, "reasons"] = "risk: " + text
     return out
+
+
+def decide_one(order: Mapping[str, Any], rules: RuleSet, scorer: OrderScorer, *,
+               reasons: bool = True) -> dict[str, Any]:
+    """Score one order (a mapping of its feature fields) and decide it with ``rule-engine``.
+
+    The same decision :func:`score_and_decide` gives in a batch, for a checkout waiting on it: the
+    scores come from :meth:`OrderScorer.predict_one`, the rules from :meth:`RuleSet.decide`, and the
+    SHAP reasons only when the order is not simply approved.
+    """
+    scores = scorer.predict_one(order)
+    decided = rules.decide({**order, **scores})
+    explained = ""
+    if reasons and decided["action"] != "approve":
+        explained = "risk: " + str(scorer.predict_one(order, reasons=True).get("risk_reasons", ""))
+    return {"order_id": order["order_id"], "ordered_at": order["ordered_at"], "risk": scores["risk"],
+            "late_risk": scores["late_risk"], "delivery_days_p50": scores["delivery_days_p50"],
+            "delivery_days_p90": scores["delivery_days_p90"], **decided, "reasons": explained}
 
 
 def triage(reader: Reader, *, rules: RuleSet | None = None, since: date | None = None,

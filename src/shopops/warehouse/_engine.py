@@ -13,6 +13,7 @@ from shopops._duck import first_row, sql_str_list
 from shopops.lake import Lake
 from shopops.schema import TABLES, Table
 from shopops.warehouse._models import load_models
+from shopops.warehouse._operational import operational_sources, operational_tables
 
 __all__ = ["DuckDBEngine", "Engine", "dim_date", "run_models", "source_sql"]
 
@@ -147,8 +148,12 @@ def run_models(engine: Engine, lake: Lake, step: Callable[[str], None]) -> list[
     last = engine.scalar("SELECT CAST(max(ordered_at) AS DATE) FROM stg_order_lines")
     today = datetime.now(UTC).date()
     engine.load_arrow("dim_date", dim_date(first or today, last or today))
+    models = load_models()
+    # What the running system decided (operational store) is copied in for the models that declare it.
+    for view, data in operational_tables(lake.data_dir, operational_sources([(m.name, m.sql) for m in models])).items():
+        engine.load_arrow(view, data)
     names = []
-    for model in load_models():
+    for model in models:
         step(model.name)
         engine.run(model.name, model.sql)
         names.append(model.name)

@@ -39,6 +39,7 @@ class TriageOrder(BaseModel):
     payment_type: str = Field(default="card", max_length=50)
     channel: str = Field(default="web", max_length=50)
     ship_country: str = Field(max_length=100)
+    ship_city: str | None = Field(default=None, max_length=100, description="destination city (its route history)")
     carrier: str | None = Field(default=None, max_length=100)
     warehouse: str | None = Field(default=None, max_length=100)
     service: Literal["standard", "express"] = "standard"
@@ -77,66 +78,36 @@ def _triage_parts(ctx: Ctx) -> tuple[Any, Any, Any]:
     from shopops.orders import DecisionStore, load_rules, load_scorer
 
     def load() -> tuple[Any, Any, Any]:
-        store = DecisionStore(OperationalStore.for_data_dir(ctx.shop.data_dir))
+        # One SQLite connection per server thread: a checkout's decision is one short write.
+        path = OperationalStore.for_data_dir(ctx.shop.data_dir).path
+        store = DecisionStore(OperationalStore(path, per_thread=True))
         return load_scorer(ctx.shop.data_dir), load_rules(), store
     parts: tuple[Any, Any, Any] = ctx.reader.cached("orders:triage", load)
     return parts
 
 
-def _home_and_backlog(ctx: Ctx) -> tuple[str, dict[str, float]]:
-    """The shop's home country (most orders ship there) and each warehouse's latest backlog in days of shipping."""
-    def load() -> tuple[str, dict[str, float]]:
-        home = ctx.reader.frame("SELECT mode(ship_country) AS c FROM fact_fulfilment").c.iloc[0]
-        backlog = ctx.reader.frame(
-            "SELECT b.warehouse, b.backlog / nullif((SELECT count(*) / 28.0 FROM fact_fulfilment f WHERE "
-            "coalesce(f.warehouse, '(none)') = b.warehouse AND f.shipped_at >= b.day - INTERVAL 28 DAY), 0) AS days "
-            "FROM kpi_backlog_day b WHERE b.day = (SELECT max(day) FROM kpi_backlog_day)")
-        return str(home or ""), {str(w): float(d) for w, d in zip(backlog.warehouse, backlog.days.fillna(0.0),
-                                                                   strict=True)}
-    parts: tuple[str, dict[str, float]] = ctx.reader.cached("orders:home-backlog", load)
-    return parts
+def _checkout(ctx: Ctx) -> Any:
+    from shopops.orders import CheckoutContext
 
-
-_HISTORY = """
-SELECT count(*) AS prior_orders, count(returned_at) AS prior_returns, count(cancelled_at) AS prior_cancellations,
-       min(ordered_at) AS first_at, max(ordered_at) AS last_at, arg_max(order_id, ordered_at) AS last_order
-FROM fact_fulfilment WHERE customer_id = ? AND ordered_at < ?
-"""
+    return ctx.reader.cached("orders:checkout", lambda: CheckoutContext(ctx.reader))
 
 
 @router.post("/orders/triage", response_model=TriageDecision, dependencies=_DECIDE, summary="Triage one order")
 def triage_order(ctx: CtxDep, request: Request, order: TriageOrder) -> Any:
     """Score and decide one order with the live rules, store the decision (idempotent per order id)."""
-    from shopops.orders import score_and_decide
+    from shopops.orders import decide_one
 
     scorer, rules, store = _triage_parts(ctx)
-    home, backlog = _home_and_backlog(ctx)
-    known = store.decided([order.order_id])
-    if known:
-        row = store.get(order.order_id)
-        return {**{k: row[k] for k in TriageDecision.model_fields if k in row}, "stored": False}
     at = pd.Timestamp(order.ordered_at) if order.ordered_at is not None else pd.Timestamp.now("UTC")
     at = at.tz_convert("UTC").tz_localize(None) if at.tzinfo is not None else at
-    history = {"prior_orders": 0.0, "prior_returns": 0.0, "prior_cancellations": 0.0, "account_age_days": 0.0,
-               "minutes_since_previous": 1e9, "same_value_as_previous": False}
-    if order.customer_id:
-        h = ctx.reader.frame(_HISTORY, [order.customer_id, at]).iloc[0]
-        if h.prior_orders:
-            history.update(prior_orders=float(h.prior_orders), prior_returns=float(h.prior_returns),
-                           prior_cancellations=float(h.prior_cancellations),
-                           account_age_days=(at - h.first_at).total_seconds() / 86400,
-                           minutes_since_previous=(at - h.last_at).total_seconds() / 60)
-    row = {**order.model_dump(exclude={"ordered_at"}), **history, "ordered_at": at,
-           "hour": float(at.hour), "weekday": float(at.weekday()), "day_of_year": float(at.dayofyear),
-           "guest": order.customer_id is None, "new_customer": history["prior_orders"] == 0,
-           "express": order.service == "express", "abroad": order.ship_country != home,
-           "backlog_days": backlog.get(order.warehouse or "", 0.0)}
-    frame = pd.DataFrame([row])
-    decided = score_and_decide(frame, rules, scorer)
-    decided["model_version"], decided["rules_source"] = scorer.version_, rules.source
-    store.record(decided)
-    request.state.audit_detail = {"order_id": order.order_id, "action": str(decided.action.iloc[0])}
-    return {**records(decided)[0], "stored": True}
+    decided = decide_one(_checkout(ctx).features(order.model_dump(exclude={"ordered_at"}), at), rules, scorer)
+    decided.update(model_version=scorer.version_, rules_source=rules.source)
+    stored = store.record(pd.DataFrame([decided])) == 1
+    if not stored:  # decided before: the stored decision stands
+        row = store.get(order.order_id)
+        return {**{k: row[k] for k in TriageDecision.model_fields if k in row}, "stored": False}
+    request.state.audit_detail = {"order_id": order.order_id, "action": decided["action"]}
+    return {**{k: decided[k] for k in TriageDecision.model_fields if k in decided}, "stored": True}
 
 
 @router.get("/orders/queue", summary="Held orders waiting for a person")
@@ -191,6 +162,12 @@ def kpis(ctx: CtxDep, grain: Annotated[str, Query(pattern="^(day|week)$")] = "we
         [grain, limit])
     backlog = ctx.reader.frame("SELECT day, sum(backlog) AS backlog FROM kpi_backlog_day GROUP BY 1 "
                                "ORDER BY 1 DESC LIMIT ?", [limit])
+    if ctx.reader.has("kpi_triage"):  # the decisions as of the last build, per period
+        triage = ctx.reader.frame("SELECT period, CAST(sum(decided) AS BIGINT) AS decided, "
+                                  "CAST(sum(held) AS BIGINT) AS held, CAST(sum(overridden) AS BIGINT) AS overridden "
+                                  "FROM kpi_triage WHERE grain = ? GROUP BY 1", [grain])
+        triage["automation_rate"] = 1 - triage.held / triage.decided
+        frame = frame.merge(triage, on="period", how="left")
     _, _, store = _triage_parts(ctx)
     auto = store.store.frame("SELECT count(*) AS decided, sum(action <> 'hold') AS automatic FROM orders_decision")
     decided = int(auto.decided.iloc[0] or 0)
