@@ -78,3 +78,17 @@ def test_an_order_later_than_any_before_it_has_no_estimate() -> None:
     row = {"carrier": "royal_mail", "service": "standard", "ship_country": "United Kingdom",
            "ordered_at": datetime(2025, 3, 1), "shipped_at": datetime(2025, 3, 2)}
     assert est.estimate(row, as_of=datetime(2025, 4, 1)) is None
+
+
+def test_an_unshipped_order_with_a_promise_is_expected_as_early_or_late_as_such_promises_were_kept() -> None:
+    history = _history()
+    # Every promise was 60 h after the order; deliveries came at 48-96 h.
+    history["promised_at"] = history["ordered_at"] + pd.Timedelta(hours=60)
+    est = DeliveryEstimator(min_orders=10).fit(history)
+    row = {"carrier": "royal_mail", "service": "standard", "ship_country": "United Kingdom",
+           "ordered_at": datetime(2025, 3, 1), "shipped_at": None, "promised_at": datetime(2025, 3, 4)}
+    got = est.estimate(row, as_of=datetime(2025, 3, 1))
+    uk = history[history["carrier"] == "royal_mail"]
+    offset = float(np.median(uk["hours_to_delivery"] - 60.0))
+    assert got is not None
+    assert abs((got.expected_at - datetime(2025, 3, 4)).total_seconds() / 3600 - offset) < 1.0

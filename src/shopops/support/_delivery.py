@@ -6,8 +6,10 @@ the date it will most likely come. :class:`DeliveryEstimator` learns, from the d
 (carrier, service, destination country; coarser routes when a fine one has too few orders). For
 an open order it conditions on what is already known at the data's clock (``as_of``): a shipped
 order takes the transit times of its route that are longer than the time it has already been on
-the way; an order not yet shipped takes the whole lead times of the orders that were still
-unshipped after as long. The median of those is the expected date, the 90th percentile the latest.
+the way; an order not yet shipped takes the orders that were still unshipped after as long, and
+(when it has a promised date) how much later or earlier than their promise they came, since the
+promise already knows the order's cut-off times; else their whole lead times. The median of those
+is the expected date, the 90th percentile the latest.
 """
 
 from __future__ import annotations
@@ -50,6 +52,10 @@ class DeliveryEstimate:
     as_of: datetime
 
 
+#: Per comparable order: hours to dispatch, hours to delivery, hours delivered after the promise (NaN: none).
+_Times = tuple[FloatArray, FloatArray, FloatArray]
+
+
 def _key(row: Any, level: tuple[str, ...]) -> tuple[str, ...]:
     return tuple("" if row.get(c) is None or pd.isna(row.get(c)) else str(row.get(c)) for c in level)
 
@@ -86,37 +92,43 @@ class DeliveryEstimator:
             recent = ordered >= self.as_of_ - pd.Timedelta(days=self.recent_days)
         else:
             recent = pd.Series(False, index=frame.index)
-        self.groups_: dict[tuple[tuple[str, ...], bool], dict[tuple[str, ...], tuple[FloatArray, FloatArray]]] = {}
+        promise = (pd.to_datetime(frame["promised_at"]) - ordered).dt.total_seconds() / 3600.0 \
+            if "promised_at" in frame else pd.Series(np.nan, index=frame.index)
+        frame = frame.assign(hours_after_promise=frame["hours_to_delivery"] - promise)
+        self.groups_: dict[tuple[tuple[str, ...], bool], dict[tuple[str, ...], _Times]] = {}
         for level in _LEVELS:
             for only_recent in (True, False):
                 part = frame[recent] if only_recent else frame
                 keyed = part.assign(**{c: part[c].astype("string").fillna("") for c in level})
-                groups: dict[tuple[str, ...], tuple[FloatArray, FloatArray]] = {}
+                groups: dict[tuple[str, ...], _Times] = {}
                 for key, g in (keyed.groupby(list(level), sort=False) if level else [((), keyed)]):
                     key_t = key if isinstance(key, tuple) else (key,)
-                    groups[tuple(str(k) for k in key_t)] = (g["hours_to_ship"].to_numpy(dtype=np.float64),
-                                                            g["hours_to_delivery"].to_numpy(dtype=np.float64))
+                    groups[tuple(str(k) for k in key_t)] = tuple(  # type: ignore[assignment]
+                        g[c].to_numpy(dtype=np.float64) for c in ("hours_to_ship", "hours_to_delivery",
+                                                                  "hours_after_promise"))
                 self.groups_[level, only_recent] = groups
         return self
 
-    def _comparable(self, row: dict[str, Any], shipped_after: float | None,
-                    elapsed: float) -> tuple[FloatArray, str] | None:
+    def _comparable(self, row: dict[str, Any], shipped_after: float | None, elapsed: float,
+                    promised: bool) -> tuple[FloatArray, str] | None:
         """Hours from the reference moment to delivery of the comparable orders, and the route used.
 
         ``shipped_after`` is the hours from order to dispatch of a shipped order (None when not shipped);
-        ``elapsed`` the hours since dispatch (shipped) or since the order (not shipped).
+        ``elapsed`` the hours since dispatch (shipped) or since the order (not shipped). The reference
+        moment is the dispatch (shipped), the promise (not shipped, ``promised``) or the order.
         """
         for level in _LEVELS:
             for only_recent in (True, False):
                 found = self.groups_[level, only_recent].get(_key(row, level))
                 if found is None:
                     continue
-                to_ship, to_deliver = found
+                to_ship, to_deliver, after_promise = found
                 if shipped_after is not None:
                     transit = to_deliver - to_ship
                     base = transit[transit > elapsed]
                 else:
-                    base = to_deliver[(to_ship > elapsed) & (to_deliver > elapsed)]
+                    still = (to_ship > elapsed) & (to_deliver > elapsed)
+                    base = after_promise[still & np.isfinite(after_promise)] if promised else to_deliver[still]
                 if base.size >= self.min_orders:
                     route = "/".join(_key(row, level)) or "all routes"
                     return base, route
@@ -137,17 +149,25 @@ class DeliveryEstimator:
             return None
         shipped_raw = row.get("shipped_at")
         shipped = pd.Timestamp(shipped_raw) if shipped_raw is not None and not pd.isna(shipped_raw) else None
-        start: pd.Timestamp = shipped if shipped is not None else ordered
-        as_of = pd.Timestamp(max(clock, start))
-        elapsed = (as_of - start).total_seconds() / 3600.0
-        found = self._comparable(row, None if shipped is None else (shipped - ordered).total_seconds() / 3600.0,
-                                 elapsed)
-        if found is None:
+        since: pd.Timestamp = shipped if shipped is not None else ordered
+        as_of = pd.Timestamp(max(clock, since))
+        elapsed = (as_of - since).total_seconds() / 3600.0
+        promised_raw = row.get("promised_at")
+        promise = pd.Timestamp(promised_raw) if promised_raw is not None and not pd.isna(promised_raw) else None
+        shipped_after = None if shipped is None else (shipped - ordered).total_seconds() / 3600.0
+        found = None
+        if shipped is None and promise is not None:
+            found = self._comparable(row, None, elapsed, promised=True)
+        start = since if found is None else promise
+        found = found or self._comparable(row, shipped_after, elapsed, promised=False)
+        if found is None or start is None:
             return None
         hours, route = found
         p50, p90 = np.quantile(hours, [0.5, 0.9])
         def at(hours_after: float) -> datetime:
-            stamp: datetime = pd.Timestamp(start + pd.Timedelta(hours=hours_after)).floor("s").to_pydatetime()
+            # Never before the moment the order's state is known at: it has not arrived by then.
+            stamp: datetime = max(pd.Timestamp(start + pd.Timedelta(hours=hours_after)), as_of).floor("s") \
+                .to_pydatetime()
             return stamp
 
         return DeliveryEstimate(at(float(p50)), at(float(p90)), route, int(hours.size),

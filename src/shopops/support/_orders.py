@@ -70,7 +70,7 @@ class OrderFacts:
 
 #: Orders on their way: the ones whose delivery date is still an estimate.
 _OPEN = frozenset({"placed", "paid", "shipped"})
-_HISTORY = ("carrier", "service", "ship_country", "ordered_at", "hours_to_ship", "hours_to_delivery")
+_HISTORY = ("carrier", "service", "ship_country", "ordered_at", "promised_at", "hours_to_ship", "hours_to_delivery")
 
 
 class _Sorted:
