@@ -380,11 +380,25 @@ def _api_throughput(shop: Shop, texts: list[str], clients: int = 8) -> dict:
         with ThreadPoolExecutor(clients) as pool:
             ok = sum(pool.map(send, [batch[i::clients] for i in range(clients)]))
         seconds = time.perf_counter() - started
+
+        def send_batches(part: list[str], size: int = 25) -> int:
+            ok = 0
+            with httpx.Client(headers={"X-API-Key": secret}, timeout=120) as c:
+                for i in range(0, len(part), size):
+                    r = c.post(url + "/batch", json={"messages": [{"text": t} for t in part[i:i + size]]})
+                    ok += len(r.json()["replies"]) if r.status_code == 200 else 0
+            return ok
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(clients) as pool:
+            batched_ok = sum(pool.map(send_batches, [batch[i::clients] for i in range(clients)]))
+        batched_seconds = time.perf_counter() - started
     finally:
         proc.terminate()
         proc.wait(timeout=20)
     return {"messages": len(batch), "ok": ok, "clients": clients, "seconds": seconds,
-            "messages_per_second": len(batch) / seconds}
+            "messages_per_second": len(batch) / seconds, "batched_25_ok": batched_ok,
+            "batched_25_messages_per_second": len(batch) / batched_seconds}
 
 
 def main() -> None:
@@ -422,7 +436,8 @@ def main() -> None:
     if "speed" in results:
         s = results["speed"]
         print(f"p95 per message: shopops {s['shopops_p95_ms']:.1f} ms (full bot), peer intent-only "
-              f"{s['peer_intent_only_p95_ms']:.1f} ms; API {s['api']['messages_per_second']:.0f} messages/s")
+              f"{s['peer_intent_only_p95_ms']:.1f} ms; API {s['api']['messages_per_second']:.0f} messages/s "
+              f"({s['api']['batched_25_messages_per_second']:.0f} in batches of 25)")
 
 
 if __name__ == "__main__":
