@@ -48,6 +48,7 @@ def test_an_open_order_gets_the_delivery_its_route_predicts_not_the_promise(supp
     assert est is not None and expected["expected_at"] == est.expected_at.isoformat(timespec="minutes")
     day = f"{est.expected_at.day} {est.expected_at:%B %Y}"
     assert f"We expect it on {day}" in got.text
+    assert f"expected delivery: {expected['expected_at']}" in got.explain()
     zh = support_shop.bot().message(f"我的订单{order}什么时候到？{email}", client=f"t-open-zh-{status}")
     assert f"预计{est.expected_at.year}年{est.expected_at.month}月{est.expected_at.day}日送达" in zh.text
 

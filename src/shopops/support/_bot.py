@@ -102,6 +102,10 @@ class Reply:
             lines.append(f"looked up: order {self.looked_up['order_id']}, proof "
                          f"{'matched' if self.looked_up['proven'] else 'not matched'}, tables "
                          f"{', '.join(self.looked_up.get('tables', [])) or 'none'}")
+            expected = self.looked_up.get("expected_delivery")
+            if expected:
+                lines.append(f"expected delivery: {expected['expected_at']} (latest {expected['latest_at']}; route "
+                             f"{expected['route']}, {expected['orders']} orders, as of {expected['as_of']})")
         if self.ticket_id:
             lines.append(f"ticket: {self.ticket_id}")
         return "\n".join(lines)
