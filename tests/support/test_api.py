@@ -50,3 +50,21 @@ def test_bad_requests_get_clear_errors(support_server: Server) -> None:
     assert empty_reply.status_code == 422
     missing = support_server.post("/api/v1/support/tickets/Tnope/reply", "agent", json={"text": "hello"})
     assert missing.status_code == 404 and "no ticket" in missing.json()["error"]
+
+
+def test_a_batch_is_answered_in_order_like_single_messages(support_server: Server, support_shop: SupportShop) -> None:
+    order, email, _ = support_shop.order_of_customer()
+    r = support_server.post("/api/v1/support/messages/batch", "chat", json={"messages": [
+        {"text": f"Where is my order {order}?", "conversation_id": "batch1"},
+        {"text": "How much is shipping?"},
+        {"text": email, "conversation_id": "batch1"}]})
+    assert r.status_code == 200, r.text
+    ask, shipping, shown = r.json()["replies"]
+    assert ask["action"] == "ask" and ask["conversation_id"] == "batch1"
+    assert shipping["intent"] == "shipping_cost" and shipping["conversation_id"] != "batch1"
+    assert shown["action"] == "answer" and shown["looked_up"]["proven"] is True and order in shown["text"]
+    assert support_server.post("/api/v1/support/messages/batch", "viewer",
+                               json={"messages": [{"text": "hi"}]}).status_code == 403
+    assert support_server.post("/api/v1/support/messages/batch", "chat", json={"messages": []}).status_code == 422
+    too_many = {"messages": [{"text": "hi"}] * 101}
+    assert support_server.post("/api/v1/support/messages/batch", "chat", json=too_many).status_code == 422

@@ -30,6 +30,29 @@ def test_order_status_needs_the_right_proof(support_shop: SupportShop) -> None:
     assert by_phone.action == "answer" and by_phone.language == "zh" and "送达" in by_phone.text
 
 
+@pytest.mark.parametrize("status", ["shipped", "paid"])
+def test_an_open_order_gets_the_delivery_its_route_predicts_not_the_promise(support_shop: SupportShop,
+                                                                             status: str) -> None:
+    shop = support_shop.shop
+    order, email, _ = support_shop.order_of_customer(status)
+    route = shop.sql(f"SELECT carrier, service, ship_country, ordered_at, shipped_at, promised_at FROM fact_fulfilment "
+                     f"WHERE order_id = '{order}'").iloc[0]
+    got = support_shop.bot().message(f"Where is my order {order}? {email}", client=f"t-open-{status}")
+    assert got.action == "answer" and got.looked_up is not None
+    expected = got.looked_up["expected_delivery"]
+    assert "fact_fulfilment" in got.looked_up["tables"] and expected["orders"] >= 20
+    assert expected["route"].split("/")[0] in (route.carrier, route.service)
+    # The same estimate, recomputed from the warehouse's delivered orders, as of the data's clock.
+    est = support_shop.bot().orders.delivery_estimator().estimate(
+        {**route.to_dict(), "shipped_at": None if status == "paid" else route.shipped_at})
+    assert est is not None and expected["expected_at"] == est.expected_at.isoformat(timespec="minutes")
+    day = f"{est.expected_at.day} {est.expected_at:%B %Y}"
+    assert f"We expect it on {day}" in got.text
+    assert f"expected delivery: {expected['expected_at']}" in got.explain()
+    zh = support_shop.bot().message(f"我的订单{order}什么时候到？{email}", client=f"t-open-zh-{status}")
+    assert f"预计{est.expected_at.year}年{est.expected_at.month}月{est.expected_at.day}日送达" in zh.text
+
+
 def test_wrong_proof_and_unknown_order_get_the_same_answer(support_shop: SupportShop) -> None:
     bot = support_shop.bot()
     order, _, _ = support_shop.order_of_customer()

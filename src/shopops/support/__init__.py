@@ -7,6 +7,7 @@ customer is upset. :func:`evaluate_intents` scores the intent model on any label
 """
 
 from shopops.support._bot import ACTION_INTENTS, ORDER_INTENTS, Reply, SupportBot, redact
+from shopops.support._delivery import DeliveryEstimate, DeliveryEstimator
 from shopops.support._entities import Entity, extract_entities
 from shopops.support._evaluate import (
     EvaluationResult,
@@ -41,6 +42,8 @@ __all__ = [
     "ORDER_INTENTS",
     "OUT_OF_SCOPE",
     "BotEvaluation",
+    "DeliveryEstimate",
+    "DeliveryEstimator",
     "Entity",
     "EvaluationResult",
     "Hit",

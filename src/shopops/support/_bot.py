@@ -102,6 +102,10 @@ class Reply:
             lines.append(f"looked up: order {self.looked_up['order_id']}, proof "
                          f"{'matched' if self.looked_up['proven'] else 'not matched'}, tables "
                          f"{', '.join(self.looked_up.get('tables', [])) or 'none'}")
+            expected = self.looked_up.get("expected_delivery")
+            if expected:
+                lines.append(f"expected delivery: {expected['expected_at']} (latest {expected['latest_at']}; route "
+                             f"{expected['route']}, {expected['orders']} orders, as of {expected['as_of']})")
         if self.ticket_id:
             lines.append(f"ticket: {self.ticket_id}")
         return "\n".join(lines)
@@ -265,7 +269,12 @@ class SupportBot:
             state["pending_order"], state["pending_intent"] = order_id, intent
             return Reply(text=reply("ask_proof", lang, order=order_id), action="ask", **base, **scored)
         facts: OrderFacts = self.orders.lookup(order_id, email_pseudonym=email_p, phone_pseudonym=phone_p)
-        looked = {"order_id": order_id, "proven": facts.proven, "tables": facts.looked_up}
+        looked: dict[str, Any] = {"order_id": order_id, "proven": facts.proven, "tables": facts.looked_up}
+        if facts.expected is not None:
+            e = facts.expected
+            looked["expected_delivery"] = {"expected_at": e.expected_at.isoformat(timespec="minutes"),
+                                           "latest_at": e.latest_at.isoformat(timespec="minutes"), "route": e.route,
+                                           "orders": e.orders, "as_of": e.as_of.isoformat(timespec="minutes")}
         if not facts.proven:
             self.store.add_failure(scopes)
             state.pop("email_p", None)

@@ -41,7 +41,9 @@ _DATE = re.compile(r"\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b|
                    r"\b\d{1,2}(?:st|nd|rd|th)?\s(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|"
                    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\s\d{1,2}(?:st|nd|rd|th)?\b",
                    re.IGNORECASE)
-_PHONE = re.compile(r"(?<![A-Za-z0-9.])(?:\+\d{1,3}[\s-]?)?(?:\(\d{2,5}\)[\s-]?)?\d{2,6}(?:[\s-]\d{2,6}){1,4}"
+# With a country code, groups may be long: Chinese mobiles are written "+86 132 00625528".
+_PHONE = re.compile(r"(?<![A-Za-z0-9.])\+\d{1,3}[\s-]?\d{2,5}(?:[\s-]\d{3,8}){1,3}(?![A-Za-z0-9])|"
+                    r"(?<![A-Za-z0-9.])(?:\+\d{1,3}[\s-]?)?(?:\(\d{2,5}\)[\s-]?)?\d{2,6}(?:[\s-]\d{2,6}){1,4}"
                     r"(?![A-Za-z0-9])|(?<![A-Za-z0-9.])\+?\d{11,13}(?![A-Za-z0-9])")
 _STREET_WORDS = ("street|st|road|rd|avenue|ave|lane|ln|way|close|drive|dr|court|ct|place|pl|crescent|terrace|"
                  "gardens|square|hill|grove|park|row|walk|straße|strasse|weg|rue|via|calle")

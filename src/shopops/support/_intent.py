@@ -81,8 +81,12 @@ class IntentClassifier:
         self.char_ngrams = char_ngrams
         self.seed = seed
 
+    def prepare(self, text: str) -> str:
+        """The text as the features read it: entities masked (when asked) and normalised."""
+        return normalise(mask(text) if self.mask_entities else text)
+
     def _features(self, texts: Sequence[str], fit: bool) -> sparse.csr_matrix:
-        norm = [normalise(mask(str(t)) if self.mask_entities else str(t)) for t in texts]
+        norm = [self.prepare(str(t)) for t in texts]
         if fit:
             self.word_pairs_ = TfidfVectorizer(analyzer=_TokenNgrams(self.word_ngrams), sublinear_tf=True)
             self.chars_ = TfidfVectorizer(analyzer="char_wb", ngram_range=self.char_ngrams, sublinear_tf=True)
@@ -107,7 +111,7 @@ class IntentClassifier:
 
     def _one(self, text: str) -> FloatArray:
         """The SVM scores of one text, computed directly from the fitted weights (no per-call checks)."""
-        norm = normalise(mask(text) if self.mask_entities else text)
+        norm = self.prepare(text)
         coef, offset, total = self.svm_.coef_, 0, self.svm_.intercept_.astype(np.float64).copy()
         for vectorizer in (self.word_pairs_, self.chars_):
             idx, values = tfidf_vector(vectorizer, norm)

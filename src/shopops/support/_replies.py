@@ -55,16 +55,24 @@ _WHY: dict[str, dict[str, str]] = {
 }
 
 _STATE: dict[str, dict[str, str]] = {
-    "paid": {"en": "It is paid and being prepared; it should arrive by {promised}.",
-             "zh": "订单已付款，正在备货，预计{promised}前送达。"},
-    "shipped": {"en": "It was dispatched on {shipped} and should arrive by {promised}.",
-                "zh": "订单已于{shipped}发货，预计{promised}前送达。"},
+    "placed": {"en": "It is placed and waiting for payment.", "zh": "订单已提交，等待付款。"},
+    "paid": {"en": "It is paid and being prepared.", "zh": "订单已付款，正在备货。"},
+    "shipped": {"en": "It was dispatched on {shipped}.", "zh": "订单已于{shipped}发货。"},
     "delivered": {"en": "It was delivered on {delivered}.", "zh": "订单已于{delivered}送达。"},
     "returned": {"en": "It was delivered on {delivered} and returned.", "zh": "订单已于{delivered}送达，之后已退货。"},
     "cancelled": {"en": "It was cancelled.", "zh": "该订单已取消。"},
     "unknown": {"en": "Its delivery status is not recorded yet.", "zh": "暂时还没有该订单的物流状态。"},
 }
 
+# An open order's arrival: the estimate from its route's history when there is one, else only the promise,
+# said as a promise.
+_ARRIVAL: dict[str, dict[str, str]] = {
+    "expected": {"en": " We expect it on {expected} ({latest} at the latest).",
+                 "zh": "预计{expected}送达（最晚{latest}）。"},
+    "later_than_promised": {"en": " That is later than the {promised} we promised, sorry.",
+                            "zh": "比承诺的{promised}晚，非常抱歉。"},
+    "promised": {"en": " We promised delivery by {promised}.", "zh": "承诺送达日期为{promised}。"},
+}
 
 def _day(value: datetime | None, lang: str) -> str:
     if value is None:
@@ -80,6 +88,18 @@ def reply(key: str, lang: str, **values: Any) -> str:
     return template.format(**values)
 
 
+def _arrival(facts: OrderFacts, lang: str) -> str:
+    """When an open order should arrive: expected and latest date, and whether that breaks the promise."""
+    promised = _day(facts.promised_at, lang)
+    if facts.expected is None:
+        return _ARRIVAL["promised"][lang].format(promised=promised) if facts.promised_at else ""
+    text = _ARRIVAL["expected"][lang].format(expected=_day(facts.expected.expected_at, lang),
+                                             latest=_day(facts.expected.latest_at, lang))
+    if facts.promised_at is not None and facts.expected.expected_at.date() > facts.promised_at.date():
+        text += _ARRIVAL["later_than_promised"][lang].format(promised=promised)
+    return text
+
+
 def _money(amount: float, lang: str) -> str:
     return f"£{abs(amount):,.2f}"
 
@@ -91,8 +111,10 @@ def order_reply(facts: OrderFacts, lang: str, *, with_refunds: bool) -> str:
     items = (f"{units} item{'s' if units != 1 else ''}, {kinds} product{'s' if kinds != 1 else ''}" if lang == "en"
              else f"{kinds}种商品共{units}件")
     state_key = facts.status if facts.status in _STATE else "unknown"
-    state = _STATE[state_key][lang].format(promised=_day(facts.promised_at, lang), shipped=_day(facts.shipped_at, lang),
+    state = _STATE[state_key][lang].format(shipped=_day(facts.shipped_at, lang),
                                            delivered=_day(facts.delivered_at, lang))
+    if state_key in ("placed", "paid", "shipped"):
+        state += _arrival(facts, lang)
     text = REPLIES["status"][lang].format(order=facts.order_id, items=items, ordered=_day(facts.ordered_at, lang),
                                           state=state)
     if with_refunds:

@@ -69,9 +69,34 @@ class ReplyIn(BaseModel):
     close: bool = False
 
 
+class BatchIn(BaseModel):
+    """Several customer messages, answered one after the other in the order given."""
+
+    messages: list[MessageIn] = Field(min_length=1, max_length=100)
+
+
+class BatchOut(BaseModel):
+    """The bot's replies, one per message, in the same order."""
+
+    replies: list[MessageOut]
+
+
 @router.post("/support/messages", response_model=MessageOut, summary="Send a customer message to the bot")
 def message(ctx: CtxDep, body: MessageIn, who: ChatCaller, request: Request) -> Any:
     """Answer the message (or hand it off: a ticket is opened), recording the turn in the conversation."""
+    return _answer(ctx, body, who, request)
+
+
+@router.post("/support/messages/batch", response_model=BatchOut, summary="Send up to 100 customer messages")
+def messages(ctx: CtxDep, body: BatchIn, who: ChatCaller, request: Request) -> Any:
+    """Answer each message as ``POST /support/messages`` would, in order.
+
+    For a chat back end that gathers the messages of many conversations: one request instead of one each.
+    """
+    return {"replies": [_answer(ctx, m, who, request) for m in body.messages]}
+
+
+def _answer(ctx: Any, body: MessageIn, who: Principal, request: Request) -> dict[str, Any]:
     bot = ctx.shop.support_bot()
     ip = request.client.host if request.client else None
     r = bot.message(body.text, conversation_id=body.conversation_id, customer_email=body.customer_email,
