@@ -442,8 +442,8 @@ def main() -> None:
     print(f"{'scenario':18} {'shopops req/s':>13} {'p99 ms':>8} {'peer req/s':>11} {'p99 ms':>8} {'ratio':>7}")
     for name, by in results.items():
         ours, peer = by["shopops"], by.get("peer")
-        tail = (f"{peer['rps']:>11,.0f} {peer['p99_ms']:>8,.1f} {ours['rps'] / peer['rps']:>6.1f}x" if peer
-                else f"{'—':>11} {'—':>8} {'—':>7}")
+        ratio = f"{ours['rps'] / peer['rps']:>6.1f}x" if peer and peer["rps"] > 0 else f"{'—':>7}"
+        tail = f"{peer['rps']:>11,.0f} {peer['p99_ms']:>8,.1f} {ratio}" if peer else f"{'—':>11} {'—':>8} {'—':>7}"
         print(f"{name:18} {ours['rps']:>13,.0f} {ours['p99_ms']:>8,.1f} {tail}")
     if args.json:
         args.json.write_text(json.dumps({"clients": args.clients, "seconds": args.seconds, "load": args.load,

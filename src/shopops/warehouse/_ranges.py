@@ -78,7 +78,13 @@ class SalesIndex:
     """Running sales totals of every product (or category) in memory; see the module docstring.
 
     Build one with :meth:`load` (or :func:`sales_index`, cached per build), then ask :meth:`totals`.
+    When days × keys is small enough (``dense_max_bytes``), the running totals are also laid out as
+    one row per day holding every key's totals, so a range reads two contiguous rows; otherwise each
+    key's totals are found by binary search in the sparse rows.
     """
+
+    #: Most memory the day-by-key layout may take (bytes); beyond it, binary searches in the sparse rows.
+    dense_max_bytes = 256 * 2**20
 
     def __init__(self, kind: Kind, keys: list[str], key_of_row: I64, day: I64, cum: dict[str, I64],
                  span_key: I64, span_order: I64, span_day: I64,
@@ -99,6 +105,8 @@ class SalesIndex:
         self._cum = cum
         self._span = (span_key, span_order, span_day)
         self._positions = np.arange(len(keys), dtype=np.int64)
+        self._dense = self._densify() if (self._days + 2) * len(_MEASURES) * len(keys) * 8 <= self.dense_max_bytes \
+            else None
         self.first_day = _EPOCH + timedelta(days=int(day.min())) if len(day) else None
         self.last_day = _EPOCH + timedelta(days=int(day.max())) if len(day) else None
 
@@ -136,6 +144,17 @@ class SalesIndex:
                    span_order.astype(np.int64).reshape(-1), span.column("day").to_numpy().astype(np.int64), labels,
                    snap.identity)
 
+    def _densify(self) -> npt.NDArray[np.int64]:
+        """Running totals as ``[day + 1, measure, key]``: row ``i`` holds the totals through day ``i - 1``."""
+        dense = np.zeros((self._days + 2, len(_MEASURES), len(self.keys)), dtype=np.int64)
+        first_of_key = np.r_[True, self._key_of_row[1:] != self._key_of_row[:-1]] if len(self._day) else None
+        for m, name in enumerate(_MEASURES):
+            cum = self._cum[name]
+            daily = np.where(first_of_key, cum, cum - np.r_[0, cum[:-1]]) if first_of_key is not None else cum
+            dense[self._day - self._day0 + 1, m, self._key_of_row] = daily
+        np.cumsum(dense, axis=0, out=dense)
+        return dense
+
     def _at(self, day: int, *, before: bool) -> tuple[I64, npt.NDArray[np.bool_]]:
         """Per key, the row of its last running total on or before ``day`` (strictly before when ``before``)."""
         targets = self._positions * _SHIFT + day
@@ -153,9 +172,13 @@ class SalesIndex:
             return self._empty()
         lo = min(max(_day(start) - self._day0, 0), self._days + 1) if start is not None else 0
         hi = min(max(_day(end) - self._day0, -1), self._days) if end is not None else self._days
-        hi_rows, hi_ok = self._at(hi, before=False)
-        lo_rows, lo_ok = self._at(lo, before=True)
-        diff = {m: np.where(hi_ok, c[hi_rows], 0) - np.where(lo_ok, c[lo_rows], 0) for m, c in self._cum.items()}
+        if self._dense is not None:
+            rows = self._dense[hi + 1] - self._dense[lo]
+            diff = {name: rows[m] for m, name in enumerate(_MEASURES)}
+        else:
+            hi_rows, hi_ok = self._at(hi, before=False)
+            lo_rows, lo_ok = self._at(lo, before=True)
+            diff = {m: np.where(hi_ok, c[hi_rows], 0) - np.where(lo_ok, c[lo_rows], 0) for m, c in self._cum.items()}
         orders = diff["orders"] - self._overcount(lo, hi)
         keep = diff["lines"] > 0
         return RangeTotals(self.keys[keep], diff["units"][keep], diff["gross_sales"][keep] / _MICRO,
