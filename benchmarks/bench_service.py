@@ -6,7 +6,7 @@ keeps ``--clients`` connections busy for ``--seconds`` per scenario. Date ranges
 for every request (seeded), so answers cannot come from a cache of repeated keys; the ``…-fixed``
 scenarios repeat one URL, as a dashboard's default page does.
 
-shopops serves ranges from running totals held in memory per build (``agg_product_cum``, …), finished
+shopops serves ranges from running totals held in memory per build (``agg_sales_cum``), finished
 pages from a per-build cache, KPI periods read once per build, and queries on a pool of warm cursors.
 The peer is what a careful engineer writes without them: FastAPI with a pool of warm DuckDB cursors
 running the fact-table queries shopops used before (no auth, no cache, rows straight to JSON). The

@@ -1,12 +1,12 @@
 """Sales of every product or category over any date range, from running totals held in memory.
 
-The warehouse keeps, per product (``agg_product_cum``) and per category (``agg_category_cum``), the
-running totals of its daily sales on each day it has lines. The totals between days ``a`` and ``b``
-are the last running total on or before ``b`` minus the last one before ``a``: two binary searches
-per key, vectorised over all keys, instead of a scan of the order lines. A :class:`SalesIndex` is
-loaded once per warehouse build (:func:`sales_index` caches it in the Reader) and answers a range in
-well under a millisecond. Money is held as integer millionths (the models' DECIMAL), so a range's
-total is exact and equal amounts tie exactly.
+The warehouse keeps, per product and per category (``agg_sales_cum``), the running totals of its
+daily sales on each day it has lines. The totals between days ``a`` and ``b`` are the last running
+total on or before ``b`` minus the last one before ``a``: two look-ups per key (one row of a
+day-by-key array, or binary searches), vectorised over all keys, instead of a scan of the order
+lines. A :class:`SalesIndex` is loaded once per warehouse build (:func:`sales_index` caches it in the
+Reader) and answers a range in well under a millisecond. Money is held as integer millionths (the
+models' DECIMAL), so a range's total is exact and equal amounts tie exactly.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ _EPOCH = date(1970, 1, 1)
 _MICRO = 1_000_000
 _SHIFT = 1 << 21  # the band of days one key has in the search codes (5,700 years of history)
 _MEASURES = ("lines", "units", "gross_sales", "net_sales", "orders")
-_SOURCES = {"product": ("agg_product_cum", "product_id"), "category": ("agg_category_cum", "category")}
 
 I64 = npt.NDArray[np.int64]
 
@@ -112,14 +111,14 @@ class SalesIndex:
 
     @classmethod
     def load(cls, snap: Snapshot, kind: Kind) -> SalesIndex:
-        """Read ``agg_<kind>_cum`` and the spanning orders of one build into memory."""
-        if kind not in _SOURCES:
+        """Read the running totals of ``kind`` (``agg_sales_cum``) and its spanning orders of one build."""
+        if kind not in ("product", "category"):
             raise ShopopsError(f"kind must be 'product' or 'category', not {kind!r}")
-        table, column = _SOURCES[kind]
         rows = snap.arrow(
-            f"SELECT {column} AS key, CAST(day - DATE '1970-01-01' AS BIGINT) AS day, lines, units, "
+            "SELECT key, CAST(day - DATE '1970-01-01' AS BIGINT) AS day, lines, units, "
             f"CAST(gross_sales * {_MICRO} AS BIGINT) AS gross_sales, "
-            f"CAST(net_sales * {_MICRO} AS BIGINT) AS net_sales, orders FROM {table} ORDER BY {column}, day")
+            f"CAST(net_sales * {_MICRO} AS BIGINT) AS net_sales, orders FROM agg_sales_cum WHERE kind = ? "
+            "ORDER BY key, day", [kind])
         keys_col = rows.column("key").to_numpy(zero_copy_only=False)
         # Rows are sorted by key: a key's number is how many distinct keys come before it.
         starts = np.flatnonzero(np.r_[True, keys_col[1:] != keys_col[:-1]]) if len(keys_col) else np.array([], int)
@@ -134,9 +133,9 @@ class SalesIndex:
         _, span_order = np.unique(np.array(span.column("order_id").to_pylist(), dtype=object), return_inverse=True)
         labels: dict[str, npt.NDArray[np.object_]] = {}
         if kind == "product":
-            named = snap.frame("SELECT a.product_id, any_value(p.name) AS name, min(a.category) AS category "
-                               "FROM agg_product_day a LEFT JOIN dim_product p ON p.product_id = a.product_id "
-                               "GROUP BY a.product_id")
+            named = snap.frame("SELECT a.key AS product_id, any_value(p.name) AS name, min(a.category) AS category "
+                               "FROM agg_sales_day a LEFT JOIN dim_product p ON p.product_id = a.key "
+                               "WHERE a.kind = 'product' GROUP BY a.key")
             named = named.set_index("product_id").reindex(keys)
             labels = {c: np.array([None if pd.isna(v) else str(v) for v in named[c]], dtype=object)
                       for c in ("name", "category")}

@@ -1,6 +1,6 @@
 """Products and categories: sales over any date range, filters, one product's sales series.
 
-The sales of a date range come from the running totals of ``agg_product_cum`` / ``agg_category_cum``
+The sales of a date range come from the running totals of ``agg_sales_cum``
 held in memory per build (:func:`shopops.warehouse.sales_index`): two look-ups per product, not a scan
 of the order lines. They equal the totals of ``fact_order_line`` (tests/warehouse/test_ranges.py).
 """
