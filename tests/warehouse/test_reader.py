@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from pathlib import Path
@@ -125,7 +126,7 @@ def test_paged_answers_never_mix_two_builds(tmp_path: Path):
     swapper.start()
     try:
         for _ in range(300):
-            body = paged(ctx, "SELECT i FROM t", [], [], "i", Paging(100, 0, "json"), "t")
+            body = json.loads(paged(ctx, "SELECT i FROM t", [], [], "i", Paging(100, 0, "json"), "t").body)
             if body["total"] != len(body["items"]):
                 torn.append(body)
     finally:

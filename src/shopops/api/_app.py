@@ -84,19 +84,25 @@ class _AuditWrites:
     def __init__(self, app: ASGIApp, keys: KeyStore, shop: Shop | None = None) -> None:
         self.app, self.keys, self.shop = app, keys, shop
         self._stale: tuple[float, list[tuple[bytes, bytes]]] = (-1.0, [])
+        self._judging = False
 
-    def _stale_headers(self, fresh: bool) -> list[tuple[bytes, bytes]]:
+    async def _stale_headers(self, fresh: bool) -> list[tuple[bytes, bytes]]:
         """Headers that tell a client the warehouse answers from an older state than the lake holds.
 
-        Reads reuse the answer of the last half second (the check costs file-system calls); a write's
-        answer is judged afresh, as it may just have rebuilt the warehouse.
+        Reads reuse the answer of the last half second; the check itself (file-system calls, tens of
+        milliseconds on a busy machine) runs in the thread pool, never on the event loop.
+        A write's answer is judged afresh, as it may just have rebuilt the warehouse.
         """
         if self.shop is None:
             return []
         now = time.monotonic()
-        if not fresh and now - self._stale[0] < 0.5:
+        if not fresh and (now - self._stale[0] < 0.5 or self._judging):  # one check at a time for reads
             return self._stale[1]
-        headers = self._judge(self.shop)
+        self._judging = True
+        try:
+            headers = await run_in_threadpool(self._judge, self.shop)
+        finally:
+            self._judging = False
         self._stale = (now, headers)
         return headers
 
@@ -123,7 +129,7 @@ class _AuditWrites:
                 status = message["status"]
                 message.setdefault("headers", [])
                 # Judged when the answer is ready, so an upload's answer reflects the build it triggered.
-                stale = (self._stale_headers(scope["method"] in _WRITES) if path.startswith(API_PREFIX)
+                stale = (await self._stale_headers(scope["method"] in _WRITES) if path.startswith(API_PREFIX)
                          else [])
                 message["headers"] = [*message["headers"], (b"x-content-type-options", b"nosniff"), *stale]
             await send(message)

@@ -1,25 +1,37 @@
-"""What the routers share: the service context, paging and filters, JSON or CSV answers."""
+"""What the routers share: the service context, paging and filters, JSON or CSV answers.
+
+Read answers are pure functions of the warehouse build and the query, so a finished JSON page is kept
+per build (:meth:`Reader.cached_page`) and written straight as bytes: a repeated request costs a
+dictionary look-up, and a new one skips the response model's second pass over the rows (the rows are
+already JSON-ready; the OpenAPI schema still documents them).
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from datetime import date
-from typing import Annotated, Any, Literal
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal, TypeVar
 
 import numpy as np
 import pandas as pd
 from fastapi import Depends, Query, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from shopops._csv import csv_text
 from shopops.api._keys import KeyStore
 from shopops.api._settings import ServiceSettings
 from shopops.errors import ShopopsError
 from shopops.shop import Shop
-from shopops.warehouse import Reader
+from shopops.warehouse import Identity, Reader, Snapshot
 
-__all__ = ["Ctx", "Paging", "Window", "context", "frame_page", "paging", "records", "window"]
+__all__ = ["Ctx", "Paging", "Window", "cached_json", "context", "frame_page", "json_bytes", "json_response",
+           "page_of", "paging", "per_build", "records", "window"]
 
+T = TypeVar("T")
 Format = Literal["json", "csv"]
 # Filters are free text bound as SQL parameters; the cap only keeps absurd inputs out of the logs.
 TextFilter = Annotated[str | None, Query(max_length=200)]
@@ -105,6 +117,57 @@ def records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return [{c: _plain(v) for c, v in zip(cols, row, strict=True)} for row in df.itertuples(index=False, name=None)]
 
 
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def json_bytes(value: Any) -> bytes:
+    """``value`` as compact UTF-8 JSON (dates and times in ISO 8601, as the response models write them)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False,
+                      default=_json_default).encode()
+
+
+def json_response(body: bytes) -> Response:
+    """A JSON answer of ready bytes."""
+    return Response(body, media_type="application/json")
+
+
+def cached_json(ctx: Ctx, key: Hashable, compute: Callable[[Snapshot], Any]) -> Response:
+    """The JSON answer of ``compute(snapshot)``, kept per warehouse build under ``key``.
+
+    ``key`` must hold every input of the answer (endpoint, filters, paging).
+    """
+    return json_response(ctx.reader.cached_page(key, lambda snap: json_bytes(compute(snap))))
+
+
+async def per_build(reader: Reader, key: Hashable, load: Callable[[], T]) -> T:
+    """What ``load`` keeps in the Reader's cache under ``key``: from memory, or loaded in the thread pool.
+
+    The handlers that answer from memory run on the event loop (no thread hop per request); only
+    reading the warehouse, once per build, goes to a thread.
+    """
+    found: T | None = reader.peek(key)
+    if found is None:
+        found = await run_in_threadpool(load)
+    return found
+
+
+def page_of(ctx: Ctx, identity: Identity | None, key: Hashable, compute: Callable[[], Any]) -> Response:
+    """The JSON answer of ``compute()`` (from data of the build ``identity``), kept per build under ``key``."""
+    body = ctx.reader.peek_page(key)
+    if body is None:
+        body = json_bytes(compute())
+        if identity is not None:
+            ctx.reader.put_page(identity, key, body)
+    return json_response(body)
+
+
 def csv_response(df: pd.DataFrame, filename: str) -> Response:
     """A CSV download of ``df``, its text cells escaped against formula injection."""
     return Response(csv_text(df), media_type="text/csv; charset=utf-8",
@@ -125,19 +188,24 @@ def paged(ctx: Ctx, select: str, where: list[str], params: list[Any], order_by: 
     ``select`` is ``SELECT … FROM …`` without WHERE; every user value must be in ``params``.
     """
     clause = (" WHERE " + " AND ".join(where)) if where else ""
+    if page.fmt == "csv":
+        with ctx.reader.snapshot() as snap:
+            df = snap.frame(f"{select}{clause} ORDER BY {order_by} LIMIT ? OFFSET ?",
+                            [*params, page.limit, page.offset])
+        return frame_page(df, 0, page, filename)
+
     # The total and the page come from one snapshot, so a warehouse swapped in between cannot pair
     # the new build's rows with the old build's total.
     # A JSON page counts its total in the same query (a window count over the filtered rows), so the
     # grouping behind it runs once, not twice; only a page past the end needs a count of its own.
-    with ctx.reader.snapshot() as snap:
-        if page.fmt == "csv":
-            df = snap.frame(f"{select}{clause} ORDER BY {order_by} LIMIT ? OFFSET ?",
-                            [*params, page.limit, page.offset])
-            return frame_page(df, 0, page, filename)
+    def compute(snap: Snapshot) -> dict[str, Any]:
         df = snap.frame(f"SELECT *, count(*) OVER () AS _total FROM ({select}{clause}) "
                         f"ORDER BY {order_by} LIMIT ? OFFSET ?", [*params, page.limit, page.offset])
         if len(df):
             total = int(df["_total"].iloc[0])
         else:
             total = int(snap.scalar(f"SELECT count(*) AS n FROM ({select}{clause})", params))
-    return frame_page(df.drop(columns="_total"), total, page, filename)
+        return {"items": records(df.drop(columns="_total")), "total": total, "limit": page.limit,
+                "offset": page.offset}
+
+    return cached_json(ctx, ("paged", select, clause, tuple(params), order_by, page.limit, page.offset), compute)

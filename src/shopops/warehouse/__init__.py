@@ -11,7 +11,8 @@ from shopops.warehouse._incremental import refresh_warehouse
 from shopops.warehouse._measures import KPI_CARDS, SALES_TOTALS, KpiCard, sales_totals
 from shopops.warehouse._models import Model, load_models, models_fingerprint
 from shopops.warehouse._queries import GRAINS, TOP_BY, ingest_reports, kpis, quarantined, top_sales
-from shopops.warehouse._reader import WAREHOUSE_FILE, Reader, Snapshot, read_meta
+from shopops.warehouse._ranges import RangeTotals, SalesIndex, catalogue, sales_index
+from shopops.warehouse._reader import WAREHOUSE_FILE, Identity, Reader, Snapshot, read_meta
 from shopops.warehouse._spark import spark_session
 
 __all__ = [
@@ -21,12 +22,16 @@ __all__ = [
     "TOP_BY",
     "WAREHOUSE_FILE",
     "BuildResult",
+    "Identity",
     "KpiCard",
     "Model",
+    "RangeTotals",
     "Reader",
+    "SalesIndex",
     "Snapshot",
     "WarehouseStatus",
     "build_warehouse",
+    "catalogue",
     "ingest_reports",
     "kpis",
     "load_models",
@@ -34,6 +39,7 @@ __all__ = [
     "quarantined",
     "read_meta",
     "refresh_warehouse",
+    "sales_index",
     "sales_totals",
     "spark_session",
     "top_sales",

@@ -2,9 +2,11 @@
 
 The warehouse file is replaced by an atomic rename on every build. A :class:`Reader` keeps one
 read-only DuckDB connection per *file identity* (device, inode, mtime, size) and opens a new one
-when the identity changes; every query runs on its own cursor, so one Reader serves many threads.
-Answers that only depend on the warehouse's content are cached per identity (an LRU cache), so they
-are computed once per build however many callers ask.
+when the identity changes; every query runs on a cursor of its own, taken from a pool of warm cursors
+of that connection (opening one costs more than many small queries), so one Reader serves many
+threads. Answers that only depend on the warehouse's content are cached per identity (an LRU cache),
+so they are computed once per build however many callers ask; finished pages of the API (small, many,
+cheap to redo) have an LRU cache of their own, so they never push the costly answers out.
 """
 
 from __future__ import annotations
@@ -43,9 +45,13 @@ class _Generation:
         self.con.execute("USE wh")
         self.users = 0
         self.retired = False
+        self.idle: list[duckdb.DuckDBPyConnection] = []  # warm cursors, guarded by the Reader's lock
 
     def close_if_idle(self) -> None:
         if self.retired and self.users == 0:
+            for cur in self.idle:
+                cur.close()
+            self.idle.clear()
             self.con.close()
 
 
@@ -58,6 +64,10 @@ class Reader:
         The warehouse file (``<data_dir>/warehouse.duckdb``).
     cache_size : int
         How many cached answers to keep (least recently used go first).
+    page_cache_size : int
+        How many finished pages (:meth:`cached_page`) to keep.
+    pool_size : int
+        How many idle cursors to keep warm for the next queries.
 
     Examples
     --------
@@ -65,11 +75,15 @@ class Reader:
     >>> reader.sql("SELECT count(*) AS n FROM fact_order")                # doctest: +SKIP
     """
 
-    def __init__(self, path: Path | str, cache_size: int = 256) -> None:
+    def __init__(self, path: Path | str, cache_size: int = 256, page_cache_size: int = 2048,
+                 pool_size: int = 16) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
         self._gen: _Generation | None = None
+        self._pool_size = pool_size
         self._cache: cachetools.LRUCache[tuple[Identity, Hashable], Any] = cachetools.LRUCache(maxsize=cache_size)
+        self._pages: cachetools.LRUCache[tuple[Identity, Hashable], bytes] = cachetools.LRUCache(
+            maxsize=page_cache_size)
         self._computing: dict[tuple[Identity, Hashable], threading.Lock] = {}
 
     @classmethod
@@ -96,7 +110,7 @@ class Reader:
         """Whether there is a warehouse to read."""
         return self.path.is_file()
 
-    def _acquire(self) -> _Generation:
+    def _acquire(self) -> tuple[_Generation, duckdb.DuckDBPyConnection | None]:
         ident = self.identity()
         with self._lock:
             gen = self._gen
@@ -110,26 +124,40 @@ class Reader:
                     gen.close_if_idle()
                 self._gen = gen = fresh
             gen.users += 1
-            return gen
+            return gen, (gen.idle.pop() if gen.idle else None)
 
-    def _release(self, gen: _Generation) -> None:
+    def _release(self, gen: _Generation, cur: duckdb.DuckDBPyConnection | None) -> None:
         with self._lock:
             gen.users -= 1
+            if cur is not None:
+                if not gen.retired and len(gen.idle) < self._pool_size:
+                    gen.idle.append(cur)
+                else:
+                    cur.close()
             gen.close_if_idle()
 
     @contextmanager
     def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A cursor on the current warehouse: the queries run on it see one build."""
-        gen = self._acquire()
+        with self._checkout() as (_gen, cur):
+            yield cur
+
+    @contextmanager
+    def _checkout(self) -> Iterator[tuple[_Generation, duckdb.DuckDBPyConnection]]:
+        gen, cur = self._acquire()
+        healthy = False
         try:
-            cur = gen.con.cursor()
-            try:
+            if cur is None:
+                cur = gen.con.cursor()
                 cur.execute("USE wh")
-                yield cur
-            finally:
-                cur.close()
+            yield gen, cur
+            healthy = True
         finally:
-            self._release(gen)
+            # A cursor whose query failed or was abandoned midway is closed, not handed to the next caller.
+            if cur is not None and not healthy:
+                cur.close()
+                cur = None
+            self._release(gen, cur)
 
     @contextmanager
     def snapshot(self) -> Iterator[Snapshot]:
@@ -137,8 +165,8 @@ class Reader:
 
         Use it when answers must agree, such as a page and its total.
         """
-        with self.cursor() as cur:
-            yield Snapshot(self, cur)
+        with self._checkout() as (gen, cur):
+            yield Snapshot(self, cur, gen.identity)
 
     def close(self) -> None:
         """Close the open connection (the next query opens a new one)."""
@@ -222,19 +250,52 @@ class Reader:
                     self._computing.pop(full, None)
         return value
 
+    def cached_page(self, key: Hashable, compute: Callable[[Snapshot], bytes]) -> bytes:
+        """A finished answer (bytes) for ``key`` on the current build; ``compute(snapshot)`` on a miss.
+
+        The answer is stored under the build its snapshot read, so a build swapped in meanwhile
+        never gets an older build's page. Unlike :meth:`cached`, concurrent misses of one key each
+        compute it: a page costs less than waiting for another thread.
+        """
+        body = self.peek_page(key)
+        if body is not None:
+            return body
+        with self.snapshot() as snap:
+            body = compute(snap)
+            with self._lock:
+                self._pages[(snap.identity, key)] = body
+        return body
+
+    def put_page(self, identity: Identity, key: Hashable, body: bytes) -> None:
+        """Keep ``body`` as the page for ``key`` of the build ``identity`` (computed from that build)."""
+        with self._lock:
+            self._pages[(identity, key)] = body
+
+    def peek_page(self, key: Hashable) -> bytes | None:
+        """The cached page for ``key`` on the current build, or None (never computes)."""
+        full = (self.identity(), key)
+        with self._lock:
+            return self._pages.get(full)
+
 
 class Snapshot:
     """Queries on the one warehouse build a :meth:`Reader.snapshot` holds open."""
 
-    def __init__(self, reader: Reader, cur: duckdb.DuckDBPyConnection) -> None:
+    def __init__(self, reader: Reader, cur: duckdb.DuckDBPyConnection, identity: Identity) -> None:
         self._reader = reader
         self._cur = cur
+        #: The identity of the build this snapshot reads.
+        self.identity = identity
+
+    def arrow(self, query: str, params: list[Any] | None = None) -> pa.Table:
+        """Like :meth:`Reader.arrow`, on this snapshot's build."""
+        table: pa.Table = self._reader._run(
+            self._cur, query, params, lambda c: c.sql(query, params=params or None).to_arrow_table(), execute=False)
+        return table
 
     def frame(self, query: str, params: list[Any] | None = None) -> pd.DataFrame:
         """Like :meth:`Reader.frame`, on this snapshot's build."""
-        table: pa.Table = self._reader._run(
-            self._cur, query, params, lambda c: c.sql(query, params=params or None).to_arrow_table(), execute=False)
-        return table.to_pandas(date_as_object=True)
+        return self.arrow(query, params).to_pandas(date_as_object=True)
 
     def scalar(self, query: str, params: list[Any] | None = None) -> Any:
         """The first value of the first row of ``query``, on this snapshot's build."""
