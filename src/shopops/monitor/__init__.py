@@ -16,7 +16,19 @@ from shopops.monitor._baseline import (
     poisson_stop_delay,
 )
 from shopops.monitor._evaluate import DetectionResult, evaluate_detection
-from shopops.monitor._events import EVENT_TYPES, Event, Rejected, parse_event, parse_payload
+from shopops.monitor._events import (
+    EVENT_SCHEMA,
+    EVENT_TYPES,
+    Checked,
+    Event,
+    Rejected,
+    check_events,
+    decode_json,
+    events_table,
+    parse_event,
+    parse_payload,
+    table_events,
+)
 from shopops.monitor._kafka import ConsumeStats, KafkaUnavailableError, consume, kafka_client_config, produce
 from shopops.monitor._landing import (
     EventIndex,
@@ -51,9 +63,11 @@ from shopops.monitor._windows import KPIS, WindowSpec, WindowStore
 
 __all__ = [
     "DEFAULT_RULES",
+    "EVENT_SCHEMA",
     "EVENT_TYPES",
     "KPIS",
     "AlertBook",
+    "Checked",
     "ConsumeStats",
     "CountDetector",
     "Detection",
@@ -80,9 +94,12 @@ __all__ = [
     "WindowSpec",
     "WindowStore",
     "baselines_path",
+    "check_events",
     "consume",
+    "decode_json",
     "evaluate_detection",
     "events_from_table",
+    "events_table",
     "fit_baseline",
     "hour_of_week",
     "inject_incidents",
@@ -101,5 +118,6 @@ __all__ = [
     "produce",
     "replay",
     "replay_batches",
+    "table_events",
     "warehouse_events",
 ]

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shopops.errors import ShopopsError
-from shopops.monitor._events import Event, Rejected, parse_payload
+from shopops.monitor._events import Checked, Rejected, check_events, decode_json
 from shopops.monitor._landing import landed_kafka_offsets
 from shopops.monitor._monitor import Monitor
 
@@ -165,8 +165,8 @@ def consume(monitor: Monitor, *, bootstrap: str, topics: list[str], group: str =
             if want <= 0:
                 break
             messages = consumer.consume(num_messages=want, timeout=linger_s)
-            checked: list[Event | Rejected] = []
             moved: dict[str, int] = {}
+            taken: list[Any] = []
             for msg in messages:
                 err = msg.error()
                 if err is not None:
@@ -176,11 +176,10 @@ def consume(monitor: Monitor, *, bootstrap: str, topics: list[str], group: str =
                 probing.pop(tp, None)  # a record arrived: the log is there
                 if msg.offset() < offsets.get(tp, 0):
                     continue  # landed before (the probe record, or a redelivery): never land it twice
-                checked += parse_payload(msg.value() or b"", now=monitor.now() if monitor.config.clock == "wall"
-                                         else _replay_now(monitor, msg), max_age_s=monitor.config.max_age_s,
-                                         max_ahead_s=_ahead(monitor), source=f"kafka:{tp}@{msg.offset()}")
+                taken.append(msg)
                 moved[tp] = msg.offset() + 1
-                stats.messages += 1
+            stats.messages += len(taken)
+            checked = _check_messages(monitor, taken)
             for tp, (deadline, high) in list(probing.items()):
                 if time.monotonic() > deadline:
                     del probing[tp]
@@ -259,6 +258,37 @@ def _lost_log(ck: Any, consumer: Any, tp: str, offsets: dict[str, int], high: in
     offsets[tp] = 0
     topic, partition = tp.rsplit("/", 1)
     consumer.seek(ck.TopicPartition(topic, int(partition), ck.OFFSET_BEGINNING))
+
+
+def _check_messages(monitor: Monitor, messages: list[Any]) -> Checked:
+    """Decode and validate a micro-batch of messages at once; a message that is not JSON is refused alone."""
+    items: list[Any] = []
+    origin: list[int] = []  # the message of each item
+    refused: list[Rejected] = []
+    for m, msg in enumerate(messages):
+        data = msg.value() or b""
+        try:
+            obj = decode_json(data)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            refused.append(Rejected(f"not JSON: {exc}", data[:2000].decode("utf-8", errors="replace"),
+                                    _where(msg)))
+            continue
+        if type(obj) is list:
+            items += obj
+            origin += [m] * len(obj)
+        else:
+            items.append(obj)
+            origin.append(m)
+    if not items:
+        return Checked(rejected=refused)
+    now = monitor.now() if monitor.config.clock == "wall" else _replay_now(monitor, messages[origin[0]])
+    checked = check_events(items, now=now, max_age_s=monitor.config.max_age_s, max_ahead_s=_ahead(monitor),
+                           where=lambda i: _where(messages[origin[i]]))
+    return Checked(checked.events, refused + checked.rejected) if refused else checked
+
+
+def _where(msg: Any) -> str:
+    return f"kafka:{msg.topic()}/{msg.partition()}@{msg.offset()}"
 
 
 def _ahead(monitor: Monitor) -> float:

@@ -22,7 +22,7 @@ from shopops.api._common import CtxDep
 from shopops.api._errors import PayloadTooLargeError
 from shopops.api._keys import Principal
 from shopops.errors import ShopopsError
-from shopops.monitor import IntakeError, Monitor, MonitorConfig, load_rules
+from shopops.monitor import IntakeError, Monitor, MonitorConfig, decode_json, load_rules
 
 __all__ = ["MonitorSettings", "router"]
 
@@ -99,7 +99,7 @@ def _start(app: Any) -> Monitor:
 
 def _decode(body: bytes) -> tuple[list[Any], float | None]:
     try:
-        data = json.loads(body)
+        data = decode_json(body)
     except UnicodeDecodeError:
         raise ShopopsError("the body is not UTF-8 text; send JSON") from None
     except json.JSONDecodeError as exc:
