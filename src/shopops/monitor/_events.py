@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import compress
+from itertools import compress, repeat
 from typing import Any
 
 import numpy as np
@@ -38,6 +38,7 @@ EVENT_TYPES: dict[str, tuple[str, ...]] = {
 }
 _STRINGS = ("session_id", "customer_id", "order_id", "product_id")
 _KNOWN = {"event_id", "type", "ts", "amount", "quantity", *_STRINGS}
+_TYPE_INDEX = {kind: i for i, kind in enumerate(EVENT_TYPES)}
 _MAX_ID = 200
 _INT64 = 2**63
 _EXACT_FLOAT = 2**53
@@ -254,46 +255,50 @@ def check_events(items: list[Any], *, now: float, max_age_s: float, max_ahead_s:
         fast_pos = np.flatnonzero(np.fromiter((type(o) is dict for o in items), bool, n))
         objs = [items[i] for i in fast_pos]
     m = len(objs)
-    cols = {name: [o.get(name) for o in objs] for name in _FIELDS}
+    cols = {name: list(map(dict.get, objs, repeat(name, m))) for name in _FIELDS}
     bad = np.zeros(m, bool)
     if not all(o.keys() <= _KNOWN for o in objs):
         bad |= np.fromiter((not o.keys() <= _KNOWN for o in objs), bool, m)
     arrays: dict[str, pa.Array] = {}
+    nulls: dict[str, np.ndarray] = {}
     for name in _FIELDS:
         allowed, kind = ((int, float), pa.float64()) if name in ("ts", "amount") else \
             ((int,), pa.int64()) if name == "quantity" else ((str,), pa.string())
         arrays[name], flagged = _typed(cols[name], allowed, kind)
         if flagged is not None:
             bad |= flagged
-    for name in ("event_id", *_STRINGS):
-        length = pc.fill_null(pc.utf8_length(arrays[name]), 0).to_numpy()
-        bad |= length > _MAX_ID
-    ids = arrays["event_id"]
-    # Only ids with a letter or digit are surely not blank here; others go through str.strip one by one.
-    bad |= ~pc.fill_null(pc.match_substring_regex(ids, "[0-9A-Za-z]"), False).to_numpy(zero_copy_only=False)
-    kinds = arrays["type"]
-    bad |= ~pc.fill_null(pc.is_in(kinds, value_set=pa.array(list(EVENT_TYPES))), False).to_numpy(
-        zero_copy_only=False)
+        nulls[name] = arrays[name].is_null().to_numpy(zero_copy_only=False) if arrays[name].null_count else \
+            np.zeros(m, bool)
+        if kind == pa.string() and name != "type":
+            # Bytes bound characters from above: a string short enough in bytes is short enough.
+            offsets = np.frombuffer(arrays[name].buffers()[1], np.int32, m + 1)
+            bad |= np.diff(offsets) > _MAX_ID
+    if not all(map(_strip, cols["event_id"])):
+        bad |= np.fromiter((type(x) is not str or not x.strip() for x in cols["event_id"]), bool, m)
+    encoded = pc.dictionary_encode(arrays["type"])
+    known = np.array([_TYPE_INDEX.get(v, -1) for v in encoded.dictionary.to_pylist()] + [-1])
+    type_index = known[pc.fill_null(encoded.indices, len(known) - 1).to_numpy()]
+    bad |= type_index < 0
     ts = arrays["ts"].to_numpy(zero_copy_only=False)  # nulls are NaN
+    amount = arrays["amount"].to_numpy(zero_copy_only=False)
     with np.errstate(invalid="ignore"):
         bad |= ~((ts >= now - max_age_s) & (ts <= now + max_ahead_s))
-        amount = arrays["amount"].to_numpy(zero_copy_only=False)
-        bad |= ~(pc.is_null(arrays["amount"]).to_numpy(zero_copy_only=False) | (np.isfinite(amount) & (amount >= 0)))
-    for kind_name, required in EVENT_TYPES.items():
-        if not required:
-            continue
-        of_kind = pc.fill_null(pc.equal(kinds, kind_name), False).to_numpy(zero_copy_only=False)
-        for name in required:
-            bad |= of_kind & pc.is_null(arrays[name]).to_numpy(zero_copy_only=False)
+        bad |= ~(nulls["amount"] | (np.isfinite(amount) & (amount >= 0)))
+    for k, required in enumerate(EVENT_TYPES.values()):
+        if required:
+            of_kind = type_index == k
+            for name in required:
+                bad |= of_kind & nulls[name]
     ok = ~bad
-    okl = ok.tolist()
-    parts = [compress(cols[name], okl) for name in ("type", "ts", *_STRINGS, "amount", "quantity")]
-    hashes = [_content_hash(k, float(t), s, c, o, p, a, q) for k, t, s, c, o, p, a, q in zip(*parts, strict=True)]
-    mask = pa.array(ok)
-    fast = pa.Table.from_arrays(
-        [arrays["event_id"].filter(mask), kinds.filter(mask), arrays["ts"].filter(mask),
-         *(arrays[name].filter(mask) for name in _STRINGS), arrays["amount"].filter(mask),
-         arrays["quantity"].filter(mask), pa.array(hashes, pa.string())], schema=EVENT_SCHEMA)
+    taken = pa.Table.from_arrays([arrays[name] for name in _FIELDS], names=list(_FIELDS)).filter(pa.array(ok))
+    sent_int = None  # the amounts sent as integers: their canonical text has no ".0", as repr() of an int
+    if int in set(map(type, cols["amount"])):
+        sent_int = np.fromiter((type(a) is int for a in compress(cols["amount"], ok.tolist())), bool, int(ok.sum()))
+    taken_cols = [taken.column(i).combine_chunks() for i in range(len(_FIELDS))]
+    kind_col, ts_col, session_col, customer_col, order_col, product_col, amount_col, quantity_col = taken_cols[1:]
+    hashes = _content_hashes(kind_col, ts_col, session_col, customer_col, order_col, product_col, amount_col,
+                             quantity_col, sent_int)
+    fast = pa.Table.from_arrays([*taken_cols, hashes], schema=EVENT_SCHEMA)
     slow = np.flatnonzero(bad) if fast_pos is None else fast_pos[bad]
     if fast_pos is not None:
         rest = np.ones(n, bool)
@@ -311,6 +316,44 @@ def check_events(items: list[Any], *, now: float, max_age_s: float, max_ahead_s:
     order = np.argsort(np.concatenate([fast_at, np.array(taken, dtype=fast_at.dtype)]), kind="stable")
     both = pa.concat_tables([fast, events_table([r for r in results if isinstance(r, Event)])])
     return Checked(both.take(pa.array(order)), rejected)
+
+
+def _content_hashes(kinds: pa.Array, ts: pa.Array, session_id: pa.Array, customer_id: pa.Array,
+                    order_id: pa.Array, product_id: pa.Array, amount: pa.Array, quantity: pa.Array,
+                    amount_sent_int: np.ndarray | None) -> pa.Array:
+    """:func:`_content_hash` of every row: the canonical text built in columns, one digest per row."""
+    canonical = pc.binary_join_element_wise(
+        kinds, _repr_floats(ts, None), session_id, customer_id, order_id, product_id,
+        _repr_floats(amount, amount_sent_int), pc.cast(quantity, pa.string()), "\x1f",
+        null_handling="replace", null_replacement="None")
+    blake2b = hashlib.blake2b
+    return pa.array([blake2b(text, digest_size=12).hexdigest() for text in pc.cast(canonical, pa.binary()).to_pylist()],
+                    pa.string())
+
+
+def _repr_floats(values: pa.Array, sent_int: np.ndarray | None) -> pa.Array:
+    """``repr()`` of each value (of the int sent where ``sent_int``), nulls kept: Arrow's digits, Python's notation."""
+    text = pc.cast(values, pa.string())
+    v = np.abs(values.to_numpy(zero_copy_only=False))
+    with np.errstate(invalid="ignore"):
+        # Python writes these in exponent notation where Arrow may not (or the other way round).
+        odd = np.flatnonzero(((v < 1e-4) & (v != 0)) | (v >= 1e16))
+    needs_point = pc.invert(pc.or_(pc.match_substring(text, "."), pc.match_substring(text, "e")))
+    if sent_int is not None:
+        needs_point = pc.and_(needs_point, pa.array(~sent_int))
+    text = pc.if_else(needs_point, pc.binary_join_element_wise(text, ".0", ""), text)
+    if not len(odd):
+        return text
+    out = text.to_pylist()
+    raw = values.to_pylist()
+    for i in odd.tolist():
+        out[i] = repr(int(raw[i])) if sent_int is not None and sent_int[i] else repr(raw[i])
+    return pa.array(out, pa.string())
+
+
+def _strip(value: Any) -> Any:
+    """``str.strip`` of a string (blank ids are falsy), ``""`` for anything else."""
+    return value.strip() if type(value) is str else ""
 
 
 def _typed(values: list[Any], allowed: tuple[type, ...], kind: pa.DataType) -> tuple[pa.Array, np.ndarray | None]:

@@ -127,7 +127,9 @@ async def post_events(request: Request, who: Annotated[Principal, Depends(requir
     Bad events are quarantined with their reason and never stop the batch; repeats of an ``event_id`` are
     dropped. A 503 means the batch was not taken.
     """
-    monitor = await run_in_threadpool(monitor_of, request)
+    monitor: Monitor | None = getattr(request.app.state, "monitor", None)
+    if monitor is None:
+        monitor = await run_in_threadpool(monitor_of, request)
     body = await request.body()
     items, clock = _decode(body)
     if len(items) > monitor.config.max_batch:
