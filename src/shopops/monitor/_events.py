@@ -257,7 +257,7 @@ def check_events(items: list[Any], *, now: float, max_age_s: float, max_ahead_s:
     m = len(objs)
     cols = {name: list(map(dict.get, objs, repeat(name, m))) for name in _FIELDS}
     bad = np.zeros(m, bool)
-    if not all(o.keys() <= _KNOWN for o in objs):
+    if not _KNOWN.issuperset(set().union(*objs)):
         bad |= np.fromiter((not o.keys() <= _KNOWN for o in objs), bool, m)
     arrays: dict[str, pa.Array] = {}
     nulls: dict[str, np.ndarray] = {}

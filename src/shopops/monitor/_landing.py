@@ -76,8 +76,13 @@ class EventIndex:
         changed: list[int] = []
         repeats = 0
         seen = self._seen
-        for i, (event_id, digest) in enumerate(zip(table["event_id"].to_pylist(), table["content_hash"].to_pylist(),
-                                                   strict=True)):
+        ids = table["event_id"].to_pylist()
+        hashes = table["content_hash"].to_pylist()
+        distinct = set(ids)
+        if len(distinct) == len(ids) and seen.keys().isdisjoint(distinct):  # the usual batch: all new
+            seen.update(zip(ids, hashes, strict=True))
+            return table, rejected, 0
+        for i, (event_id, digest) in enumerate(zip(ids, hashes, strict=True)):
             known = seen.get(event_id)
             if known is None:
                 seen[event_id] = digest
