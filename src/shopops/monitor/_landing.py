@@ -14,6 +14,7 @@ import secrets
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,7 +27,7 @@ from shopops.monitor._events import EVENT_SCHEMA, Checked, Event, Rejected, even
 from shopops.schema import TABLES
 
 __all__ = ["ADAPTER", "EventIndex", "Landed", "events_of_landed", "land_batch", "landed_kafka_offsets",
-           "landed_spool_position"]
+           "landed_spool_position", "monitor_batches"]
 
 ADAPTER = "monitor"
 TABLE = "live_events"
@@ -58,7 +59,7 @@ class EventIndex:
     def from_lake(cls, lake: Lake) -> EventIndex:
         """The index of every event already in the lake."""
         index = cls()
-        for path, _batch in lake.files("clean", TABLE):
+        for path in _event_files(lake):
             table = pq.read_table(path, columns=["event_id", "content_hash"])
             index._seen.update(zip(table["event_id"].to_pylist(), table["content_hash"].to_pylist(), strict=True))
         return index
@@ -174,15 +175,38 @@ def land_batch(lake: Lake, events: pa.Table | list[Event], rejected: list[Reject
     return Landed(batch_id, events.num_rows, len(rejected), duplicates)
 
 
-def _monitor_batches(lake: Lake) -> list[Batch]:
-    return [b for b in lake.batches() if b.adapter == ADAPTER]
+def monitor_batches(lake: Lake) -> list[Batch]:
+    """The monitor's visible batches in commit order: without those a compacted batch replaces.
+
+    A compaction commits the merged batch first and deletes the ones it replaces after; a crash in
+    between leaves both, and this is where the replaced ones stop counting.
+    """
+    batches = [b for b in lake.batches() if b.adapter == ADAPTER]
+    replaced = {bid for b in batches for bid in b.source.get("replaces", [])}
+    return [b for b in batches if b.batch_id not in replaced]
+
+
+def _positions(lake: Lake) -> list[dict[str, Any]]:
+    """Every stream position landed, in the order it was landed (a compacted batch keeps those it merged)."""
+    entries: list[tuple[int, dict[str, Any]]] = []
+    for batch in monitor_batches(lake):
+        if "positions" in batch.source:
+            entries += [(int(p["seq"]), p) for p in batch.source["positions"]]
+        else:
+            entries.append((batch.seq, batch.source))
+    return [p for _seq, p in sorted(entries, key=lambda e: e[0])]
+
+
+def _event_files(lake: Lake, zone: str = "clean") -> list[Path]:
+    key = "files" if zone == "clean" else "quarantine_files"
+    return [lake.root / rel for b in monitor_batches(lake) for rel in b.tables.get(TABLE, {}).get(key, [])]
 
 
 def landed_kafka_offsets(lake: Lake, group: str) -> dict[str, int]:
     """The next offset of each ``topic/partition`` after the last batch this consumer group landed."""
     offsets: dict[str, int] = {}
-    for batch in _monitor_batches(lake):
-        kafka = batch.source.get("kafka") or {}
+    for position in _positions(lake):
+        kafka = position.get("kafka") or {}
         if kafka.get("group") == group:
             offsets.update({k: int(v) for k, v in kafka.get("offsets", {}).items()})
     return offsets
@@ -191,8 +215,8 @@ def landed_kafka_offsets(lake: Lake, group: str) -> dict[str, int]:
 def landed_spool_position(lake: Lake) -> tuple[int, int]:
     """The HTTP spool position (segment, byte offset) the last landed HTTP batch ends at."""
     position = (0, 0)
-    for batch in _monitor_batches(lake):
-        spool = batch.source.get("spool")
+    for landed in _positions(lake):
+        spool = landed.get("spool")
         if spool:
             position = max(position, (int(spool["segment"]), int(spool["offset"])))
     return position
@@ -200,7 +224,7 @@ def landed_spool_position(lake: Lake) -> tuple[int, int]:
 
 def landed_events(lake: Lake, since: float | None = None) -> pa.Table:
     """Every landed event (optionally only those with event time from ``since``), for rebuilding windows."""
-    tables = [pq.read_table(path) for path, _batch in lake.files("clean", TABLE)]
+    tables = [pq.read_table(path) for path in _event_files(lake)]
     if not tables:
         return TABLES[TABLE].arrow_schema().empty_table()
     table = pa.concat_tables(tables)
