@@ -29,8 +29,10 @@ from scipy import stats
 
 from shopops.errors import ShopopsError
 from shopops.lake import Lake
+from shopops.monitor._alert_copy import copy_alerts
 from shopops.monitor._alerts import AlertBook, Notifier, RuleEvaluator
 from shopops.monitor._baseline import HourOfWeekBaseline
+from shopops.monitor._compact import Compaction, compact_events, finish_compaction
 from shopops.monitor._events import Checked, Event, check_events, parse_event, table_events
 from shopops.monitor._landing import (
     TABLE,
@@ -75,6 +77,10 @@ class MonitorConfig:
         How long the flusher gathers requests into one durable write.
     land_every_s, land_max_events : float, int
         When the spooled events are landed in the lake as one micro-batch.
+    compact_every_s : float
+        How often small landed batches are merged (:func:`compact_events`); 0: never.
+    copy_alerts_every_s : float
+        How often changed alerts are copied into the lake for the warehouse (monitors that evaluate rules); 0: never.
     """
 
     clock: Literal["wall", "replay"] = "wall"
@@ -88,6 +94,8 @@ class MonitorConfig:
     land_max_events: int = 50_000
     tick_s: float = 0.25
     rebuild_hours: float = 24.0
+    compact_every_s: float = 300.0
+    copy_alerts_every_s: float = 60.0
 
 
 @dataclass
@@ -172,6 +180,7 @@ class Monitor:
             return self
         with self.lake.writer_lock():
             self.lake.recover()
+            finish_compaction(self.lake)
         self._known_batches = {b.batch_id for b in self.lake.batches()}
         self.index = EventIndex.from_lake(self.lake)
         landed = landed_events(self.lake)
@@ -425,10 +434,31 @@ class Monitor:
             if self.config.clock == "replay":
                 self.advance(float(pa.compute.max(fresh_all["ts"]).as_py()))
 
+    def compact(self) -> Compaction:
+        """Merge the small landed batches now (see :func:`compact_events`)."""
+        return compact_events(self.lake)
+
+    def copy_alerts(self) -> int:
+        """Copy the alerts that changed into the lake for the warehouse; returns the rows copied."""
+        return copy_alerts(self.lake, self.book.store)
+
+    def _housekeeping(self, due: dict[str, float]) -> None:
+        now = time.monotonic()
+        c = self.config
+        if c.compact_every_s and now - due.setdefault("compact", now) >= c.compact_every_s:
+            due["compact"] = now
+            self.compact()
+        if self.evaluator is not None and c.copy_alerts_every_s and \
+                now - due.setdefault("alerts", now) >= c.copy_alerts_every_s:
+            due["alerts"] = now
+            self.copy_alerts()
+
     def _ticker(self) -> None:
         last_publish = 0.0
+        due: dict[str, float] = {}
         while not self._stop.wait(self.config.tick_s):
             try:
+                self._housekeeping(due)
                 self._follow_lake()
                 if self.config.clock == "wall":
                     self.advance(time.time())
