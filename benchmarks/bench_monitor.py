@@ -219,10 +219,10 @@ class Tansu:
         stop(self.proc)  # type: ignore[arg-type]
 
 
-def order_events(n: int, prefix: str) -> list[dict[str, object]]:
+def order_events(n: int, prefix: str, start: int = 0) -> list[dict[str, object]]:
     now = time.time()
     return [{"event_id": f"{prefix}{i}", "type": "order_placed", "ts": now, "order_id": f"o{i}", "amount": 4.0,
-             "session_id": f"s{i % 997}"} for i in range(n)]
+             "session_id": f"s{i % 997}"} for i in range(start, start + n)]
 
 
 def peer_consume(bootstrap: str, topic: str, n: int, out: Path) -> float:
@@ -431,13 +431,14 @@ def bench_crash(kills: int, kafka_events: int, http_events: int, seed: int = 16)
         broker = Tansu(Path(tmp) / "tansu.log")
         data_dir = Path(tmp) / "kafka"
         try:
-            produce(broker.bootstrap, "crash", [order_events(kafka_events, "c")])
+            produce(broker.bootstrap, "crash", (order_events(min(50_000, kafka_events - start), "c", start)
+                                                for start in range(0, kafka_events, 50_000)))
             cmd = [sys.executable, "-m", "shopops.cli", "monitor", "consume", "--data", str(data_dir), "--bootstrap",
                    broker.bootstrap, "--topic", "crash", "--group", "crash", "--batch", "5000", "--idle-exit", "6"]
             done = 0
             for _ in range(kills):
                 proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                time.sleep(float(rng.uniform(3.0, 9.0)))  # joining the group takes ~3 s with Tansu
+                time.sleep(float(rng.uniform(3.0, 12.0)))  # joining the group takes ~3 s with Tansu
                 if proc.poll() is None:
                     os.kill(proc.pid, signal.SIGKILL)
                     done += 1
@@ -457,14 +458,14 @@ def bench_crash(kills: int, kafka_events: int, http_events: int, seed: int = 16)
         key = KeyStore.for_data_dir(shop_dir).create("ingest", "crash")[1]
         port = free_port()
         now = time.time()
-        batches = [[{"event_id": f"h{b}-{i}", "type": "page_view", "ts": now, "session_id": f"s{i}"}
-                    for i in range(500)] for b in range(http_events // 500)]
+        n_batches = http_events // 500
         acked: list[int] = []
 
         def poster() -> None:
             sender = HttpSender(f"http://127.0.0.1:{port}", key, timeout=10, attempts=None)
-            for b, batch in enumerate(batches):
-                sender(batch)
+            for b in range(n_batches):
+                sender([{"event_id": f"h{b}-{i}", "type": "page_view", "ts": now, "session_id": f"s{i}"}
+                        for i in range(500)])
                 acked.append(b)
             sender.close()
 
@@ -474,7 +475,7 @@ def bench_crash(kills: int, kafka_events: int, http_events: int, seed: int = 16)
         thread.start()
         done = 0
         for _ in range(kills):
-            time.sleep(float(rng.uniform(0.2, 2.0)))
+            time.sleep(float(rng.uniform(0.5, 6.0)))  # a restart takes seconds: kills spread over the run
             if not thread.is_alive():
                 break
             os.kill(proc.pid, signal.SIGKILL)
@@ -482,7 +483,7 @@ def bench_crash(kills: int, kafka_events: int, http_events: int, seed: int = 16)
             done += 1
             proc = serve_shopops(shop_dir, port, **env)
         thread.join()
-        total = len(batches) * 500
+        total = n_batches * 500
         deadline = time.monotonic() + 60
         while landed_events(Lake(shop_dir)).num_rows < total and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -558,7 +559,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--kafka-events", type=int, default=200_000)
     parser.add_argument("--kills", type=int, default=10)
-    parser.add_argument("--crash-events", type=int, default=200_000)
+    parser.add_argument("--crash-events", type=int, default=1_000_000)
+    parser.add_argument("--crash-http-events", type=int, default=None, help="default: --crash-events")
     parser.add_argument("--trials", type=int, default=40)
     parser.add_argument("--seeds", type=int, default=4)
     parser.add_argument("--incidents", type=int, default=40)
@@ -589,10 +591,12 @@ def main() -> None:
         for name, v in lat.items():
             print(f"{name}: {v:,.0f}")
     if "crash" in parts:
-        c = bench_crash(args.kills, args.crash_events, min(args.crash_events, 100_000))
+        began = time.perf_counter()
+        c = bench_crash(args.kills, args.crash_events, args.crash_http_events or args.crash_events)
         print("\n== kill -9 at random moments ==")
         for name, v in c.items():
             print(f"{name}: {v}")
+        print(f"({time.perf_counter() - began:,.0f} s)")
     if "detection" in parts:
         d = bench_detection(args.seeds, args.incidents)
         print("\n== Detection, second half of history (tuned on the first half), <= 0.2 false alarms/trading day ==")

@@ -538,6 +538,33 @@ MARKETING_TRUTH = Table(
 )
 
 #: All canonical tables by name.
+#: Alerts of the live monitor as the warehouse keeps them: one row per alert and state it was copied in.
+LIVE_ALERTS = Table(
+    "live_alerts",
+    (
+        _c("alert_id", "int", "alert number in the operational store", required=True),
+        _c("rule", "string", "alert rule", required=True),
+        _c("kpi", "string", "KPI the rule watches", required=True),
+        _c("severity", "string", "severity of the rule", required=True),
+        _c("alert_group", "string", "grouping of the rule's alerts", required=True),
+        _c("state", "string", "lifecycle state", required=True, allowed=("firing", "acknowledged", "resolved")),
+        _c("condition_since", "ts", "when the condition started to hold (UTC)"),
+        _c("fired_at", "ts", "when the alert fired (UTC)", required=True),
+        _c("last_value", "float", "last value of the KPI"),
+        _c("expected", "float", "baseline expectation"),
+        _c("p_value", "float", "count model p-value"),
+        _c("summary", "string", "what the alert says"),
+        _c("silenced", "bool", "notifications silenced"),
+        _c("acked_at", "ts", "when acknowledged (UTC)"),
+        _c("acked_by", "string", "who acknowledged"),
+        _c("resolved_at", "ts", "when resolved (UTC)"),
+        _c("copied_at", "ts", "when this state was copied from the operational store (UTC)", required=True),
+    ),
+    key=("alert_id", "copied_at"),
+    description="alert history of the live monitor, copied from the operational store on every change",
+)
+
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
@@ -554,6 +581,7 @@ TABLES: dict[str, Table] = {
         DEMAND_TRUTH,
         INVENTORY_PARAMS,
         LIVE_EVENTS,
+        LIVE_ALERTS,
         ORDER_FULFILMENT,
         ORDER_TRUTH,
         KB_ENTRIES,

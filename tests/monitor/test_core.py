@@ -21,6 +21,8 @@ from shopops.monitor import (
     RulesError,
     WindowSpec,
     WindowStore,
+    check_events,
+    decode_json,
     fit_baseline,
     landed_events,
     landed_spool_position,
@@ -28,7 +30,9 @@ from shopops.monitor import (
     parse_event,
     parse_payload,
     poisson_stop_delay,
+    table_events,
 )
+from shopops.monitor._spool import Spool
 
 NOW = 1_780_000_000.0  # a Monday? any fixed time: the tests pass the clock explicitly
 
@@ -79,6 +83,73 @@ def test_a_good_event_and_iso_times() -> None:
     assert isinstance(out, Event)
     assert out.ts == pytest.approx(1_780_000_000.0)
     assert out.amount == 3.0
+
+
+def mixed_batch(seed: int) -> list[object]:
+    """Valid events of every type beside every kind of bad one, shuffled."""
+    rng = np.random.default_rng(seed)
+    kinds = ["order_placed", "order_paid", "order_cancelled", "page_view", "add_to_cart", "checkout",
+             "payment_failed", "stock_changed", "customer_message"]
+    bad: list[object] = [
+        [1, 2], "text", None, 7, {"type": "order_paid", "ts": NOW, "order_id": "o"},
+        ev(900, event_id=""), ev(901, event_id="   "), ev(902, event_id="\u00a0\u2003"), ev(903, event_id=12),
+        ev(904, event_id="x" * 201), ev(905, type="teleport"), ev(906, type=None), ev(907, ts=True),
+        ev(908, ts="yesterday"), ev(909, ts=NOW + 4000), ev(910, ts=NOW - 90_000), ev(911, ts=None),
+        ev(912, ts=2**70), ev(913, amount=-1), ev(914, amount=True), ev(915, amount="3"), ev(916, amount=None),
+        ev(917, "stock_changed", quantity=2.5), ev(918, "stock_changed", quantity=2**64),
+        ev(919, "stock_changed", quantity=False), ev(920, order_id="o" * 201), ev(921, order_id=3.5),
+        ev(922, colour="red"), ev(923, "page_view", session_id=None),
+    ]
+    odd_but_valid: list[object] = [
+        ev(950, ts="2026-05-28T10:00:00Z"), ev(951, order_id=42), ev(952, ts=int(NOW)), ev(953, amount=3),
+        ev(954, "stock_changed", quantity=-3), ev(955, event_id="ü-955"), ev(956, "page_view", customer_id="c1"),
+        ev(957, ts=NOW + 299.5), ev(958, event_id="\u00e9"), ev(959, amount=0),
+    ]
+    good = [ev(i, str(rng.choice(kinds)), ts=NOW - float(rng.uniform(0, 80_000))) for i in range(60)]
+    items = good + bad + odd_but_valid
+    return [items[i] for i in rng.permutation(len(items))]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_batch_validation_gives_exactly_what_one_by_one_validation_gives(seed: int) -> None:
+    items = mixed_batch(seed)
+    one_by_one = [parse_event(o, now=NOW, max_age_s=86400, max_ahead_s=300, source=f"http#{i}")
+                  for i, o in enumerate(items)]
+    batch = check_events(items, now=NOW, max_age_s=86400, max_ahead_s=300, where=lambda i: f"http#{i}")
+    assert table_events(batch.events) == [r for r in one_by_one if isinstance(r, Event)]
+    assert batch.rejected == [r for r in one_by_one if isinstance(r, Rejected)]
+    assert len(batch.rejected) == 29 and batch.events.num_rows == 70
+    # Every refusal names its position in the batch and its reason.
+    assert {int(r.source.split("#")[1]) for r in batch.rejected} == \
+        {i for i, r in enumerate(one_by_one) if isinstance(r, Rejected)}
+
+
+def test_a_body_with_integers_past_64_bits_still_decodes_and_each_event_is_judged_alone() -> None:
+    items = decode_json(json.dumps([ev(1), ev(2, amount=2**70)]).encode())
+    batch = check_events(items, now=NOW, max_age_s=86400, max_ahead_s=300, where=lambda i: f"#{i}")
+    assert batch.events["event_id"].to_pylist() == ["e1", "e2"] and batch.events["amount"][1].as_py() == 2.0**70
+    with pytest.raises(json.JSONDecodeError, match="line 1 column 2"):
+        decode_json(b"[}")
+
+
+def test_a_torn_spool_record_is_cut_and_the_whole_ones_are_kept(tmp_path: Path) -> None:
+    spool = Spool(tmp_path)
+    first = check_events([ev(1), ev(2)], now=NOW, max_age_s=86400, max_ahead_s=300, where=str)
+    second = check_events([ev(3), {"event_id": "x"}], now=NOW, max_age_s=86400, max_ahead_s=300, where=str)
+    spool.append(first, 0)
+    end = spool.append(second, 4)
+    spool.close()
+    path = next(tmp_path.glob("*.spool"))
+    whole = path.read_bytes()
+    path.write_bytes(whole + whole[:40])  # a third record torn by a crash mid-write: never acknowledged
+    spool = Spool(tmp_path)
+    assert path.stat().st_size == len(whole) == end[1]
+    got = list(spool.read_from(1, 0))
+    assert [(c.events["event_id"].to_pylist(), [r.reason for r in c.rejected], d) for c, d, _ in got] == \
+        [(["e1", "e2"], [], 0), (["e3"], [second.rejected[0].reason], 4)]
+    assert [pos for *_, pos in got] == [(1, got[0][2][1]), (1, end[1])]
+    assert next(iter(spool.read_from(*got[0][2])))[0].events["event_id"].to_pylist() == ["e3"]
+    spool.close()
 
 
 def test_kafka_payload_that_is_not_json_is_quarantined() -> None:

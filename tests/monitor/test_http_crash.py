@@ -26,14 +26,16 @@ def _serve(data_dir: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen([sys.executable, "-m", "shopops.cli", "serve", "--data", str(data_dir), "--port",
                              str(port)], stdout=log.open("ab"), stderr=subprocess.STDOUT,
                             env={**os.environ, "COLUMNS": "200", "SHOPOPS_MONITOR_LAND_EVERY_S": "0.3"})
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    deadline = time.monotonic() + 240  # a start takes 40 s on this machine when it is loaded
+    while time.monotonic() < deadline and proc.poll() is None:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200:
                 return proc
         except httpx.HTTPError:
             time.sleep(0.1)
-    raise RuntimeError(log.read_text()[-2000:])
+    proc.kill()
+    proc.wait(10)
+    raise RuntimeError(f"the server did not answer: {log.read_text()[-2000:]}")
 
 
 @pytest.mark.slow

@@ -112,6 +112,7 @@ class KeyStore:
         self.cache_seconds = cache_seconds
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[float, Principal]] = {}
+        self._store: OperationalStore | None = None
 
     @classmethod
     def for_data_dir(cls, data_dir: Path) -> KeyStore:
@@ -119,9 +120,13 @@ class KeyStore:
         return cls(Path(data_dir) / KEYS_FILE)
 
     def _ready(self) -> OperationalStore:
-        store = OperationalStore(self.path, timeout=10)
-        store.ensure("keys", 1, _SCHEMA)
-        return store
+        # Ensured once, one connection per thread: every audited request writes here, and opening the file
+        # and checking its schema cost more than the insert.
+        if self._store is None or not self.path.exists():
+            store = OperationalStore(self.path, timeout=10, per_thread=True)
+            store.ensure("keys", 1, _SCHEMA)
+            self._store = store
+        return self._store
 
     # ------------------------------------------------------------------ keys
     def create(self, role: str, name: str) -> tuple[ApiKey, str]:

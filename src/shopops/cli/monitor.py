@@ -226,11 +226,41 @@ def evaluate_cmd(
 
 @monitor_app.command("refresh")
 def refresh_cmd(data: DataOpt = None) -> None:
-    """Bring the warehouse up to the lake: new live events are appended without a rebuild (run it every few minutes)."""
-    result = Shop.open(data).refresh()
+    """Bring the warehouse up to the lake: new live events are appended without a rebuild (run it every few minutes).
+
+    Alerts that changed are copied into the lake first (the warehouse's ``fact_alert``); when there are some,
+    the warehouse is built in full.
+    """
+    from shopops.lake import Lake
+    from shopops.monitor import AlertBook, copy_alerts
+    from shopops.opstore import OperationalStore
+
+    shop = Shop.open(data)
+    copied = copy_alerts(Lake(shop.data_dir), AlertBook(OperationalStore.for_data_dir(shop.data_dir)).store)
+    if copied:
+        console.print(f"{copied:,} alert states copied into the lake")
+    result = shop.refresh()
     added = ", ".join(f"{n:,} rows added to {t}" for t, n in result.tables.items()) if result.engine == "incremental" \
         else f"full build ({len(result.tables)} tables)"
     console.print(f"warehouse {result.engine}: {added or 'nothing new'} in {result.seconds:.2f} s")
+
+
+@monitor_app.command("compact")
+def compact_cmd(
+    small_rows: Annotated[int, typer.Option(help="Batches with fewer rows than this are merged.")] = 50_000,
+    min_batches: Annotated[int, typer.Option(help="Do nothing until this many small batches wait.")] = 8,
+    data: DataOpt = None,
+) -> None:
+    """Merge small landed event batches into large ones (crash-safe; stream positions are kept)."""
+    from shopops.lake import Lake
+    from shopops.monitor import compact_events
+
+    done = compact_events(Lake(Shop.open(data).data_dir), small_rows=small_rows, min_batches=min_batches)
+    if not done.merged_batches:
+        console.print("nothing to compact")
+        return
+    console.print(f"{done.merged_batches:,} batches merged into {len(done.new_batches):,} "
+                  f"({done.events:,} events, {done.quarantined:,} quarantined)")
 
 
 @monitor_app.command("alerts")

@@ -6,6 +6,7 @@ micro-batches whose commit record carries the stream position (Kafka offsets or 
 evaluates the alert rules against an hour-of-week count baseline and publishes live snapshots.
 """
 
+from shopops.monitor._alert_copy import copy_alerts
 from shopops.monitor._alerts import AlertBook, Notifier, RuleEvaluator
 from shopops.monitor._baseline import (
     CountDetector,
@@ -15,8 +16,21 @@ from shopops.monitor._baseline import (
     hour_of_week,
     poisson_stop_delay,
 )
+from shopops.monitor._compact import Compaction, compact_events, finish_compaction
 from shopops.monitor._evaluate import DetectionResult, evaluate_detection
-from shopops.monitor._events import EVENT_TYPES, Event, Rejected, parse_event, parse_payload
+from shopops.monitor._events import (
+    EVENT_SCHEMA,
+    EVENT_TYPES,
+    Checked,
+    Event,
+    Rejected,
+    check_events,
+    decode_json,
+    events_table,
+    parse_event,
+    parse_payload,
+    table_events,
+)
 from shopops.monitor._kafka import ConsumeStats, KafkaUnavailableError, consume, kafka_client_config, produce
 from shopops.monitor._landing import (
     EventIndex,
@@ -25,6 +39,7 @@ from shopops.monitor._landing import (
     landed_events,
     landed_kafka_offsets,
     landed_spool_position,
+    monitor_batches,
 )
 from shopops.monitor._monitor import IntakeError, Monitor, MonitorConfig, Receipt, baselines_path, events_from_table
 from shopops.monitor._replay import (
@@ -51,9 +66,12 @@ from shopops.monitor._windows import KPIS, WindowSpec, WindowStore
 
 __all__ = [
     "DEFAULT_RULES",
+    "EVENT_SCHEMA",
     "EVENT_TYPES",
     "KPIS",
     "AlertBook",
+    "Checked",
+    "Compaction",
     "ConsumeStats",
     "CountDetector",
     "Detection",
@@ -80,9 +98,15 @@ __all__ = [
     "WindowSpec",
     "WindowStore",
     "baselines_path",
+    "check_events",
+    "compact_events",
     "consume",
+    "copy_alerts",
+    "decode_json",
     "evaluate_detection",
     "events_from_table",
+    "events_table",
+    "finish_compaction",
     "fit_baseline",
     "hour_of_week",
     "inject_incidents",
@@ -93,6 +117,7 @@ __all__ = [
     "landed_spool_position",
     "load_incidents",
     "load_rules",
+    "monitor_batches",
     "online_retail_events",
     "parse_duration",
     "parse_event",
@@ -101,5 +126,6 @@ __all__ = [
     "produce",
     "replay",
     "replay_batches",
+    "table_events",
     "warehouse_events",
 ]

@@ -18,8 +18,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from shopops.errors import ShopopsError
-from shopops.monitor._events import Event, Rejected, parse_payload
+from shopops.monitor._events import Checked, Rejected, check_events, decode_json
 from shopops.monitor._landing import landed_kafka_offsets
 from shopops.monitor._monitor import Monitor
 
@@ -158,6 +160,7 @@ def consume(monitor: Monitor, *, bootstrap: str, topics: list[str], group: str =
 
     consumer.subscribe(topics, on_assign=on_assign)
     lag_at = [time.monotonic()]
+    names: dict[tuple[str, int], str] = {}  # (topic, partition) -> "topic/partition"
     status("connecting", bootstrap)
     try:
         while not stop.is_set():
@@ -165,22 +168,24 @@ def consume(monitor: Monitor, *, bootstrap: str, topics: list[str], group: str =
             if want <= 0:
                 break
             messages = consumer.consume(num_messages=want, timeout=linger_s)
-            checked: list[Event | Rejected] = []
             moved: dict[str, int] = {}
+            taken: list[Any] = []
             for msg in messages:
                 err = msg.error()
                 if err is not None:
                     _on_message_error(ck, consumer, msg, err, offsets, status, stats)
                     continue
-                tp = f"{msg.topic()}/{msg.partition()}"
-                probing.pop(tp, None)  # a record arrived: the log is there
-                if msg.offset() < offsets.get(tp, 0):
+                where = (msg.topic(), msg.partition())
+                tp = names.get(where) or names.setdefault(where, f"{where[0]}/{where[1]}")
+                if probing:
+                    probing.pop(tp, None)  # a record arrived: the log is there
+                offset = msg.offset()
+                if offset < offsets.get(tp, 0):
                     continue  # landed before (the probe record, or a redelivery): never land it twice
-                checked += parse_payload(msg.value() or b"", now=monitor.now() if monitor.config.clock == "wall"
-                                         else _replay_now(monitor, msg), max_age_s=monitor.config.max_age_s,
-                                         max_ahead_s=_ahead(monitor), source=f"kafka:{tp}@{msg.offset()}")
-                moved[tp] = msg.offset() + 1
-                stats.messages += 1
+                taken.append(msg)
+                moved[tp] = offset + 1
+            stats.messages += len(taken)
+            checked = _check_messages(monitor, taken)
             for tp, (deadline, high) in list(probing.items()):
                 if time.monotonic() > deadline:
                     del probing[tp]
@@ -205,7 +210,7 @@ def consume(monitor: Monitor, *, bootstrap: str, topics: list[str], group: str =
                                      for tp, off in moved.items()], asynchronous=True)
             if state["status"] != "consuming":
                 status("consuming", f"landed up to {moved}")
-            if time.monotonic() - lag_at[0] > 5:
+            if time.monotonic() - lag_at[0] > _LAG_EVERY_S:
                 lag_at[0] = time.monotonic()
                 stats.lag = _lag(ck, consumer, offsets)
                 monitor.book.set_status(f"{component}:lag", "lag", json.dumps(stats.lag))
@@ -215,6 +220,10 @@ def consume(monitor: Monitor, *, bootstrap: str, topics: list[str], group: str =
         consumer.close()
         status("stopped", f"{stats.messages:,} messages this run")
     return stats
+
+
+# Asking the broker for its watermarks blocks the loop for a round trip per partition: not every batch.
+_LAG_EVERY_S = 30.0
 
 
 def _idle_over(now: float, idle_since: float, started: float, assigned_at: float, idle_exit_s: float,
@@ -259,6 +268,45 @@ def _lost_log(ck: Any, consumer: Any, tp: str, offsets: dict[str, int], high: in
     offsets[tp] = 0
     topic, partition = tp.rsplit("/", 1)
     consumer.seek(ck.TopicPartition(topic, int(partition), ck.OFFSET_BEGINNING))
+
+
+def _check_messages(monitor: Monitor, messages: list[Any]) -> Checked:
+    """Decode and validate a micro-batch of messages at once; a message that is not JSON is refused alone."""
+    values = [msg.value() or b"" for msg in messages]
+    try:
+        decoded: list[Any] | None = list(map(orjson.loads, values))
+    except orjson.JSONDecodeError:
+        decoded = None
+    now = monitor.now() if monitor.config.clock == "wall" else _replay_now(monitor, messages[0]) if messages else 0.0
+    if decoded is not None and list not in set(map(type, decoded)):  # the usual batch: one JSON event a message
+        return check_events(decoded, now=now, max_age_s=monitor.config.max_age_s, max_ahead_s=_ahead(monitor),
+                            where=lambda i: _where(messages[i]))
+    items: list[Any] = []
+    origin: list[int] = []  # the message of each item
+    refused: list[Rejected] = []
+    for m, msg in enumerate(messages):
+        data = msg.value() or b""
+        try:
+            obj = decode_json(data)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            refused.append(Rejected(f"not JSON: {exc}", data[:2000].decode("utf-8", errors="replace"),
+                                    _where(msg)))
+            continue
+        if type(obj) is list:
+            items += obj
+            origin += [m] * len(obj)
+        else:
+            items.append(obj)
+            origin.append(m)
+    if not items:
+        return Checked(rejected=refused)
+    checked = check_events(items, now=now, max_age_s=monitor.config.max_age_s, max_ahead_s=_ahead(monitor),
+                           where=lambda i: _where(messages[origin[i]]))
+    return Checked(checked.events, refused + checked.rejected) if refused else checked
+
+
+def _where(msg: Any) -> str:
+    return f"kafka:{msg.topic()}/{msg.partition()}@{msg.offset()}"
 
 
 def _ahead(monitor: Monitor) -> float:

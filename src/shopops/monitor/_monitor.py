@@ -29,10 +29,20 @@ from scipy import stats
 
 from shopops.errors import ShopopsError
 from shopops.lake import Lake
+from shopops.monitor._alert_copy import copy_alerts
 from shopops.monitor._alerts import AlertBook, Notifier, RuleEvaluator
 from shopops.monitor._baseline import HourOfWeekBaseline
-from shopops.monitor._events import Event, Rejected, parse_event
-from shopops.monitor._landing import TABLE, EventIndex, Landed, land_batch, landed_events, landed_spool_position
+from shopops.monitor._compact import Compaction, compact_events, finish_compaction
+from shopops.monitor._events import Checked, Event, check_events, parse_event, table_events
+from shopops.monitor._landing import (
+    TABLE,
+    EventIndex,
+    Landed,
+    events_of_landed,
+    land_batch,
+    landed_events,
+    landed_spool_position,
+)
 from shopops.monitor._rules import DEFAULT_RULES, RuleSet
 from shopops.monitor._spool import Spool
 from shopops.monitor._windows import WindowSpec, WindowStore
@@ -67,6 +77,10 @@ class MonitorConfig:
         How long the flusher gathers requests into one durable write.
     land_every_s, land_max_events : float, int
         When the spooled events are landed in the lake as one micro-batch.
+    compact_every_s : float
+        How often small landed batches are merged (:func:`compact_events`); 0: never.
+    copy_alerts_every_s : float
+        How often changed alerts are copied into the lake for the warehouse (monitors that evaluate rules); 0: never.
     """
 
     clock: Literal["wall", "replay"] = "wall"
@@ -80,6 +94,8 @@ class MonitorConfig:
     land_max_events: int = 50_000
     tick_s: float = 0.25
     rebuild_hours: float = 24.0
+    compact_every_s: float = 300.0
+    copy_alerts_every_s: float = 60.0
 
 
 @dataclass
@@ -108,15 +124,7 @@ def _load_baselines(data_dir: Path) -> dict[str, HourOfWeekBaseline]:
 
 def events_from_table(table: pa.Table) -> list[Event]:
     """Landed rows (``live_events``) back as events."""
-    if table.num_rows == 0:
-        return []
-    cols = {name: table[name].to_pylist() for name in ("event_id", "event_type", "session_id", "customer_id",
-                                                        "order_id", "product_id", "amount", "quantity",
-                                                        "content_hash")}
-    ts = (np.asarray(table["ts"].cast(pa.int64()).to_numpy(zero_copy_only=False), dtype="float64") / 1e6).tolist()
-    return [Event(*row) for row in zip(cols["event_id"], cols["event_type"], ts, cols["session_id"],
-                                       cols["customer_id"], cols["order_id"], cols["product_id"], cols["amount"],
-                                       cols["quantity"], cols["content_hash"], strict=True)]
+    return table_events(events_of_landed(table))
 
 
 class Monitor:
@@ -152,9 +160,8 @@ class Monitor:
         self.counters = {"accepted": 0, "duplicates": 0, "quarantined": 0, "landed_batches": 0, "landed_events": 0}
         self._lock = threading.RLock()
         self._wake = threading.Condition(threading.Lock())
-        self._pending: list[tuple[list[Event | Rejected], Future[Receipt]]] = []
-        self._to_land: list[Event] = []
-        self._to_quarantine: list[Rejected] = []
+        self._pending: list[tuple[Checked, Future[Receipt]]] = []
+        self._to_land: list[Checked] = []
         self._to_land_dups = 0
         self._last_land = time.monotonic()
         self._spool: Spool | None = None
@@ -173,14 +180,15 @@ class Monitor:
             return self
         with self.lake.writer_lock():
             self.lake.recover()
+            finish_compaction(self.lake)
         self._known_batches = {b.batch_id for b in self.lake.batches()}
         self.index = EventIndex.from_lake(self.lake)
         landed = landed_events(self.lake)
         if landed.num_rows:
             last = float(pa.compute.max(landed["ts"]).cast(pa.int64()).as_py()) / 1e6
             horizon = (time.time() if self.config.clock == "wall" else last) - self.config.rebuild_hours * 3600
-            recent = [e for e in events_from_table(landed) if e.ts >= horizon]
-            self.windows.add(recent)
+            events = events_of_landed(landed)
+            self.windows.add(events.filter(pa.compute.greater_equal(events["ts"], horizon)))
         if self.transport == "http":
             self._spool = Spool(self.data_dir / "monitor" / "spool")
             self._land_spool_tail()
@@ -220,11 +228,10 @@ class Monitor:
     def _land_spool_tail(self) -> None:
         assert self._spool is not None
         segment, offset = landed_spool_position(self.lake)
-        for events, rejected, dups, _pos in self._spool.read_from(segment, offset):
-            fresh, refused, more = self.index.split(events)
+        for batch, dups, _pos in self._spool.read_from(segment, offset):
+            fresh, refused, more = self.index.split(batch)
             self.windows.add(fresh)
-            self._to_land += fresh
-            self._to_quarantine += rejected + refused
+            self._to_land.append(Checked(fresh, refused))
             self._to_land_dups += dups + more
         self._land(force=True)
 
@@ -264,7 +271,7 @@ class Monitor:
         return fired
 
     # ------------------------------------------------------------------ intake
-    def validate(self, items: list[Any], *, source: str, clock: float | None = None) -> list[Event | Rejected]:
+    def validate(self, items: list[Any], *, source: str, clock: float | None = None) -> Checked:
         """Validate decoded JSON events against the intake clock (``clock``: the sender's replay clock)."""
         if len(items) > self.config.max_batch:
             raise ShopopsError(f"a batch holds at most {self.config.max_batch:,} events, this one {len(items):,}; "
@@ -278,9 +285,8 @@ class Monitor:
             if clock is not None:
                 raise ShopopsError("clock is only accepted by a monitor on the replay clock (`--clock replay`)")
             now, ahead = time.time(), self.config.max_ahead_s
-        c = self.config
-        return [parse_event(obj, now=now, max_age_s=c.max_age_s, max_ahead_s=ahead, source=f"{source}#{i}")
-                for i, obj in enumerate(items)]
+        return check_events(items, now=now, max_age_s=self.config.max_age_s, max_ahead_s=ahead,
+                            where=lambda i: f"{source}#{i}")
 
     def submit(self, items: list[Any], *, source: str = "http", clock: float | None = None,
                timeout: float = 30.0) -> Receipt:
@@ -316,37 +322,36 @@ class Monitor:
             if batch:
                 self._commit_group(batch)
             if time.monotonic() - self._last_land >= self.config.land_every_s or \
-                    len(self._to_land) >= self.config.land_max_events:
+                    sum(len(c) for c in self._to_land) >= self.config.land_max_events:
                 self._land()
 
-    def _commit_group(self, batch: list[tuple[list[Event | Rejected], Future[Receipt]]]) -> None:
+    def _commit_group(self, batch: list[tuple[Checked, Future[Receipt]]]) -> None:
         assert self._spool is not None
-        receipts, fresh_all, refused_all, dups_all = [], [], [], 0
+        receipts, parts, dups_all = [], [], 0
         for checked, _future in batch:
             fresh, refused, dups = self.index.split(checked)
-            receipts.append(Receipt(len(fresh), dups, len(refused),
+            receipts.append(Receipt(fresh.num_rows, dups, len(refused),
                                     [{"where": r.source, "event_id": r.event_id, "problem": r.reason}
                                      for r in refused[:50]], True))
-            fresh_all += fresh
-            refused_all += refused
+            parts.append(Checked(fresh, refused))
             dups_all += dups
+        group = Checked.concat(parts)
         with self._lock:  # the spool position and the events waiting to land move together
             try:
-                self._spool.append(fresh_all, refused_all, dups_all)
+                self._spool.append(group, dups_all)
             except OSError as exc:
-                self.index.forget(fresh_all)
+                self.index.forget(group.events)
                 error = IntakeError(f"the batch was not taken: the spool could not be written ({exc.strerror}); "
                                     "retry")
                 for _checked, future in batch:
                     future.set_exception(error)
                 return
-            self.windows.add(fresh_all)
-            self._to_land += fresh_all
-            self._to_quarantine += refused_all
+            self.windows.add(group.events)
+            self._to_land.append(group)
             self._to_land_dups += dups_all
-            self.counters["accepted"] += len(fresh_all)
+            self.counters["accepted"] += group.events.num_rows
             self.counters["duplicates"] += dups_all
-            self.counters["quarantined"] += len(refused_all)
+            self.counters["quarantined"] += len(group.rejected)
             self._dirty = True
         for (_checked, future), receipt in zip(batch, receipts, strict=True):
             future.set_result(receipt)
@@ -354,13 +359,14 @@ class Monitor:
     def _land(self, *, force: bool = False) -> Landed | None:
         """Land the spooled events as one micro-batch with the spool position it ends at."""
         with self._lock:
-            if not self._to_land and not self._to_quarantine and not force:
+            if not self._to_land and not force:
                 self._last_land = time.monotonic()
                 return None
-            events, rejected, dups = self._to_land, self._to_quarantine, self._to_land_dups
-            self._to_land, self._to_quarantine, self._to_land_dups = [], [], 0
+            waiting, dups = Checked.concat(self._to_land) if self._to_land else Checked(), self._to_land_dups
+            self._to_land, self._to_land_dups = [], 0
             position = self._spool.position() if self._spool is not None else None
-        if not events and not rejected:
+        events, rejected = waiting.events, waiting.rejected
+        if not events.num_rows and not rejected:
             self._last_land = time.monotonic()
             return None
         spool = {"spool": {"segment": position[0], "offset": position[1]}} if position else {}
@@ -378,7 +384,7 @@ class Monitor:
         """Land everything spooled now (tests, shutdown, the CLI)."""
         return self._land(force=True)
 
-    def land(self, checked: list[Event | Rejected], position: dict[str, Any]) -> Landed:
+    def land(self, checked: Checked, position: dict[str, Any]) -> Landed:
         """Land one micro-batch from a broker with its stream position (the Kafka path), then count it."""
         fresh, refused, dups = self.index.split(checked)
         try:
@@ -391,14 +397,14 @@ class Monitor:
             if landed.batch_id:
                 self._known_batches.add(landed.batch_id)
             self.windows.add(fresh)
-            self.counters["accepted"] += len(fresh)
+            self.counters["accepted"] += fresh.num_rows
             self.counters["duplicates"] += dups
             self.counters["quarantined"] += len(refused)
             self.counters["landed_batches"] += 1 if landed.batch_id else 0
             self.counters["landed_events"] += landed.events
             self._dirty = True
-        if self.config.clock == "replay" and fresh:
-            self.advance(max(e.ts for e in fresh))
+        if self.config.clock == "replay" and fresh.num_rows:
+            self.advance(float(pa.compute.max(fresh["ts"]).as_py()))
         return landed
 
     # ------------------------------------------------------------------ following other writers
@@ -410,26 +416,49 @@ class Monitor:
         new = names - self._known_batches
         if not new:
             return
-        fresh_all: list[Event] = []
+        parts: list[pa.Table] = []
         for batch_id in sorted(new):
             self._known_batches.add(batch_id)
             batch = self.lake.batch(batch_id)
             if batch is None or batch.adapter != "monitor":
                 continue
             for rel in batch.tables.get(TABLE, {}).get("files", []):
-                fresh, _refused, _dups = self.index.split(events_from_table(pq.read_table(self.lake.root / rel)))
-                fresh_all += fresh
-        if fresh_all:
+                landed = events_of_landed(pq.read_table(self.lake.root / rel))
+                fresh, _refused, _dups = self.index.split(Checked(landed))
+                parts.append(fresh)
+        fresh_all = pa.concat_tables(parts) if parts else None
+        if fresh_all is not None and fresh_all.num_rows:
             with self._lock:
                 self.windows.add(fresh_all)
                 self._dirty = True
             if self.config.clock == "replay":
-                self.advance(max(e.ts for e in fresh_all))
+                self.advance(float(pa.compute.max(fresh_all["ts"]).as_py()))
+
+    def compact(self) -> Compaction:
+        """Merge the small landed batches now (see :func:`compact_events`)."""
+        return compact_events(self.lake)
+
+    def copy_alerts(self) -> int:
+        """Copy the alerts that changed into the lake for the warehouse; returns the rows copied."""
+        return copy_alerts(self.lake, self.book.store)
+
+    def _housekeeping(self, due: dict[str, float]) -> None:
+        now = time.monotonic()
+        c = self.config
+        if c.compact_every_s and now - due.setdefault("compact", now) >= c.compact_every_s:
+            due["compact"] = now
+            self.compact()
+        if self.evaluator is not None and c.copy_alerts_every_s and \
+                now - due.setdefault("alerts", now) >= c.copy_alerts_every_s:
+            due["alerts"] = now
+            self.copy_alerts()
 
     def _ticker(self) -> None:
         last_publish = 0.0
+        due: dict[str, float] = {}
         while not self._stop.wait(self.config.tick_s):
             try:
+                self._housekeeping(due)
                 self._follow_lake()
                 if self.config.clock == "wall":
                     self.advance(time.time())

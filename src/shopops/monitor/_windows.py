@@ -14,7 +14,11 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from shopops.monitor._events import Event
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from shopops.monitor._events import Event, events_table
 
 __all__ = ["KPIS", "RATE_KPIS", "WindowSpec", "WindowStore", "kpi_values"]
 
@@ -110,34 +114,69 @@ class WindowStore:
         self.product_orders: Counter[str] = Counter()
         self._horizon = max(s.size for s in specs) + int(grace_s // 60) + 2
 
-    def add(self, events: list[Event]) -> int:
-        """Count events into their minute buckets; returns how many were too late for the windows."""
-        late = 0
-        for e in events:
-            minute = int(e.ts // 60)
-            if self.clock is not None and (minute + 1) * 60 + self.grace_s <= self.clock:
-                late += 1
+    def add(self, events: pa.Table | list[Event]) -> int:
+        """Count events (:data:`EVENT_SCHEMA` columns, or a list) into their minute buckets.
+
+        Returns
+        -------
+        int
+            How many were too late for the windows.
+        """
+        table = events if isinstance(events, pa.Table) else events_table(events)
+        if not table.num_rows:
+            return 0
+        minute = np.floor(table["ts"].to_numpy() / 60).astype("int64")
+        keep = np.ones(len(minute), bool) if self.clock is None else \
+            (minute + 1) * 60 + self.grace_s > self.clock
+        late = int(len(minute) - keep.sum())
+        if late:
+            table = table.filter(pa.array(keep))
+            minute = minute[keep]
+        if not table.num_rows:
+            self.late += late
+            return late
+        codes = pc.dictionary_encode(table["event_type"].combine_chunks())
+        kinds = codes.dictionary.to_pylist()
+        key = minute * len(kinds) + codes.indices.to_numpy()
+        groups, counts = np.unique(key, return_counts=True)
+        for group, count in zip(groups.tolist(), counts.tolist(), strict=True):
+            m, k = divmod(group, len(kinds))
+            self._bucket(m).counts[kinds[k]] += count
+        placed = pc.equal(table["event_type"], "order_placed")
+        if "order_placed" in kinds:
+            orders = table.filter(placed)
+            amounts = np.nan_to_num(orders["amount"].to_numpy(zero_copy_only=False))
+            order_minutes = minute[placed.to_numpy(zero_copy_only=False)]
+            first, at = np.unique(order_minutes, return_inverse=True)
+            for m, gmv in zip(first.tolist(), np.bincount(at, weights=amounts).tolist(), strict=True):
+                self._bucket(m).gmv += gmv
+            self.product_orders.update(p for p in orders["product_id"].to_pylist() if p)
+        for kind, attr in (("page_view", "sessions"), ("add_to_cart", "cart_sessions")):
+            if kind not in kinds:
                 continue
-            b = self.buckets.get(minute)
-            if b is None:
-                b = self.buckets[minute] = _Bucket()
-            b.counts[e.event_type] += 1
-            kind = e.event_type
-            if kind == "order_placed":
-                b.gmv += e.amount or 0.0
-                if e.product_id:
-                    self.product_orders[e.product_id] += 1
-            elif kind == "page_view" and e.session_id:
-                b.sessions.add(e.session_id)
-            elif kind == "add_to_cart" and e.session_id:
-                b.cart_sessions.add(e.session_id)
-                b.sessions.add(e.session_id)
-            if kind == "stock_changed" and e.product_id and e.quantity is not None:
-                seen = self.stock.get(e.product_id)
-                if seen is None or seen[0] <= e.ts:
-                    self.stock[e.product_id] = (e.ts, e.quantity)
+            rows = pc.and_(pc.equal(table["event_type"], kind), pc.is_valid(table["session_id"]))
+            sessions = table["session_id"].filter(rows).to_pylist()
+            for m, session in zip(minute[rows.to_numpy(zero_copy_only=False)].tolist(), sessions, strict=True):
+                bucket = self._bucket(m)
+                getattr(bucket, attr).add(session)
+                if attr == "cart_sessions":
+                    bucket.sessions.add(session)
+        if "stock_changed" in kinds:
+            changes = table.filter(pc.equal(table["event_type"], "stock_changed"))
+            for product, ts, quantity in zip(changes["product_id"].to_pylist(), changes["ts"].to_pylist(),
+                                             changes["quantity"].to_pylist(), strict=True):
+                if product and quantity is not None:
+                    seen = self.stock.get(product)
+                    if seen is None or seen[0] <= ts:
+                        self.stock[product] = (ts, quantity)
         self.late += late
         return late
+
+    def _bucket(self, minute: int) -> _Bucket:
+        bucket = self.buckets.get(minute)
+        if bucket is None:
+            bucket = self.buckets[minute] = _Bucket()
+        return bucket
 
     def advance(self, clock: float) -> list[tuple[WindowSpec, dict[str, Any]]]:
         """Move the clock forward and close every window whose end plus grace has passed.

@@ -22,7 +22,7 @@ from shopops.api._common import CtxDep
 from shopops.api._errors import PayloadTooLargeError
 from shopops.api._keys import Principal
 from shopops.errors import ShopopsError
-from shopops.monitor import IntakeError, Monitor, MonitorConfig, load_rules
+from shopops.monitor import IntakeError, Monitor, MonitorConfig, decode_json, load_rules
 
 __all__ = ["MonitorSettings", "router"]
 
@@ -99,7 +99,7 @@ def _start(app: Any) -> Monitor:
 
 def _decode(body: bytes) -> tuple[list[Any], float | None]:
     try:
-        data = json.loads(body)
+        data = decode_json(body)
     except UnicodeDecodeError:
         raise ShopopsError("the body is not UTF-8 text; send JSON") from None
     except json.JSONDecodeError as exc:
@@ -127,7 +127,9 @@ async def post_events(request: Request, who: Annotated[Principal, Depends(requir
     Bad events are quarantined with their reason and never stop the batch; repeats of an ``event_id`` are
     dropped. A 503 means the batch was not taken.
     """
-    monitor = await run_in_threadpool(monitor_of, request)
+    monitor: Monitor | None = getattr(request.app.state, "monitor", None)
+    if monitor is None:
+        monitor = await run_in_threadpool(monitor_of, request)
     body = await request.body()
     items, clock = _decode(body)
     if len(items) > monitor.config.max_batch:
