@@ -139,7 +139,9 @@ class _Sources:
                 reader = self._load(src, long_records=True)
             self.details[src.name] = {"format": reader.format, "encoding": reader.encoding}
             self.rejects[src.name] = list(reader.rejects)
-        cols = [r[0] for r in self.con.execute(f'DESCRIBE "{src.name}"').fetchall()]
+        # The result's description, not DESCRIBE: DESCRIBE of a table over 2,048 columns returns its rows in
+        # chunks whose order varies from run to run, so reports listed a wide file's columns out of order.
+        cols = [d[0] for d in self.con.execute(f'SELECT * FROM "{src.name}" LIMIT 0').description]
         self.columns[src.name] = [c for c in cols if c != "_source_row"]
 
     def _load(self, src: SourceFile, *, long_records: bool) -> SourceReader:
@@ -309,7 +311,7 @@ def _run_batch(
     pii_sources: set[str] = set()
     plans: list[tuple[TableLoad, list[str]]] = []
     for load in loads:
-        out_cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM ({load.sql})").fetchall()]
+        out_cols = [d[0] for d in con.execute(f"SELECT * FROM ({load.sql}) LIMIT 0").description]
         table_cols = {c.name: c for c in get_table(load.table).columns}
         # Personal data: columns the schema marks as such and the settings ask to pseudonymise.
         pii_cols = [c for c in out_cols if c in table_cols and table_cols[c].pii and c in settings.pii_columns]
