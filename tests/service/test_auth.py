@@ -129,3 +129,26 @@ def test_writes_are_audited_with_who_what_when(service):
     assert refused["role"] == "viewer" and refused["key_name"] == "test viewer"
     con = sqlite3.connect(service.shop.data_dir / KEYS_FILE)
     assert con.execute("SELECT count(*) FROM audit_log WHERE status = 403").fetchone()[0] >= 1
+
+
+def test_an_expired_key_is_looked_up_once_while_others_keep_the_answer(tmp_path):
+    """50 busy connections must not all go to the key file when the cache time is up (a stall of the server)."""
+    import time
+
+    store = KeyStore(tmp_path / KEYS_FILE, cache_seconds=0.2)
+    _record, secret = store.create("viewer", "dashboard")
+    first = store.verify(secret)
+    assert first is not None and store.recently_verified(secret) == first
+    time.sleep(0.25)
+    assert store.recently_verified(secret) is None  # the first caller after expiry looks it up ...
+    assert store.recently_verified(secret) == first  # ... the others keep the answer meanwhile
+    assert store.verify(secret) == first  # the look-up ends: trusted again for cache_seconds
+    assert store.recently_verified(secret) == first
+    # Revoked by another process: the next look-up refuses it, and nobody keeps the old answer.
+    KeyStore(tmp_path / KEYS_FILE).revoke(first.key_id)
+    time.sleep(0.25)
+    assert store.recently_verified(secret) is None
+    assert store.verify(secret) is None
+    assert store.recently_verified(secret) is None
+    time.sleep(0.45)  # past twice the cache time no stale answer is served, even with a look-up pending
+    assert store.recently_verified(secret) is None

@@ -90,3 +90,31 @@ def test_product_detail_and_kpis_equal_the_fact_table(service: Service):
         assert body["total"] == int(reader.frame("SELECT count(*) FROM kpi_period WHERE grain = ?", [grain]).iloc[0, 0])
         _same(body["items"], [{k: (None if v != v else v) for k, v in r.items()} for r in want.to_dict("records")],
               grain)
+
+
+def test_customer_pages_equal_sql(service: Service):
+    """The customers held in memory per build answer as the SQL over dim_customer does."""
+    from shopops.warehouse import customer_index
+    from tests.warehouse.test_customers_index import _compare
+
+    shop = service.shop
+    index = customer_index(shop.reader)
+    assert index.identity == shop.reader.identity()
+    with shop.reader.cursor() as con:
+        first, last = con.execute("SELECT min(first_sale_at)::DATE, max(last_sale_at)::DATE "
+                                  "FROM dim_customer").fetchall()[0]
+        countries = [r[0] for r in con.execute("SELECT DISTINCT country FROM dim_customer "
+                                               "WHERE country IS NOT NULL").fetchall()]
+        channels = [r[0] for r in con.execute("SELECT DISTINCT channel FROM dim_customer "
+                                              "WHERE channel IS NOT NULL").fetchall()]
+        ids = [r[0] for r in con.execute("SELECT customer_id FROM dim_customer LIMIT 100").fetchall()]
+        assert _compare(index, con, first, last, 200, countries, channels, ids, seed=3) > 3000
+    mid = first + (last - first) / 3
+    url = f"/api/v1/customers?start={mid}&end={mid + timedelta(days=30)}&sort=orders&limit=50&offset=20"
+    page = service.get(url, role="analyst")
+    assert page.status_code == 200, page.text
+    csv = service.get(url + "&format=csv", role="analyst")
+    assert csv.status_code == 200, csv.text
+    ids = [line.split(",")[0] for line in csv.text.splitlines()[1:]]
+    assert [item["customer_id"] for item in page.json()["items"]] == ids
+    assert len(ids) == 50 and page.json()["total"] > 70

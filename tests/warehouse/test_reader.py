@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import threading
@@ -126,7 +127,8 @@ def test_paged_answers_never_mix_two_builds(tmp_path: Path):
     swapper.start()
     try:
         for _ in range(300):
-            body = json.loads(paged(ctx, "SELECT i FROM t", [], [], "i", Paging(100, 0, "json"), "t").body)
+            answer = asyncio.run(paged(ctx, "SELECT i FROM t", [], [], "i", Paging(100, 0, "json"), "t"))
+            body = json.loads(answer.body)
             if body["total"] != len(body["items"]):
                 torn.append(body)
     finally:

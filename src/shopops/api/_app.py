@@ -156,8 +156,9 @@ class _AuditWrites:
 def _meta_router() -> APIRouter:
     router = APIRouter(tags=["meta"])
 
+    # Both answer on the event loop: a thread hop cost more than the answer (a few file stats).
     @router.get("/health", response_model=Health, summary="Liveness (no key needed)")
-    def health(ctx: CtxDep) -> Any:
+    async def health(ctx: CtxDep) -> Any:
         try:
             ctx.reader.identity()
             has_warehouse = True
@@ -169,12 +170,12 @@ def _meta_router() -> APIRouter:
                 "missing_batches": state.missing_batches, "built_at": state.built_at}
 
     @router.get("/me", response_model=Me, summary="Who am I")
-    def me(who: Annotated[Principal, Depends(principal)]) -> Any:
+    async def me(who: Annotated[Principal, Depends(principal)]) -> Any:
         return {"key_id": who.key_id, "name": who.name, "role": who.role,
                 "permissions": sorted(ROLE_PERMISSIONS[who.role])}
 
     @router.get("/capabilities", response_model=list[CapabilityOut], summary="Capabilities and dashboard pages")
-    def capabilities(who: Annotated[Principal, Depends(principal)]) -> Any:
+    async def capabilities(who: Annotated[Principal, Depends(principal)]) -> Any:
         return [{"name": cap.name, "page": cap.page or "", "permission": cap.permission,
                  "allowed": allowed(who.role, cap.permission)} for cap in CAPABILITIES]
 

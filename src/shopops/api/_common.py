@@ -8,7 +8,6 @@ already JSON-ready; the OpenAPI schema still documents them).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -16,6 +15,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal, TypeVar
 
 import numpy as np
+import orjson
 import pandas as pd
 from fastapi import Depends, Query, Request
 from fastapi.responses import Response
@@ -128,9 +128,12 @@ def _json_default(value: Any) -> Any:
 
 
 def json_bytes(value: Any) -> bytes:
-    """``value`` as compact UTF-8 JSON (dates and times in ISO 8601, as the response models write them)."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False,
-                      default=_json_default).encode()
+    """``value`` as compact UTF-8 JSON (dates and times in ISO 8601, as the response models write them).
+
+    orjson: a products page of 100 rows took 0.28 ms in the standard library's encoder, a fifth of the
+    whole request. A missing (NaN or infinite) number is written as null.
+    """
+    return orjson.dumps(value, default=_json_default, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
 def json_response(body: bytes) -> Response:
@@ -181,13 +184,8 @@ def frame_page(df: pd.DataFrame, total: int, page: Paging, filename: str) -> Any
     return {"items": records(df), "total": total, "limit": page.limit, "offset": page.offset}
 
 
-def paged(ctx: Ctx, select: str, where: list[str], params: list[Any], order_by: str, page: Paging,
-          filename: str) -> Any:
-    """Run ``select`` with the ``where`` conditions (bound ``params``), ordered and paged.
-
-    ``select`` is ``SELECT … FROM …`` without WHERE; every user value must be in ``params``.
-    """
-    clause = (" WHERE " + " AND ".join(where)) if where else ""
+def _paged_sync(ctx: Ctx, select: str, clause: str, params: list[Any], order_by: str, page: Paging,
+                filename: str, key: Hashable) -> Any:
     if page.fmt == "csv":
         with ctx.reader.snapshot() as snap:
             df = snap.frame(f"{select}{clause} ORDER BY {order_by} LIMIT ? OFFSET ?",
@@ -208,4 +206,21 @@ def paged(ctx: Ctx, select: str, where: list[str], params: list[Any], order_by: 
         return {"items": records(df.drop(columns="_total")), "total": total, "limit": page.limit,
                 "offset": page.offset}
 
-    return cached_json(ctx, ("paged", select, clause, tuple(params), order_by, page.limit, page.offset), compute)
+    return cached_json(ctx, key, compute)
+
+
+async def paged(ctx: Ctx, select: str, where: list[str], params: list[Any], order_by: str, page: Paging,
+                filename: str) -> Any:
+    """Run ``select`` with the ``where`` conditions (bound ``params``), ordered and paged.
+
+    ``select`` is ``SELECT … FROM …`` without WHERE; every user value must be in ``params``. A JSON
+    page kept for this build is answered on the event loop; anything else runs in the thread pool
+    (a thread hop per request made the fast answers wait behind the GIL of up to 40 threads).
+    """
+    clause = (" WHERE " + " AND ".join(where)) if where else ""
+    key = ("paged", select, clause, tuple(params), order_by, page.limit, page.offset)
+    if page.fmt == "json":
+        body = ctx.reader.peek_page(key)
+        if body is not None:
+            return json_response(body)
+    return await run_in_threadpool(_paged_sync, ctx, select, clause, params, order_by, page, filename, key)

@@ -104,7 +104,8 @@ class KeyStore:
         The SQLite file (created with its tables on first use).
     cache_seconds : float
         How long a verified key is trusted without looking it up again. A key revoked through this store
-        stops at once; one revoked by another process (``shopops keys revoke``) within this time.
+        stops at once; one revoked by another process (``shopops keys revoke``) within this time (at
+        most twice it while a busy server's look-up is still under way).
     """
 
     def __init__(self, path: Path, cache_seconds: float = 2.0) -> None:
@@ -112,6 +113,7 @@ class KeyStore:
         self.cache_seconds = cache_seconds
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[float, Principal]] = {}
+        self._refreshing: set[str] = set()
         self._store: OperationalStore | None = None
 
     @classmethod
@@ -165,17 +167,37 @@ class KeyStore:
         return next(k for k in self.list_keys() if k.key_id == key_id)
 
     def recently_verified(self, secret: str) -> Principal | None:
-        """The principal of a key verified less than ``cache_seconds`` ago (no file access), else None."""
+        """The principal of a key verified less than ``cache_seconds`` ago (no file access), else None.
+
+        When the time is up, the first caller gets None and looks the key up (:meth:`verify`); callers
+        that come while that look-up runs keep the answer, up to twice ``cache_seconds``. Without this, a
+        key used by 50 busy connections expired for all of them at once, and 50 look-ups queued in the
+        thread pool every two seconds: the requests behind them waited hundreds of milliseconds.
+        """
         cached = self._cache.get(secret)
-        if cached is not None and time.monotonic() - cached[0] < self.cache_seconds:
+        if cached is None:
+            return None
+        age = time.monotonic() - cached[0]
+        if age < self.cache_seconds:
             return cached[1]
+        with self._lock:
+            if secret in self._refreshing and age < 2 * self.cache_seconds:
+                return cached[1]
+            self._refreshing.add(secret)
         return None
 
     def verify(self, secret: str) -> Principal | None:
-        """The principal of a valid, unrevoked key, else None."""
-        cached = self.recently_verified(secret)
-        if cached is not None:
-            return cached
+        """The principal of a valid, unrevoked key, else None (looked up when not verified just now)."""
+        cached = self._cache.get(secret)
+        if cached is not None and time.monotonic() - cached[0] < self.cache_seconds:
+            return cached[1]
+        try:
+            return self._lookup(secret)
+        finally:
+            with self._lock:
+                self._refreshing.discard(secret)
+
+    def _lookup(self, secret: str) -> Principal | None:
         parts = secret.split("_")
         if len(secret) > 200 or len(parts) < 3 or not secret.startswith(_PREFIX):
             return None
@@ -184,6 +206,8 @@ class KeyStore:
             row = con.execute("SELECT name, role, salt, hash FROM api_key WHERE key_id = ? AND revoked_at IS NULL",
                               [key_id]).fetchone()
         if row is None or not hmac.compare_digest(_hash(secret, row[2]), row[3]):
+            with self._lock:
+                self._cache.pop(secret, None)  # revoked elsewhere: no caller may keep the old answer
             return None
         principal = Principal(key_id, str(row[0]), str(row[1]))
         with self._lock:

@@ -7,6 +7,7 @@ from shopops.warehouse._build import (
     warehouse_is_current,
     warehouse_status,
 )
+from shopops.warehouse._customers import CUSTOMER_COLUMNS, CustomerIndex, CustomerSort, customer_index
 from shopops.warehouse._incremental import refresh_warehouse
 from shopops.warehouse._measures import KPI_CARDS, SALES_TOTALS, KpiCard, sales_totals
 from shopops.warehouse._models import Model, load_models, models_fingerprint
@@ -16,12 +17,15 @@ from shopops.warehouse._reader import WAREHOUSE_FILE, Identity, Reader, Snapshot
 from shopops.warehouse._spark import spark_session
 
 __all__ = [
+    "CUSTOMER_COLUMNS",
     "GRAINS",
     "KPI_CARDS",
     "SALES_TOTALS",
     "TOP_BY",
     "WAREHOUSE_FILE",
     "BuildResult",
+    "CustomerIndex",
+    "CustomerSort",
     "Identity",
     "KpiCard",
     "Model",
@@ -32,6 +36,7 @@ __all__ = [
     "WarehouseStatus",
     "build_warehouse",
     "catalogue",
+    "customer_index",
     "ingest_reports",
     "kpis",
     "load_models",

@@ -8,9 +8,25 @@ import pandas as pd
 from fastapi import APIRouter, Depends, Path, Query
 
 from shopops.api._auth import require
-from shopops.api._common import Ctx, CtxDep, PagingDep, TextFilter, WindowDep, frame_page, paged, records
+from shopops.api._common import (
+    Ctx,
+    CtxDep,
+    Paging,
+    PagingDep,
+    TextFilter,
+    Window,
+    WindowDep,
+    frame_page,
+    json_bytes,
+    json_response,
+    page_of,
+    paged,
+    per_build,
+    records,
+)
 from shopops.api._errors import NotFoundError
 from shopops.api.schemas import CustomerRow, Page, RecommendationRow, SegmentRow
+from shopops.warehouse import CustomerSort, customer_index
 
 __all__ = ["router"]
 
@@ -25,44 +41,79 @@ def _segments(ctx: Ctx) -> pd.DataFrame:
 
 
 @router.get("/customers", response_model=Page[CustomerRow], summary="Customers")
-def customers(ctx: CtxDep, window: WindowDep, page: PagingDep, country: TextFilter = None,
-              channel: TextFilter = None, customer: TextFilter = None,
-              sort: Annotated[str, Query(pattern="^(sales_amount|orders|last_sale_at|customer_id)$")] = "sales_amount",
-              ) -> Any:
-    """Customers with a last sale between ``start`` and ``end`` (when given), biggest spenders first."""
+async def customers(ctx: CtxDep, window: WindowDep, page: PagingDep, country: TextFilter = None,
+                    channel: TextFilter = None, customer: TextFilter = None,
+                    sort: Annotated[CustomerSort, Query(pattern="^(sales_amount|orders|last_sale_at|customer_id)$")]
+                    = "sales_amount",
+                    ) -> Any:
+    """Customers with a sale between ``start`` and ``end`` (when given), biggest spenders first.
+
+    A JSON page comes from the customers held in memory per build (:class:`~shopops.warehouse.CustomerIndex`):
+    any new date range is a walk along a kept sort order, not a query. A CSV download runs the SQL.
+    """
+    if page.fmt == "csv":
+        return await _customers_csv(ctx, window, page, country, channel, customer, sort)
+    index = await per_build(ctx.reader, "customer_index", lambda: customer_index(ctx.reader))
+
+    key = ("customers", window.start, window.end, country, channel, customer, sort, page.limit, page.offset)
+    body = ctx.reader.peek_page(key)
+    if body is None:
+        body = index.page_json(window.start, window.end, country=country, channel=channel, customer=customer,
+                               sort=sort, limit=page.limit, offset=page.offset)
+        if index.identity is not None:
+            ctx.reader.put_page(index.identity, key, body)
+    return json_response(body)
+
+
+async def _customers_csv(ctx: Ctx, window: Window, page: Paging, country: str | None, channel: str | None,
+                   customer: str | None, sort: str) -> Any:
     where = ["(?::DATE IS NULL OR last_sale_at >= ?)", "(?::DATE IS NULL OR first_sale_at < ?::DATE + 1)",
              "(?::VARCHAR IS NULL OR country = ?)", "(?::VARCHAR IS NULL OR channel = ?)",
              "(?::VARCHAR IS NULL OR customer_id = ?)"]
     params = [window.start, window.start, window.end, window.end, country, country, channel, channel,
               customer, customer]
     direction = "ASC" if sort == "customer_id" else "DESC NULLS LAST"
-    return paged(ctx, f"SELECT {_COLUMNS} FROM dim_customer", where, params, f"{sort} {direction}, customer_id",
+    return await paged(ctx, f"SELECT {_COLUMNS} FROM dim_customer", where, params, f"{sort} {direction}, customer_id",
                  page, "customers")
 
 
 @router.get("/customers/segments", response_model=Page[SegmentRow], summary="RFM segments")
-def segments(ctx: CtxDep, page: PagingDep, segment: TextFilter = None) -> Any:
+async def segments(ctx: CtxDep, page: PagingDep, segment: TextFilter = None) -> Any:
     """Each customer's recency, frequency, monetary scores and segment."""
-    df = _segments(ctx)
+    identity = ctx.reader.identity()  # before the load: a page is never filed under a newer build
+    df = await per_build(ctx.reader, "segments", lambda: _segments(ctx))
     if segment:
         df = df[df["segment"] == segment]
-    return frame_page(df.iloc[page.offset:page.offset + page.limit], len(df), page, "segments")
+    if page.fmt == "csv":
+        return frame_page(df.iloc[page.offset:page.offset + page.limit], len(df), page, "segments")
+    chosen = df
+    return page_of(ctx, identity, ("segments", segment, page.limit, page.offset),
+                   lambda: frame_page(chosen.iloc[page.offset:page.offset + page.limit], len(chosen), page,
+                                      "segments"))
 
 
 @router.get("/customers/segments/summary", summary="One row per segment")
-def segment_summary(ctx: CtxDep) -> list[dict[str, Any]]:
+async def segment_summary(ctx: CtxDep) -> Any:
     """Size and value of each segment."""
-    df: pd.DataFrame = ctx.reader.cached("segment_summary", lambda: ctx.shop.segment_summary())
-    return records(df.reset_index() if df.index.name else df)
+    identity = ctx.reader.identity()
+    df: pd.DataFrame = await per_build(ctx.reader, "segment_summary",
+                                           lambda: ctx.reader.cached("segment_summary", ctx.shop.segment_summary))
+    return page_of(ctx, identity, ("segment_summary",),
+                   lambda: records(df.reset_index() if df.index.name else df))
+
+
+async def _customer_row(ctx: Ctx, customer_id: str) -> dict[str, Any]:
+    index = await per_build(ctx.reader, "customer_index", lambda: customer_index(ctx.reader))
+    row = index.row(customer_id)
+    if row is None:
+        raise NotFoundError(f"no customer with id {customer_id!r}")
+    return row
 
 
 @router.get("/customers/{customer_id}", response_model=CustomerRow, summary="One customer")
-def customer(ctx: CtxDep, customer_id: Annotated[str, Path(max_length=200)]) -> Any:
-    """One customer's purchase summary."""
-    df = ctx.reader.frame(f"SELECT {_COLUMNS} FROM dim_customer WHERE customer_id = ?", [customer_id])
-    if df.empty:
-        raise NotFoundError(f"no customer with id {customer_id!r}")
-    return records(df)[0]
+async def customer(ctx: CtxDep, customer_id: Annotated[str, Path(max_length=200)]) -> Any:
+    """One customer's purchase summary (from the customers held in memory per build)."""
+    return json_response(json_bytes(await _customer_row(ctx, customer_id)))
 
 
 @router.get("/customers/{customer_id}/recommendations", response_model=list[RecommendationRow],
@@ -70,8 +121,7 @@ def customer(ctx: CtxDep, customer_id: Annotated[str, Path(max_length=200)]) -> 
 def recommendations(ctx: CtxDep, customer_id: Annotated[str, Path(max_length=200)],
                     k: Annotated[int, Query(ge=1, le=100)] = 10) -> Any:
     """The ``k`` products most worth showing this customer, with the model and the reason."""
-    known = ctx.reader.frame("SELECT 1 FROM dim_customer WHERE customer_id = ?", [customer_id])
-    if known.empty:
+    if customer_index(ctx.reader).row(customer_id) is None:
         raise NotFoundError(f"no customer with id {customer_id!r}")
     df = ctx.reader.cached(f"recommend:{customer_id}:{k}",
                            lambda: ctx.shop.recommend(customer_id, k=k).frame)

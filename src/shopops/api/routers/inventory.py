@@ -19,13 +19,13 @@ router = APIRouter(tags=["inventory"], dependencies=[Depends(require("inventory:
 
 
 @router.get("/inventory/stock", response_model=Page[StockRow], summary="Stock on hand on the latest day")
-def stock(ctx: CtxDep, page: PagingDep, product: TextFilter = None, category: TextFilter = None) -> Any:
+async def stock(ctx: CtxDep, page: PagingDep, product: TextFilter = None, category: TextFilter = None) -> Any:
     """Each product's stock on the last day of ``fact_inventory``, lowest stock first."""
     select = """SELECT s.product_id, p.name, p.category, s.date, s.location, s.on_hand, s.stock_value
         FROM fact_inventory s LEFT JOIN dim_product p ON p.product_id = s.product_id
         WHERE s.date = (SELECT max(date) FROM fact_inventory)"""
     where = ["(?::VARCHAR IS NULL OR product_id = ?)", "(?::VARCHAR IS NULL OR category = ?)"]
-    return paged(ctx, f"SELECT * FROM ({select})", where, [product, product, category, category],
+    return await paged(ctx, f"SELECT * FROM ({select})", where, [product, product, category, category],
                  "on_hand ASC, product_id", page, "stock")
 
 

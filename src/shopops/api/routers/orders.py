@@ -186,7 +186,7 @@ def staffing(ctx: CtxDep, weeks: Annotated[int, Query(ge=1, le=8)] = 4) -> dict[
 
 
 @router.get("/orders", response_model=Page[OrderRow], summary="Orders")
-def orders(ctx: CtxDep, window: WindowDep, page: PagingDep, customer: TextFilter = None,
+async def orders(ctx: CtxDep, window: WindowDep, page: PagingDep, customer: TextFilter = None,
            product: TextFilter = None, status: TextFilter = None) -> Any:
     """Order documents between ``start`` and ``end``, newest first."""
     where = ["(?::DATE IS NULL OR order_date >= ?)", "(?::DATE IS NULL OR order_date <= ?)",
@@ -195,7 +195,7 @@ def orders(ctx: CtxDep, window: WindowDep, page: PagingDep, customer: TextFilter
     if product:
         where.append("order_id IN (SELECT order_id FROM fact_order_line WHERE product_id = ?)")
         params.append(product)
-    return paged(ctx, f"SELECT {_COLUMNS} FROM fact_order", where, params, "ordered_at DESC, order_id", page,
+    return await paged(ctx, f"SELECT {_COLUMNS} FROM fact_order", where, params, "ordered_at DESC, order_id", page,
                  "orders")
 
 

@@ -142,8 +142,17 @@ async def overview(ctx: CtxDep, window: WindowDep, grain: Annotated[Grain, Query
     key = ("overview", grain, window.start, window.end)
     body = ctx.reader.peek_page(key)
     if body is None:
-        body = await run_in_threadpool(ctx.reader.cached_page, key, lambda _snap: Overview.model_validate(
-            compute_overview(ctx, grain, window.start, window.end)).model_dump_json().encode())
+        def compute(_snap: object = None) -> bytes:
+            return Overview.model_validate(compute_overview(ctx, grain, window.start, window.end)).model_dump_json(
+            ).encode()
+
+        identity = ctx.reader.identity()
+        if ctx.reader.peek(("kpi_periods", grain)) is not None and ctx.reader.peek("order_span") is not None:
+            # A new range of a build whose periods are in memory: a bisection and a few dicts, on the loop.
+            body = compute()
+            ctx.reader.put_page(identity, key, body)
+        else:
+            body = await run_in_threadpool(ctx.reader.cached_page, key, compute)
     return Response(body, media_type="application/json")
 
 
