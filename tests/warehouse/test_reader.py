@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -123,15 +124,19 @@ def test_paged_answers_never_mix_two_builds(tmp_path: Path):
             _warehouse(path, n)
 
     torn = []
+    runner = ThreadPoolExecutor(1)
     swapper = threading.Thread(target=swap)
     swapper.start()
     try:
         for _ in range(300):
-            answer = asyncio.run(paged(ctx, "SELECT i FROM t", [], [], "i", Paging(100, 0, "json"), "t"))
+            # A loop of its own in a thread: an earlier test of the session may have left one running here.
+            answer = runner.submit(asyncio.run, paged(ctx, "SELECT i FROM t", [], [], "i", Paging(100, 0, "json"),
+                                                      "t")).result()
             body = json.loads(answer.body)
             if body["total"] != len(body["items"]):
                 torn.append(body)
     finally:
         stop.set()
         swapper.join()
+        runner.shutdown()
     assert not torn

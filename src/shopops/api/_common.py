@@ -8,6 +8,7 @@ already JSON-ready; the OpenAPI schema still documents them).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,6 +20,7 @@ import orjson
 import pandas as pd
 from fastapi import Depends, Query, Request
 from fastapi.responses import Response
+from pydantic import TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
 from shopops._csv import csv_text
@@ -169,6 +171,38 @@ def page_of(ctx: Ctx, identity: Identity | None, key: Hashable, compute: Callabl
         if identity is not None:
             ctx.reader.put_page(identity, key, body)
     return json_response(body)
+
+
+async def kept(ctx: Ctx, key: Hashable, compute: Callable[[], Any], page: Paging | None = None,
+               model: Any = None) -> Any:
+    """The answer of ``compute()`` (sync), kept per build under ``key`` as finished JSON.
+
+    A kept answer is served on the event loop; ``compute`` runs in the thread pool, once per build and
+    key. ``model`` is the endpoint's response model: the answer is validated and dumped through it,
+    as FastAPI would (a kept answer bypasses FastAPI's own serialisation). CSV downloads are computed
+    each time. ``key`` must hold every input of the answer.
+    """
+    if page is not None and page.fmt == "csv":
+        return await run_in_threadpool(compute)
+    body = ctx.reader.peek_page(key)
+    if body is None:
+        identity = ctx.reader.identity()  # before computing: never file an answer under a newer build
+
+        def make() -> bytes:
+            value = compute()
+            if model is not None:
+                adapter = _adapter(model)
+                value = adapter.dump_python(adapter.validate_python(value), mode="json", by_alias=True)
+            return json_bytes(value)
+
+        body = await run_in_threadpool(make)
+        ctx.reader.put_page(identity, key, body)
+    return json_response(body)
+
+
+@functools.cache
+def _adapter(model: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(model)
 
 
 def csv_response(df: pd.DataFrame, filename: str) -> Response:

@@ -19,6 +19,7 @@ from shopops.api._common import (
     frame_page,
     json_bytes,
     json_response,
+    kept,
     page_of,
     paged,
     per_build,
@@ -118,11 +119,12 @@ async def customer(ctx: CtxDep, customer_id: Annotated[str, Path(max_length=200)
 
 @router.get("/customers/{customer_id}/recommendations", response_model=list[RecommendationRow],
             summary="Products to recommend")
-def recommendations(ctx: CtxDep, customer_id: Annotated[str, Path(max_length=200)],
-                    k: Annotated[int, Query(ge=1, le=100)] = 10) -> Any:
+async def recommendations(ctx: CtxDep, customer_id: Annotated[str, Path(max_length=200)],
+                          k: Annotated[int, Query(ge=1, le=100)] = 10) -> Any:
     """The ``k`` products most worth showing this customer, with the model and the reason."""
-    if customer_index(ctx.reader).row(customer_id) is None:
-        raise NotFoundError(f"no customer with id {customer_id!r}")
-    df = ctx.reader.cached(f"recommend:{customer_id}:{k}",
-                           lambda: ctx.shop.recommend(customer_id, k=k).frame)
-    return records(df)
+    await _customer_row(ctx, customer_id)  # 404 for an unknown customer
+
+    def compute() -> Any:
+        return records(ctx.shop.recommend(customer_id, k=k).frame)
+
+    return await kept(ctx, ("recommend", customer_id, k), compute, model=list[RecommendationRow])

@@ -9,7 +9,7 @@ import pandas as pd
 from fastapi import APIRouter, Depends, Query
 
 from shopops.api._auth import require
-from shopops.api._common import CtxDep, PagingDep, TextFilter, frame_page
+from shopops.api._common import Ctx, CtxDep, PagingDep, TextFilter, frame_page, kept
 from shopops.api._errors import NotFoundError
 from shopops.api.schemas import ForecastAccuracy, ForecastRow, Page
 
@@ -25,19 +25,29 @@ def _result(ctx: CtxDep, horizon: int) -> Any:
 
 
 @router.get("/forecast", response_model=Page[ForecastRow], summary="Daily demand forecast per product")
-def forecast(ctx: CtxDep, page: PagingDep, product: TextFilter = None, horizon: Horizon = 28) -> Any:
+async def forecast(ctx: CtxDep, page: PagingDep, product: TextFilter = None, horizon: Horizon = 28) -> Any:
     """Forecast per product and day: the mean ``yhat`` and quantiles q05…q99 of the same distribution."""
-    df: pd.DataFrame = _result(ctx, horizon).frame
-    if product:
-        df = df[df["unique_id"].astype(str) == product]
-    return frame_page(df.iloc[page.offset:page.offset + page.limit], len(df), page, "forecast")
+
+    def compute() -> Any:
+        df: pd.DataFrame = _result(ctx, horizon).frame
+        if product:
+            df = df[df["unique_id"].astype(str) == product]
+        return frame_page(df.iloc[page.offset:page.offset + page.limit], len(df), page, "forecast")
+
+    return await kept(ctx, ("forecast", product, horizon, page.limit, page.offset), compute, page,
+                      Page[ForecastRow])
 
 
 @router.get("/forecast/accuracy", response_model=ForecastAccuracy,
             summary="The model chosen for a product and its accuracy in the backtest before the forecast")
-def accuracy(ctx: CtxDep, product: Annotated[str, Query(min_length=1, max_length=200)],
-             horizon: Horizon = 28) -> Any:
+async def accuracy(ctx: CtxDep, product: Annotated[str, Query(min_length=1, max_length=200)],
+                   horizon: Horizon = 28) -> Any:
     """RMSSE of the chosen model on the product's last days before the forecast (the inner backtest)."""
+    return await kept(ctx, ("forecast-accuracy", product, horizon), lambda: _accuracy(ctx, product, horizon),
+                      model=ForecastAccuracy)
+
+
+def _accuracy(ctx: Ctx, product: str, horizon: int) -> ForecastAccuracy:
     result = _result(ctx, horizon)
     model = result.forecaster
     table = ctx.reader.cached(f"forecast-explain:{horizon}", model.explain).set_index("unique_id")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from shopops.api._auth import require
-from shopops.api._common import Ctx, CtxDep, PagingDep, TextFilter, frame_page, paged
+from shopops.api._common import Ctx, CtxDep, Paging, PagingDep, TextFilter, frame_page, kept, paged
 from shopops.api.schemas import Page, StockRow
 
 if TYPE_CHECKING:
@@ -41,8 +41,13 @@ PLAN_VIEW = ["product_id", "name", "supplier_id", "abc", "xyz", "order_qty", "or
 
 
 @router.get("/inventory/plan", summary="Purchase plan: the products to order now, largest value first")
-def plan(ctx: CtxDep, page: PagingDep, product: TextFilter = None, supplier: TextFilter = None) -> Any:
+async def plan(ctx: CtxDep, page: PagingDep, product: TextFilter = None, supplier: TextFilter = None) -> Any:
     """Lines of today's plan with an order (``format=csv`` downloads them)."""
+    return await kept(ctx, ("plan", product, supplier, page.limit, page.offset),
+                      lambda: _plan_page(ctx, page, product, supplier), page)
+
+
+def _plan_page(ctx: Ctx, page: Paging, product: str | None, supplier: str | None) -> Any:
     lines = _plan(ctx).lines
     buy = lines[lines["order_qty"] > 0].sort_values(["order_value", "product_id"], ascending=[False, True])
     if product is not None:
@@ -54,19 +59,27 @@ def plan(ctx: CtxDep, page: PagingDep, product: TextFilter = None, supplier: Tex
 
 
 @router.get("/inventory/purchase-orders", summary="Purchase orders of today's plan, one per supplier")
-def purchase_orders(ctx: CtxDep, page: PagingDep) -> Any:
+async def purchase_orders(ctx: CtxDep, page: PagingDep) -> Any:
     """The plan's order lines grouped per supplier (``format=csv`` exports them)."""
-    po = _plan(ctx).purchase_orders
-    return frame_page(po.iloc[page.offset:page.offset + page.limit], len(po), page, "purchase_orders")
+
+    def compute() -> Any:
+        po = _plan(ctx).purchase_orders
+        return frame_page(po.iloc[page.offset:page.offset + page.limit], len(po), page, "purchase_orders")
+
+    return await kept(ctx, ("purchase_orders", page.limit, page.offset), compute, page)
 
 
 @router.get("/inventory/alerts", summary="Stock alerts: stock-outs before arrival, overstock, dead stock, …")
-def alerts(ctx: CtxDep, page: PagingDep, kind: TextFilter = None,
-           grouped: Annotated[bool, Query(description="One row per low-severity kind (products counts them).")]
-           = False) -> Any:
+async def alerts(ctx: CtxDep, page: PagingDep, kind: TextFilter = None,
+                 grouped: Annotated[bool, Query(description="One row per low-severity kind (products counts them).")]
+                 = False) -> Any:
     """Alerts of today's plan, most money at stake first; ``facts`` holds each message's numbers (JSON)."""
-    plan = _plan(ctx)
-    df = plan.alert_groups() if grouped else plan.alerts
-    if kind is not None:
-        df = df[df["alert"] == kind]
-    return frame_page(df.iloc[page.offset:page.offset + page.limit], len(df), page, "stock_alerts")
+
+    def compute() -> Any:
+        plan = _plan(ctx)
+        df = plan.alert_groups() if grouped else plan.alerts
+        if kind is not None:
+            df = df[df["alert"] == kind]
+        return frame_page(df.iloc[page.offset:page.offset + page.limit], len(df), page, "stock_alerts")
+
+    return await kept(ctx, ("stock_alerts", kind, grouped, page.limit, page.offset), compute, page)
