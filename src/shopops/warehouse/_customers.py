@@ -74,7 +74,7 @@ class CustomerIndex:
     @classmethod
     def load(cls, table: pa.Table, identity: Identity | None = None) -> CustomerIndex:
         """From ``dim_customer``'s :data:`CUSTOMER_COLUMNS` as an Arrow table."""
-        table = table.combine_chunks()
+        table = table.select(list(CUSTOMER_COLUMNS)).combine_chunks()  # the answer's columns, in order
         first_us, first_null = _micros(table["first_sale_at"])
         last_us, last_null = _micros(table["last_sale_at"])
         has_sales = ~first_null & ~last_null
@@ -155,7 +155,7 @@ class CustomerIndex:
         if at >= len(self._sorted_ids) or self._sorted_ids[at] != customer_id:
             return None
         position = int(self.order("customer_id")[at])
-        found: dict[str, Any] = self.table.select(list(CUSTOMER_COLUMNS)).slice(position, 1).to_pylist()[0]
+        found: dict[str, Any] = self.table.slice(position, 1).to_pylist()[0]
         return found
 
     def page(self, start: date | None, end: date | None, *, country: str | None = None,
@@ -170,7 +170,7 @@ class CustomerIndex:
                                      limit=limit, offset=offset)
         if not len(rows):
             return [], total
-        page = self.table.select(list(CUSTOMER_COLUMNS)).take(pa.array(rows))
+        page = self.table.take(pa.array(rows))
         return page.to_pylist(), total
 
     def positions(self, start: date | None, end: date | None, *, country: str | None = None,
@@ -217,7 +217,7 @@ class CustomerIndex:
         positions = rows.tolist()
         missing = [p for p in positions if p not in self._json]
         if missing:
-            made = self.table.select(list(CUSTOMER_COLUMNS)).take(pa.array(missing)).to_pylist()
+            made = self.table.take(pa.array(missing)).to_pylist()
             fresh = dict(zip(missing, (orjson.dumps(r) for r in made), strict=True))
             if len(self._json) + len(fresh) <= self.json_cache_rows:
                 self._json.update(fresh)

@@ -87,10 +87,8 @@ async def segments(ctx: CtxDep, page: PagingDep, segment: TextFilter = None) -> 
         df = df[df["segment"] == segment]
     if page.fmt == "csv":
         return frame_page(df.iloc[page.offset:page.offset + page.limit], len(df), page, "segments")
-    chosen = df
     return page_of(ctx, identity, ("segments", segment, page.limit, page.offset),
-                   lambda: frame_page(chosen.iloc[page.offset:page.offset + page.limit], len(chosen), page,
-                                      "segments"))
+                   lambda: frame_page(df.iloc[page.offset:page.offset + page.limit], len(df), page, "segments"))
 
 
 @router.get("/customers/segments/summary", summary="One row per segment")

@@ -46,13 +46,13 @@ async def runs(ctx: CtxDep) -> Any:
     Kept per set of committed batches (their names are one directory listing): reading every commit
     record again on each request cost more than the rest of the answer.
     """
-    ids = tuple(sorted(Lake(ctx.shop.data_dir).batch_ids()))
-    key = ("ingest_runs", ids)
-    body = ctx.reader.peek_page(key) if ctx.reader.exists() else None
+    key = ("ingest_runs", tuple(sorted(Lake(ctx.shop.data_dir).batch_ids())))
+    identity = ctx.reader.identity() if ctx.reader.exists() else None  # the page cache lives per build
+    body = ctx.reader.peek_page(key) if identity is not None else None
     if body is None:
         body = await run_in_threadpool(_runs_body, ctx)
-        if ctx.reader.exists():
-            ctx.reader.put_page(ctx.reader.identity(), key, body)
+        if identity is not None:
+            ctx.reader.put_page(identity, key, body)
     return json_response(body)
 
 
