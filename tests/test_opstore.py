@@ -84,3 +84,41 @@ def test_a_per_thread_store_reuses_one_connection_per_thread_and_still_rolls_bac
     assert store.frame("SELECT writer, count(*) AS n FROM note GROUP BY writer")["n"].tolist() == [2]
     with pytest.raises(ValueError, match="per_thread"):
         OperationalStore(tmp_path / "s.sqlite").thread_connection()
+
+
+def test_the_change_token_moves_with_every_commit_from_anyone(tmp_path: Path) -> None:
+    """Kept answers rely on it: a commit by this process, by a per-thread store or by another process moves it."""
+    path = tmp_path / "service.sqlite"
+    store = OperationalStore(path)
+    assert store.change_token() is None  # no store yet
+    store.ensure("notes", 1, DDL)
+    first = store.change_token()
+    assert first is not None and store.change_token() == first  # nothing committed, nothing moved
+    store.frame("SELECT count(*) FROM note")
+    assert store.change_token() == first  # reads do not move it
+    with store.write() as con:
+        con.execute("INSERT INTO note (writer, text) VALUES (1, 'a')")
+    second = store.change_token()
+    assert second != first
+    threaded = OperationalStore(path, per_thread=True)
+    with threaded.write() as con:
+        con.execute("INSERT INTO note (writer, text) VALUES (1, 'b')")
+    third = store.change_token()
+    assert third != second
+    with pytest.raises(RuntimeError), threaded.write() as con:  # rolled back: nothing committed
+        con.execute("INSERT INTO note (writer, text) VALUES (1, 'c')")
+        raise RuntimeError
+    assert store.change_token() == third
+    proc = mp.get_context("spawn").Process(target=_write_many, args=(str(path), 2, 1))
+    proc.start()
+    proc.join(60)
+    assert proc.exitcode == 0 and store.change_token() != third
+    path.unlink()  # a new file under the same name is watched, not the old one
+    for extra in ("-wal", "-shm"):
+        (tmp_path / f"service.sqlite{extra}").unlink(missing_ok=True)
+    fresh = OperationalStore(path)
+    fresh.ensure("notes", 1, DDL)
+    token = fresh.change_token()
+    with fresh.write() as con:
+        con.execute("INSERT INTO note (writer, text) VALUES (3, 'd')")
+    assert token is not None and fresh.change_token() != token

@@ -25,7 +25,7 @@ import pandas as pd
 
 from shopops.errors import ShopopsError
 
-__all__ = ["OPSTORE_FILE", "OperationalStore", "StoreVersionError", "utc_now"]
+__all__ = ["OPSTORE_FILE", "OperationalStore", "StoreVersionError", "change_token", "utc_now"]
 
 #: The file name of the operational store inside a data directory (it started as the key store).
 OPSTORE_FILE = "service.sqlite"
@@ -40,6 +40,36 @@ CREATE TABLE IF NOT EXISTS store_component (
 
 _ENSURED_LOCK = threading.Lock()
 _ENSURED: set[tuple[str, str, int]] = set()  # (file, component, version) already checked in this process
+
+
+_WATCH_LOCK = threading.Lock()
+_WATCHERS: dict[str, tuple[int, sqlite3.Connection, threading.Lock]] = {}  # file -> (inode, connection, its lock)
+
+
+def change_token(path: Path) -> tuple[int, int] | None:
+    """A value that changes whenever anyone (any process, any connection) commits to the store at ``path``.
+
+    The file's inode and SQLite's ``PRAGMA data_version`` on a connection that never writes: SQLite
+    changes it on every commit by another connection, and reading it costs a few microseconds (it
+    reads the WAL index, not the file). ``None`` while there is no store. A reader keeps an answer
+    computed from the store under the token taken before computing; an equal token later means
+    nothing was committed since, so the kept answer is still the answer.
+    """
+    key = str(path)
+    try:
+        inode = path.stat().st_ino
+    except FileNotFoundError:
+        return None
+    with _WATCH_LOCK:
+        found = _WATCHERS.get(key)
+        if found is None or found[0] != inode:  # a new file under the same name: watch that one
+            if found is not None:
+                found[1].close()
+            found = (inode, sqlite3.connect(key, isolation_level=None, check_same_thread=False), threading.Lock())
+            _WATCHERS[key] = found
+    with found[2]:
+        version = int(found[1].execute("PRAGMA data_version").fetchone()[0])
+    return inode, version
 
 
 class StoreVersionError(ShopopsError):
@@ -74,6 +104,10 @@ class OperationalStore:
     def for_data_dir(cls, data_dir: Path) -> OperationalStore:
         """The operational store of a data directory."""
         return cls(Path(data_dir) / OPSTORE_FILE)
+
+    def change_token(self) -> tuple[int, int] | None:
+        """See :func:`change_token`: changes on every commit to this store."""
+        return change_token(self.path)
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -45,7 +45,8 @@ def test_the_build_copies_decisions_and_reviews_into_the_warehouse(orders_shop: 
     kpi = orders_shop.sql("SELECT grain, sum(decided) AS decided, sum(held) AS held, sum(overridden) AS o "
                           "FROM kpi_triage GROUP BY 1 ORDER BY 1")
     assert kpi.decided.tolist() == [len(facts)] * 2 and kpi.held.tolist() == [int(facts.touched.sum())] * 2
-    assert kpi.o.tolist() == [1, 1]
+    # Other tests of the session may have reviewed orders of the shared shop before it was copied.
+    assert kpi.o.tolist() == [int(facts.overridden.sum())] * 2 and facts.overridden.sum() >= 1
     day = orders_shop.sql("SELECT decided, automation_rate, held FROM kpi_triage WHERE grain = 'day'")
     assert np.allclose(day.automation_rate, 1 - day.held / day.decided)
     # The dashboard's KPIs read the automation rate per week from the warehouse copy.

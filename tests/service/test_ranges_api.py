@@ -111,10 +111,49 @@ def test_customer_pages_equal_sql(service: Service):
         assert _compare(index, con, first, last, 200, countries, channels, ids, seed=3) > 3000
     mid = first + (last - first) / 3
     url = f"/api/v1/customers?start={mid}&end={mid + timedelta(days=30)}&sort=orders&limit=50&offset=20"
+    page, ids = _json_and_csv_ids(service, url)
+    assert [item["customer_id"] for item in page["items"]] == ids
+    assert len(ids) == 50 and page["total"] > 70
+
+
+def _json_and_csv_ids(service: Service, url: str) -> tuple[dict[str, Any], list[str]]:
+    """The JSON page of ``url`` and the first column of its CSV download (which runs the SQL)."""
     page = service.get(url, role="analyst")
     assert page.status_code == 200, page.text
     csv = service.get(url + "&format=csv", role="analyst")
     assert csv.status_code == 200, csv.text
-    ids = [line.split(",")[0] for line in csv.text.splitlines()[1:]]
-    assert [item["customer_id"] for item in page.json()["items"]] == ids
-    assert len(ids) == 50 and page.json()["total"] > 70
+    return page.json(), [line.split(",")[0] for line in csv.text.splitlines()[1:]]
+
+
+def test_order_pages_equal_sql(service: Service):
+    """The orders held in memory per build answer as the SQL over fact_order does (the CSV download runs it)."""
+    from shopops.warehouse import order_index
+    from tests.warehouse.test_orders_index import _compare
+
+    shop = service.shop
+    index = order_index(shop.reader)
+    assert index.identity == shop.reader.identity() and index.days is None  # the run shortcut holds
+    with shop.reader.cursor() as con:
+        first, last = con.execute("SELECT min(order_date), max(order_date) FROM fact_order").fetchall()[0]
+        customers = [r[0] for r in con.execute("SELECT customer_id FROM fact_order WHERE customer_id IS NOT NULL "
+                                               "GROUP BY 1 ORDER BY count(*) DESC LIMIT 30").fetchall()]
+        statuses = [r[0] for r in con.execute("SELECT status FROM fact_order WHERE status IS NOT NULL "
+                                              "GROUP BY 1 ORDER BY count(*) DESC, 1").fetchall()]
+        assert _compare(index, con, first, last, 150, customers, statuses, seed=5) > 2000
+    mid = first + (last - first) / 3
+    for extra in ("&offset=15", f"&customer={customers[0]}", f"&status={statuses[0]}&offset=3"):
+        url = f"/api/v1/orders?start={first}&end={mid + timedelta(days=30)}&limit=40{extra}"
+        page, ids = _json_and_csv_ids(service, url)
+        assert [item["order_id"] for item in page["items"]] == ids and ids, url
+        assert page["total"] >= len(ids)
+    # One order with its lines, from the orders and lines held in memory, as the SQL finds them.
+    sample = shop.reader.frame("SELECT order_id FROM fact_order USING SAMPLE reservoir(25 ROWS) REPEATABLE (1)")
+    for oid in sample.order_id:
+        detail = service.get(f"/api/v1/orders/{oid}", role="analyst")
+        assert detail.status_code == 200, detail.text
+        want = shop.reader.frame("SELECT line_no, product_id, line_type, quantity, unit_price, discount, net_amount "
+                                 "FROM fact_order_line WHERE order_id = ? ORDER BY line_no", [oid])
+        got = detail.json()
+        assert got["order"]["order_id"] == oid and [r["line_no"] for r in got["lines"]] == want.line_no.tolist()
+        assert [r["product_id"] for r in got["lines"]] == want.product_id.tolist()
+        assert sum(r["net_amount"] for r in got["lines"]) == pytest.approx(float(want.net_amount.sum()))

@@ -68,3 +68,19 @@ def test_a_batch_is_answered_in_order_like_single_messages(support_server: Serve
     assert support_server.post("/api/v1/support/messages/batch", "chat", json={"messages": []}).status_code == 422
     too_many = {"messages": [{"text": "hi"}] * 101}
     assert support_server.post("/api/v1/support/messages/batch", "chat", json=too_many).status_code == 422
+
+
+def test_the_ticket_queue_shows_every_write_at_once(support_server: Server, support_shop: SupportShop) -> None:
+    """The queue is kept between writes; a handoff in the server and a close by another process both show next."""
+    before = support_server.get("/api/v1/support/tickets?status=all", "agent").json()
+    assert support_server.get("/api/v1/support/tickets?status=all", "agent").json() == before  # kept, same
+    handed = support_server.post("/api/v1/support/messages", "chat", json={"text": "I want a human agent"}).json()
+    assert handed["action"] == "handoff"
+    after = support_server.get("/api/v1/support/tickets?status=all", "agent").json()
+    assert len(after) == len(before) + 1
+    mine = next(t for t in after if t["ticket_id"] == handed["ticket_id"])
+    assert mine["status"] == "open"
+    # This test's process is not the server: the kept queue must still see its commit.
+    support_shop.shop.support_store().close(handed["ticket_id"], "another process")
+    closed = support_server.get("/api/v1/support/tickets?status=all", "agent").json()
+    assert next(t for t in closed if t["ticket_id"] == handed["ticket_id"])["status"] == "closed"

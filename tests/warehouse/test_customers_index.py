@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -37,20 +38,21 @@ def _plain(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: "NaN" if isinstance(v, float) and math.isnan(v) else v for k, v in r.items()} for r in rows]
 
 
-def _compare(index: CustomerIndex, con: duckdb.DuckDBPyConnection, first: date, last: date, n: int,
-             countries: list[str], channels: list[str], ids: list[str], seed: int) -> int:
-    rng = random.Random(seed)
+def random_ranges(first: date, last: date, n: int, rng: random.Random) -> Iterator[tuple[int, date | None,
+                                                                                          date | None]]:
+    """``n`` random date ranges around ``[first, last]``, some open at one end, with their number."""
     days = (last - first).days
-    checked = 0
     for i in range(n):
         a = rng.randrange(-5, days + 5)
         b = rng.randrange(a, days + 6)
-        start: date | None = first + timedelta(days=a)
-        end: date | None = first + timedelta(days=b)
-        if i % 7 == 0:
-            start = None
-        if i % 11 == 0:
-            end = None
+        yield i, None if i % 7 == 0 else first + timedelta(days=a), None if i % 11 == 0 else first + timedelta(days=b)
+
+
+def _compare(index: CustomerIndex, con: duckdb.DuckDBPyConnection, first: date, last: date, n: int,
+             countries: list[str], channels: list[str], ids: list[str], seed: int) -> int:
+    rng = random.Random(seed)
+    checked = 0
+    for i, start, end in random_ranges(first, last, n, rng):
         country = rng.choice(countries) if i % 5 == 0 else None
         channel = rng.choice(channels) if i % 6 == 0 else None
         customer = rng.choice(ids) if i % 13 == 0 else None

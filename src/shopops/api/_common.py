@@ -8,13 +8,16 @@ already JSON-ready; the OpenAPI schema still documents them).
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import threading
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal, TypeVar
 
+import cachetools
 import numpy as np
 import orjson
 import pandas as pd
@@ -30,13 +33,63 @@ from shopops.errors import ShopopsError
 from shopops.shop import Shop
 from shopops.warehouse import Identity, Reader, Snapshot
 
-__all__ = ["Ctx", "Paging", "Window", "cached_json", "context", "frame_page", "json_bytes", "json_response",
-           "page_of", "paging", "per_build", "records", "window"]
+__all__ = ["Answers", "Ctx", "Paging", "Window", "cached_json", "context", "frame_page", "json_bytes",
+           "json_response", "kept", "live", "page_of", "paging", "per_build", "records", "store_token", "window"]
 
 T = TypeVar("T")
 Format = Literal["json", "csv"]
 # Filters are free text bound as SQL parameters; the cap only keeps absurd inputs out of the logs.
 TextFilter = Annotated[str | None, Query(max_length=200)]
+
+
+class Answers:
+    """Finished JSON answers, each kept with the token of the data it was computed from.
+
+    A token is whatever changes when the answer's data changes: the warehouse build's identity, the
+    operational store's :func:`~shopops.opstore.change_token`, the live monitor's state. A request
+    whose token equals the kept one is answered from memory on the event loop. On a miss the answer
+    is computed once in the thread pool, however many requests wait for it (50 dashboards asking for a
+    click model on a new build must not fit it 50 times). The token is taken before computing, so a
+    change during the computation makes the next request compute again. At most ``max_bytes`` of
+    answers are kept, least recently used go first.
+    """
+
+    def __init__(self, max_bytes: int = 256 << 20) -> None:
+        self._done: cachetools.LRUCache[Hashable, tuple[Hashable, bytes]] = cachetools.LRUCache(
+            maxsize=max_bytes, getsizeof=lambda item: len(item[1]) + 200)
+        self._running: dict[tuple[Hashable, Hashable, int], asyncio.Task[bytes]] = {}
+        self._lock = threading.Lock()
+
+    def peek(self, key: Hashable, token: Hashable) -> bytes | None:
+        """The answer kept for ``key`` if it was computed under ``token``."""
+        with self._lock:
+            found = self._done.get(key)
+        return found[1] if found is not None and found[0] == token else None
+
+    async def get(self, key: Hashable, token: Hashable, compute: Callable[[], bytes]) -> bytes:
+        """The answer for ``key`` under ``token``: kept, being computed (awaited), or ``compute()`` now."""
+        body = self.peek(key, token)
+        if body is not None:
+            return body
+        loop = asyncio.get_running_loop()
+        running = (key, token, id(loop))
+        task = self._running.get(running)
+        if task is None:
+            # A task of its own, not the first caller's: a client that goes away must not cancel the
+            # computation the others wait for.
+            task = self._running[running] = loop.create_task(self._compute(running, compute))
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())  # retrieved even if nobody waits
+        return await asyncio.shield(task)
+
+    async def _compute(self, running: tuple[Hashable, Hashable, int], compute: Callable[[], bytes]) -> bytes:
+        try:
+            body = await run_in_threadpool(compute)
+        finally:
+            self._running.pop(running, None)
+        if len(body) + 200 <= self._done.maxsize:
+            with self._lock:
+                self._done[running[0]] = (running[1], body)
+        return body
 
 
 @dataclass
@@ -47,6 +100,7 @@ class Ctx:
     reader: Reader
     keys: KeyStore
     settings: ServiceSettings
+    answers: Answers = field(default_factory=Answers)
 
 
 async def context(request: Request) -> Ctx:
@@ -175,29 +229,41 @@ def page_of(ctx: Ctx, identity: Identity | None, key: Hashable, compute: Callabl
 
 async def kept(ctx: Ctx, key: Hashable, compute: Callable[[], Any], page: Paging | None = None,
                model: Any = None) -> Any:
-    """The answer of ``compute()`` (sync), kept per build under ``key`` as finished JSON.
+    """The answer of ``compute()`` (sync), kept per warehouse build under ``key`` as finished JSON.
 
     A kept answer is served on the event loop; ``compute`` runs in the thread pool, once per build and
-    key. ``model`` is the endpoint's response model: the answer is validated and dumped through it,
-    as FastAPI would (a kept answer bypasses FastAPI's own serialisation). CSV downloads are computed
-    each time. ``key`` must hold every input of the answer.
+    key however many requests ask at once (:class:`Answers`). ``model`` is the endpoint's response
+    model: the answer is validated and dumped through it, as FastAPI would (a kept answer bypasses
+    FastAPI's own serialisation). CSV downloads are computed each time. ``key`` must hold every input
+    of the answer.
     """
     if page is not None and page.fmt == "csv":
         return await run_in_threadpool(compute)
-    body = ctx.reader.peek_page(key)
-    if body is None:
-        identity = ctx.reader.identity()  # before computing: never file an answer under a newer build
+    # The build is taken before computing: never file an answer under a newer build.
+    return await live(ctx, ("build", key), ctx.reader.identity(), compute, model)
 
-        def make() -> bytes:
-            value = compute()
-            if model is not None:
-                adapter = _adapter(model)
-                value = adapter.dump_python(adapter.validate_python(value), mode="json", by_alias=True)
-            return json_bytes(value)
 
-        body = await run_in_threadpool(make)
-        ctx.reader.put_page(identity, key, body)
-    return json_response(body)
+async def live(ctx: Ctx, key: Hashable, token: Hashable, compute: Callable[[], Any], model: Any = None) -> Response:
+    """The JSON answer of ``compute()`` (sync), kept while ``token`` stays the same (see :class:`Answers`).
+
+    ``token`` must change whenever the answer's data changes, and be taken before computing; ``key``
+    must hold every input of the answer. ``model`` as for :func:`kept`.
+    """
+    def make() -> bytes:
+        value = compute()
+        if model is not None:
+            adapter = _adapter(model)
+            value = adapter.dump_python(adapter.validate_python(value), mode="json", by_alias=True)
+        return json_bytes(value)
+
+    return json_response(await ctx.answers.get(key, token, make))
+
+
+def store_token(ctx: Ctx) -> Hashable:
+    """The operational store's change token: changes on every commit, by any process."""
+    from shopops.opstore import OperationalStore
+
+    return OperationalStore.for_data_dir(ctx.shop.data_dir).change_token()
 
 
 @functools.cache

@@ -6,9 +6,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from shopops.api._auth import require
-from shopops.api._common import CtxDep, csv_response, records
+from shopops.api._common import CtxDep, csv_response, kept, live, records, store_token
 from shopops.api._keys import Principal
 from shopops.marketing import BudgetResult, LinearBudgetConstraint, UpliftResult
 
@@ -55,12 +56,13 @@ def _uplift_json(result: UpliftResult, limit: int) -> dict[str, Any]:
             "targets_total": len(result.targets), "targets": records(result.targets.head(limit))}
 
 
-@router.get("/marketing/budget", summary="Recommended budget allocation")
-def budget(ctx: CtxDep, total: Annotated[float | None, Query(gt=0)] = None,
-           days: Annotated[int, Query(ge=1, le=366)] = 30,
-           objective: Objective = "conversions") -> dict[str, Any]:
+@router.get("/marketing/budget", response_model=dict[str, Any], summary="Recommended budget allocation")
+async def budget(ctx: CtxDep, total: Annotated[float | None, Query(gt=0)] = None,
+                 days: Annotated[int, Query(ge=1, le=366)] = 30,
+                 objective: Objective = "conversions") -> Any:
     """Each channel's fitted curve and the allocation of ``total`` (default: today's spend) over ``days``."""
-    return _budget_json(ctx.shop.marketing_budget(total, days=days, objective=objective))
+    return await kept(ctx, ("marketing/budget", total, days, objective),
+                      lambda: _budget_json(ctx.shop.marketing_budget(total, days=days, objective=objective)))
 
 
 @router.post("/marketing/budget", summary="Allocate a budget under constraints")
@@ -75,17 +77,21 @@ def budget_with_rules(ctx: CtxDep, body: BudgetRequest,
 
 
 @router.get("/marketing/uplift", summary="Uplift targeting list")
-def uplift(ctx: CtxDep, campaign_id: Annotated[str | None, Query(max_length=200)] = None,
-           outcome: Outcome = "visited", treatment: Annotated[str | None, Query(max_length=200)] = None,
-           method: Method = "interaction", cost: Annotated[float, Query(ge=0)] = 0.0,
-           value: Annotated[float, Query(ge=0)] = 1.0, top: Annotated[float | None, Query(gt=0, le=1)] = None,
-           limit: Annotated[int, Query(ge=1, le=10_000)] = 100, fmt: Literal["json", "csv"] = "json") -> Any:
+async def uplift(ctx: CtxDep, campaign_id: Annotated[str | None, Query(max_length=200)] = None,
+                 outcome: Outcome = "visited", treatment: Annotated[str | None, Query(max_length=200)] = None,
+                 method: Method = "interaction", cost: Annotated[float, Query(ge=0)] = 0.0,
+                 value: Annotated[float, Query(ge=0)] = 1.0, top: Annotated[float | None, Query(gt=0, le=1)] = None,
+                 limit: Annotated[int, Query(ge=1, le=10_000)] = 100, fmt: Literal["json", "csv"] = "json") -> Any:
     """Customers to contact by estimated uplift, the models' holdout scores, Qini curve and profit by share."""
-    result = ctx.shop.marketing_uplift(campaign_id=campaign_id, outcome=outcome, treatment=treatment, method=method,
-                                       cost_per_contact=cost, value_per_response=value, top_share=top)
+    def result() -> UpliftResult:
+        return ctx.shop.marketing_uplift(campaign_id=campaign_id, outcome=outcome, treatment=treatment,
+                                         method=method, cost_per_contact=cost, value_per_response=value,
+                                         top_share=top)
+
     if fmt == "csv":
-        return csv_response(result.targets, "targeting")
-    return _uplift_json(result, limit)
+        return csv_response((await run_in_threadpool(result)).targets, "targeting")
+    return await kept(ctx, ("marketing/uplift", campaign_id, outcome, treatment, method, cost, value, top, limit),
+                      lambda: _uplift_json(result(), limit))
 
 
 @router.post("/marketing/uplift/save", summary="Store a targeting list as a decision")
@@ -101,24 +107,31 @@ def save_uplift(ctx: CtxDep, who: Annotated[Principal, Depends(require("marketin
     return {"decision_id": result.params["decision_id"], "customers": len(result.targets)}
 
 
-@router.get("/marketing/ctr", summary="Click models on the impression log")
-def ctr(ctx: CtxDep, target: Literal["clicked", "converted"] = "clicked") -> dict[str, Any]:
+@router.get("/marketing/ctr", response_model=dict[str, Any], summary="Click models on the impression log")
+async def ctr(ctx: CtxDep, target: Literal["clicked", "converted"] = "clicked") -> Any:
     """Holdout AUC, log loss and calibration of the click models against the base rate, and bidding guidance."""
-    result = ctx.shop.marketing_ctr(target)
-    return {"model": result.model, "metrics": result.describe()["metrics"], "explain": result.explain(),
-            "comparison": records(result.comparison), "calibration": records(result.calibration),
-            "bidding": records(result.bidding)}
+    def compute() -> dict[str, Any]:
+        result = ctx.shop.marketing_ctr(target)
+        return {"model": result.model, "metrics": result.describe()["metrics"], "explain": result.explain(),
+                "comparison": records(result.comparison), "calibration": records(result.calibration),
+                "bidding": records(result.bidding)}
+
+    return await kept(ctx, ("marketing/ctr", target), compute)
 
 
-@router.get("/marketing/bandit", summary="Thompson sampling over creatives")
-def bandit(ctx: CtxDep, campaign_id: Annotated[str | None, Query(max_length=200)] = None,
-           arm: Literal["creative_id", "campaign_id"] = "creative_id") -> dict[str, Any]:
+@router.get("/marketing/bandit", response_model=dict[str, Any], summary="Thompson sampling over creatives")
+async def bandit(ctx: CtxDep, campaign_id: Annotated[str | None, Query(max_length=200)] = None,
+                 arm: Literal["creative_id", "campaign_id"] = "creative_id") -> Any:
     """Tomorrow's share per creative (or campaign) and the arms stopped, from the impression log so far."""
-    result = ctx.shop.marketing_bandit(campaign_id=campaign_id, arm=arm)
-    return {"model": result.model, "metrics": result.metrics, "arms": records(result.arms)}
+    def compute() -> dict[str, Any]:
+        result = ctx.shop.marketing_bandit(campaign_id=campaign_id, arm=arm)
+        return {"model": result.model, "metrics": result.metrics, "arms": records(result.arms)}
+
+    return await kept(ctx, ("marketing/bandit", campaign_id, arm), compute)
 
 
-@router.get("/marketing/decisions", summary="Stored targeting lists and budgets")
-def decisions(ctx: CtxDep, kind: Literal["targeting", "budget"] | None = None) -> list[dict[str, Any]]:
-    """Stored marketing decisions, newest first."""
-    return records(ctx.shop.marketing_decisions(kind))
+@router.get("/marketing/decisions", response_model=list[dict[str, Any]], summary="Stored targeting lists and budgets")
+async def decisions(ctx: CtxDep, kind: Literal["targeting", "budget"] | None = None) -> Any:
+    """Stored marketing decisions, newest first (kept until the next write to the operational store)."""
+    return await live(ctx, ("marketing/decisions", kind), store_token(ctx),
+                      lambda: records(ctx.shop.marketing_decisions(kind)))

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
@@ -18,7 +19,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.concurrency import run_in_threadpool
 
 from shopops.api._auth import require
-from shopops.api._common import CtxDep
+from shopops.api._common import CtxDep, json_bytes, json_response, live, store_token
 from shopops.api._errors import PayloadTooLargeError
 from shopops.api._keys import Principal
 from shopops.errors import ShopopsError
@@ -145,12 +146,13 @@ async def post_events(request: Request, who: Annotated[Principal, Depends(requir
             "durable": receipt.durable, "problems": receipt.problems}
 
 
-@router.get("/monitor/snapshot", summary="The live KPIs, series, alerts and intake counters",
+@router.get("/monitor/snapshot", response_model=dict[str, Any],
+            summary="The live KPIs, series, alerts and intake counters",
             dependencies=[Depends(require("monitor:read"))])
-async def snapshot(request: Request) -> dict[str, Any]:
-    """What the Live page shows, once."""
-    monitor = await run_in_threadpool(monitor_of, request)
-    return await run_in_threadpool(monitor.snapshot)
+async def snapshot(ctx: CtxDep, request: Request) -> Any:
+    """What the Live page shows, once (computed once per change of the monitor's state, at most a second old)."""
+    monitor = await _monitor(request)
+    return await live(ctx, ("monitor/snapshot", id(monitor)), monitor.snapshot_token(), monitor.snapshot)
 
 
 @router.get("/monitor/stream", summary="The live snapshot as Server-Sent Events",
@@ -189,13 +191,15 @@ async def stream(request: Request) -> StreamingResponse:
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
-@router.get("/monitor/alerts", summary="Alerts, newest first", dependencies=[Depends(require("monitor:read"))])
-async def alerts(request: Request,
+@router.get("/monitor/alerts", response_model=list[dict[str, Any]], summary="Alerts, newest first",
+            dependencies=[Depends(require("monitor:read"))])
+async def alerts(ctx: CtxDep, request: Request,
                  state: Annotated[str | None, Query(pattern="^(firing|acknowledged|resolved|open)$")] = None,
-                 limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict[str, Any]]:
-    """Every alert with its lifecycle (firing → acknowledged → resolved)."""
-    monitor = await run_in_threadpool(monitor_of, request)
-    return await run_in_threadpool(monitor.book.alerts, state, limit)
+                 limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> Any:
+    """Every alert with its lifecycle (firing → acknowledged → resolved); kept until the store's next write."""
+    monitor = await _monitor(request)
+    return await live(ctx, ("monitor/alerts", id(monitor), state, limit), store_token(ctx),
+                      lambda: monitor.book.alerts(state, limit))
 
 
 @router.post("/monitor/alerts/{alert_id}/ack", summary="Acknowledge an alert")
@@ -223,14 +227,25 @@ async def silence(request: Request, body: Silence,
     return out
 
 
-@router.get("/monitor/status", summary="Intake counters, consumers and their offsets",
+@router.get("/monitor/status", response_model=dict[str, Any], summary="Intake counters, consumers and their offsets",
             dependencies=[Depends(require("monitor:read"))])
-async def status(ctx: CtxDep, request: Request) -> dict[str, Any]:
+async def status(ctx: CtxDep, request: Request) -> Any:
     """Counters of this service's intake, the state of every consumer, the offsets landed."""
-    monitor = await run_in_threadpool(monitor_of, request)
-    offsets = await run_in_threadpool(monitor.book.store.frame, "SELECT * FROM monitor_offset ORDER BY 1, 2")
-    return {"intake": {**monitor.counters, "late": monitor.windows.late}, "clock": monitor.clock(),
-            "components": await run_in_threadpool(monitor.book.status),
-            "offsets": offsets.to_dict(orient="records"), "rules": [r.name for r in monitor.ruleset.rules],
-            "skipped_rules": monitor.evaluator.skipped if monitor.evaluator else [],
-            "data_dir": str(ctx.shop.data_dir)}
+    monitor = await _monitor(request)
+
+    def stored() -> dict[str, Any]:  # what the store holds: read once per write to it
+        offsets = monitor.book.store.frame("SELECT * FROM monitor_offset ORDER BY 1, 2")
+        return {"components": monitor.book.status(), "offsets": offsets.to_dict(orient="records")}
+
+    body = await ctx.answers.get(("monitor/status", id(monitor)), store_token(ctx), lambda: json_bytes(stored()))
+    # The counters and the clock are in memory and move all the time: read them on every request.
+    return json_response(json_bytes(
+        {"intake": {**monitor.counters, "late": monitor.windows.late}, "clock": monitor.clock(),
+         **orjson.loads(body), "rules": [r.name for r in monitor.ruleset.rules],
+         "skipped_rules": monitor.evaluator.skipped if monitor.evaluator else [], "data_dir": str(ctx.shop.data_dir)}))
+
+
+async def _monitor(request: Request) -> Monitor:
+    """The service's monitor, started in the thread pool on first use (starting it lands the spool)."""
+    monitor: Monitor | None = getattr(request.app.state, "monitor", None)
+    return monitor if monitor is not None else await run_in_threadpool(monitor_of, request)

@@ -10,12 +10,27 @@ from typing import Annotated, Any, Literal
 
 import pandas as pd
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from shopops.api._auth import require
-from shopops.api._common import Ctx, CtxDep, PagingDep, TextFilter, WindowDep, paged, records
+from shopops.api._common import (
+    Ctx,
+    CtxDep,
+    PagingDep,
+    TextFilter,
+    WindowDep,
+    json_bytes,
+    json_response,
+    kept,
+    live,
+    paged,
+    per_build,
+    records,
+    store_token,
+)
 from shopops.api._errors import NotFoundError
 from shopops.api.schemas import OrderDetail, OrderRow, Page
+from shopops.warehouse import line_index, order_index
 
 __all__ = ["router"]
 
@@ -23,6 +38,7 @@ router = APIRouter(tags=["orders"], dependencies=[Depends(require("orders:read")
 _COLUMNS = ("order_id, ordered_at, customer_id, country, channel, status, lines, units, gross_sales, net_amount, "
             "is_sale")
 _DECIDE = [Depends(require("orders:decide"))]
+_detail_adapter = TypeAdapter(OrderDetail)
 
 
 class TriageOrder(BaseModel):
@@ -110,11 +126,11 @@ def triage_order(ctx: CtxDep, request: Request, order: TriageOrder) -> Any:
     return {**{k: decided[k] for k in TriageDecision.model_fields if k in decided}, "stored": True}
 
 
-@router.get("/orders/queue", summary="Held orders waiting for a person")
-def queue(ctx: CtxDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict[str, Any]]:
-    """Held orders, oldest first and within a day riskiest first."""
-    _, _, store = _triage_parts(ctx)
-    return records(store.queue(limit))
+@router.get("/orders/queue", response_model=list[dict[str, Any]], summary="Held orders waiting for a person")
+async def queue(ctx: CtxDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Any:
+    """Held orders, oldest first and within a day riskiest first (kept until the next write to the store)."""
+    return await live(ctx, ("orders/queue", limit), store_token(ctx),
+                      lambda: records(_triage_parts(ctx)[2].queue(limit)))
 
 
 @router.post("/orders/queue/{order_id}", dependencies=_DECIDE, summary="Approve or cancel a held order")
@@ -134,10 +150,16 @@ def review(ctx: CtxDep, request: Request, order_id: Annotated[str, Path(max_leng
     return {**row, "changed": changed}
 
 
-@router.get("/orders/late", summary="Open orders at risk of arriving late")
-def late(ctx: CtxDep, threshold: Annotated[float, Query(ge=0, le=1)] = 0.5,
-         limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict[str, Any]]:
+@router.get("/orders/late", response_model=list[dict[str, Any]], summary="Open orders at risk of arriving late")
+async def late(ctx: CtxDep, threshold: Annotated[float, Query(ge=0, le=1)] = 0.5,
+               limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Any:
     """Decided orders not delivered yet whose late risk is at least ``threshold``, riskiest first."""
+    # The decisions (store) and the deliveries (build) decide the answer: both are in its token.
+    return await live(ctx, ("orders/late", threshold, limit), (ctx.reader.identity(), store_token(ctx)),
+                      lambda: _late(ctx, threshold, limit))
+
+
+def _late(ctx: Ctx, threshold: float, limit: int) -> list[dict[str, Any]]:
     _, _, store = _triage_parts(ctx)
     frame = store.store.frame("SELECT order_id, ordered_at, late_risk, delivery_days_p50, delivery_days_p90, flags "
                               "FROM orders_decision WHERE late_risk >= ? ORDER BY late_risk DESC LIMIT ?",
@@ -150,10 +172,15 @@ def late(ctx: CtxDep, threshold: Annotated[float, Query(ge=0, le=1)] = 0.5,
     return records(frame[frame.order_id.isin(open_ids.order_id)].head(limit))
 
 
-@router.get("/orders/kpis", summary="Fulfilment KPIs")
-def kpis(ctx: CtxDep, grain: Annotated[str, Query(pattern="^(day|week)$")] = "week",
-         limit: Annotated[int, Query(ge=1, le=5000)] = 60) -> dict[str, Any]:
+@router.get("/orders/kpis", response_model=dict[str, Any], summary="Fulfilment KPIs")
+async def kpis(ctx: CtxDep, grain: Annotated[str, Query(pattern="^(day|week)$")] = "week",
+               limit: Annotated[int, Query(ge=1, le=5000)] = 60) -> Any:
     """Fulfilment KPIs per week (or day) over every warehouse (order-weighted medians), the backlog, automation."""
+    return await live(ctx, ("orders/kpis", grain, limit), (ctx.reader.identity(), store_token(ctx)),
+                      lambda: _kpis(ctx, grain, limit))
+
+
+def _kpis(ctx: Ctx, grain: str, limit: int) -> dict[str, Any]:
     frame = ctx.reader.frame(
         "SELECT period, sum(orders) AS orders, sum(p50_hours_to_ship * orders) / sum(orders) AS p50_hours_to_ship, "
         "sum(p90_hours_to_delivery * orders) / sum(orders) AS p90_hours_to_delivery, "
@@ -175,10 +202,14 @@ def kpis(ctx: CtxDep, grain: Annotated[str, Query(pattern="^(day|week)$")] = "we
             "automation_rate": (float(auto.automatic.iloc[0]) / decided) if decided else None, "decided": decided}
 
 
-@router.get("/orders/staffing", summary="Staffing forecast")
-def staffing(ctx: CtxDep, weeks: Annotated[int, Query(ge=1, le=8)] = 4) -> dict[str, Any]:
+@router.get("/orders/staffing", response_model=dict[str, Any], summary="Staffing forecast")
+async def staffing(ctx: CtxDep, weeks: Annotated[int, Query(ge=1, le=8)] = 4) -> Any:
     """Per day: forecast orders, pickers and packers (all shifts) and agents in the peak hour."""
-    plan = ctx.reader.cached(f"orders:staffing:{weeks}", lambda: ctx.shop.orders_staffing(weeks=weeks))
+    return await kept(ctx, ("orders/staffing", weeks), lambda: _staffing(ctx, weeks))
+
+
+def _staffing(ctx: Ctx, weeks: int) -> dict[str, Any]:
+    plan = ctx.shop.orders_staffing(weeks=weeks)
     staff = plan.shifts.groupby("day")[["pickers", "packers"]].sum()
     agents = plan.agents.assign(day=plan.agents.ts.dt.normalize()).groupby("day").agents.max().rename("agents_peak")
     days = plan.daily.groupby("day")[["orders", "orders_q90", "messages"]].sum().join(staff).join(agents)
@@ -188,7 +219,21 @@ def staffing(ctx: CtxDep, weeks: Annotated[int, Query(ge=1, le=8)] = 4) -> dict[
 @router.get("/orders", response_model=Page[OrderRow], summary="Orders")
 async def orders(ctx: CtxDep, window: WindowDep, page: PagingDep, customer: TextFilter = None,
            product: TextFilter = None, status: TextFilter = None) -> Any:
-    """Order documents between ``start`` and ``end``, newest first."""
+    """Order documents between ``start`` and ``end``, newest first.
+
+    A JSON page without a product filter comes from the orders held in memory per build
+    (:class:`~shopops.warehouse.OrderIndex`): a new date range is two binary searches, not a query.
+    """
+    if page.fmt == "json" and not product:
+        index = await per_build(ctx.reader, "order_index", lambda: order_index(ctx.reader))
+        key = ("orders", window.start, window.end, customer, status, page.limit, page.offset)
+        body = ctx.reader.peek_page(key)
+        if body is None:
+            body = index.page_json(window.start, window.end, customer=customer, status=status, limit=page.limit,
+                                   offset=page.offset)
+            if index.identity is not None:
+                ctx.reader.put_page(index.identity, key, body)
+        return json_response(body)
     where = ["(?::DATE IS NULL OR order_date >= ?)", "(?::DATE IS NULL OR order_date <= ?)",
              "(?::VARCHAR IS NULL OR customer_id = ?)", "(?::VARCHAR IS NULL OR status = ?)"]
     params: list[Any] = [window.start, window.start, window.end, window.end, customer, customer, status, status]
@@ -200,11 +245,15 @@ async def orders(ctx: CtxDep, window: WindowDep, page: PagingDep, customer: Text
 
 
 @router.get("/orders/{order_id}", response_model=OrderDetail, summary="One order with its lines")
-def order(ctx: CtxDep, order_id: Annotated[str, Path(max_length=200)]) -> Any:
-    """An order document and its lines."""
-    head = ctx.reader.frame(f"SELECT {_COLUMNS} FROM fact_order WHERE order_id = ?", [order_id])
-    if head.empty:
+async def order(ctx: CtxDep, order_id: Annotated[str, Path(max_length=200)]) -> Any:
+    """An order document and its lines: binary searches in the orders and lines held in memory per build."""
+    for _ in range(3):  # a build landing between the two look-ups: take both again, from one build
+        orders_now = await per_build(ctx.reader, "order_index", lambda: order_index(ctx.reader))
+        lines = await per_build(ctx.reader, "line_index", lambda: line_index(ctx.reader))
+        if lines.identity == orders_now.identity:
+            break
+    head = orders_now.row(order_id)
+    if head is None:
         raise NotFoundError(f"no order with id {order_id!r}")
-    lines = ctx.reader.frame("SELECT line_no, product_id, line_type, quantity, unit_price, discount, net_amount "
-                             "FROM fact_order_line WHERE order_id = ? ORDER BY line_no", [order_id])
-    return {"order": records(head)[0], "lines": records(lines)}
+    return json_response(json_bytes(_detail_adapter.dump_python(
+        _detail_adapter.validate_python({"order": head, "lines": lines.lines(order_id)}), mode="json")))

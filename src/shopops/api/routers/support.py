@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from shopops.api._auth import require
-from shopops.api._common import CtxDep, records
+from shopops.api._common import CtxDep, live, records, store_token
 from shopops.api._errors import NotFoundError
 from shopops.api._keys import Principal
 from shopops.support import SupportStore, UnknownTicketError
@@ -107,12 +107,13 @@ def _answer(ctx: Any, body: MessageIn, who: Principal, request: Request) -> dict
             "looked_up": r.looked_up, "entities": [e.__dict__ for e in r.entities]}
 
 
-@router.get("/support/tickets", summary="The hand-off queue")
-def tickets(ctx: CtxDep, _who: AgentCaller,
-            status: Annotated[Literal["open", "closed", "all"], Query()] = "open",
-            limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> list[dict[str, Any]]:
-    """Tickets, most urgent (earliest SLA due time) first."""
-    return records(ctx.shop.support_store().tickets(None if status == "all" else status, limit))
+@router.get("/support/tickets", response_model=list[dict[str, Any]], summary="The hand-off queue")
+async def tickets(ctx: CtxDep, _who: AgentCaller,
+                  status: Annotated[Literal["open", "closed", "all"], Query()] = "open",
+                  limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> Any:
+    """Tickets, most urgent (earliest SLA due time) first (kept until the next write to the operational store)."""
+    return await live(ctx, ("support/tickets", status, limit), store_token(ctx),
+                      lambda: records(ctx.shop.support_store().tickets(None if status == "all" else status, limit)))
 
 
 @router.get("/support/tickets/{ticket_id}", summary="One ticket with its conversation")
@@ -140,11 +141,11 @@ def _on_ticket(action: Callable[[SupportStore], dict[str, Any]], ctx: Any) -> di
         raise NotFoundError(str(exc)) from None
 
 
-@router.get("/support/suggestions", summary="Suggested FAQ entries")
-def suggestions(ctx: CtxDep, _who: AgentCaller,
-                min_count: Annotated[int, Query(ge=1, le=1000)] = 1) -> list[dict[str, Any]]:
+@router.get("/support/suggestions", response_model=list[dict[str, Any]], summary="Suggested FAQ entries")
+async def suggestions(ctx: CtxDep, _who: AgentCaller, min_count: Annotated[int, Query(ge=1, le=1000)] = 1) -> Any:
     """Handed-off questions grouped by topic with the agents' replies, most frequent first."""
-    return records(ctx.shop.support_suggestions(min_count))
+    return await live(ctx, ("support/suggestions", min_count), store_token(ctx),
+                      lambda: records(ctx.shop.support_suggestions(min_count)))
 
 
 def _plain(ticket_row: dict[str, Any]) -> dict[str, Any]:
