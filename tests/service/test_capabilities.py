@@ -77,3 +77,20 @@ def test_real_purchase_plan(service):
     assert alerts["total"] > 0 and {"alert", "value", "message"} <= set(alerts["items"][0])
     dead = service.get("/api/v1/inventory/alerts", params={"kind": "dead_stock"}).json()
     assert all(a["alert"] == "dead_stock" for a in dead["items"])
+
+
+def test_fulfilment_kpis_and_the_queue_need_no_trained_order_model(service):
+    """The KPIs come from the warehouse and the decisions store: a shop that never trained triage still sees them."""
+    from shopops.errors import ShopopsError
+    from shopops.orders import load_scorer
+
+    with pytest.raises(ShopopsError, match="no trained order scores"):  # this shop never trained triage
+        load_scorer(service.shop.data_dir)
+    kpis = service.get("/api/v1/orders/kpis?grain=week&limit=500", role="analyst")
+    assert kpis.status_code == 200, kpis.text
+    weeks = kpis.json()["periods"]
+    want = service.shop.sql("SELECT count(DISTINCT period) AS n FROM kpi_fulfilment WHERE grain = 'week'").n.iloc[0]
+    assert len(weeks) == want > 10 and all(w["orders"] > 0 for w in weeks)
+    for path in ("/api/v1/orders/queue", "/api/v1/orders/late"):
+        answer = service.get(path, role="analyst")
+        assert answer.status_code == 200 and isinstance(answer.json(), list), (path, answer.text)

@@ -90,16 +90,23 @@ class Review(BaseModel):
 
 
 def _triage_parts(ctx: Ctx) -> tuple[Any, Any, Any]:
-    from shopops.opstore import OperationalStore
-    from shopops.orders import DecisionStore, load_rules, load_scorer
+    from shopops.orders import load_rules, load_scorer
 
     def load() -> tuple[Any, Any, Any]:
-        # One SQLite connection per server thread: a checkout's decision is one short write.
-        path = OperationalStore.for_data_dir(ctx.shop.data_dir).path
-        store = DecisionStore(OperationalStore(path, per_thread=True))
-        return load_scorer(ctx.shop.data_dir), load_rules(), store
+        return load_scorer(ctx.shop.data_dir), load_rules(), _decisions(ctx)
     parts: tuple[Any, Any, Any] = ctx.reader.cached("orders:triage", load)
     return parts
+
+
+def _decisions(ctx: Ctx) -> Any:
+    """The stored decisions: the queue, late orders and KPIs read them without a trained model."""
+    from shopops.opstore import OperationalStore
+    from shopops.orders import DecisionStore
+
+    def load() -> Any:
+        # One SQLite connection per server thread: a checkout's decision is one short write.
+        return DecisionStore(OperationalStore(OperationalStore.for_data_dir(ctx.shop.data_dir).path, per_thread=True))
+    return ctx.reader.cached("orders:decisions", load)
 
 
 def _checkout(ctx: Ctx) -> Any:
@@ -130,7 +137,7 @@ def triage_order(ctx: CtxDep, request: Request, order: TriageOrder) -> Any:
 async def queue(ctx: CtxDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Any:
     """Held orders, oldest first and within a day riskiest first (kept until the next write to the store)."""
     return await live(ctx, ("orders/queue", limit), store_token(ctx),
-                      lambda: records(_triage_parts(ctx)[2].queue(limit)))
+                      lambda: records(_decisions(ctx).queue(limit)))
 
 
 @router.post("/orders/queue/{order_id}", dependencies=_DECIDE, summary="Approve or cancel a held order")
@@ -138,7 +145,7 @@ def review(ctx: CtxDep, request: Request, order_id: Annotated[str, Path(max_leng
     """Record a person's decision (audit-logged); the same decision twice is fine, a different one is 409."""
     from shopops.orders import DecisionConflictError, UnknownOrderError
 
-    _, _, store = _triage_parts(ctx)
+    store = _decisions(ctx)
     user = getattr(getattr(request.state, "principal", None), "name", None) or "api"
     try:
         row, changed = store.review(order_id, body.decision, str(user))
@@ -160,7 +167,7 @@ async def late(ctx: CtxDep, threshold: Annotated[float, Query(ge=0, le=1)] = 0.5
 
 
 def _late(ctx: Ctx, threshold: float, limit: int) -> list[dict[str, Any]]:
-    _, _, store = _triage_parts(ctx)
+    store = _decisions(ctx)
     frame = store.store.frame("SELECT order_id, ordered_at, late_risk, delivery_days_p50, delivery_days_p90, flags "
                               "FROM orders_decision WHERE late_risk >= ? ORDER BY late_risk DESC LIMIT ?",
                               [threshold, limit * 5])
@@ -195,8 +202,8 @@ def _kpis(ctx: Ctx, grain: str, limit: int) -> dict[str, Any]:
                                   "FROM kpi_triage WHERE grain = ? GROUP BY 1", [grain])
         triage["automation_rate"] = 1 - triage.held / triage.decided
         frame = frame.merge(triage, on="period", how="left")
-    _, _, store = _triage_parts(ctx)
-    auto = store.store.frame("SELECT count(*) AS decided, sum(action <> 'hold') AS automatic FROM orders_decision")
+    auto = _decisions(ctx).store.frame("SELECT count(*) AS decided, sum(action <> 'hold') AS automatic "
+                                       "FROM orders_decision")
     decided = int(auto.decided.iloc[0] or 0)
     return {"periods": records(frame.iloc[::-1]), "backlog": records(backlog.iloc[::-1]),
             "automation_rate": (float(auto.automatic.iloc[0]) / decided) if decided else None, "decided": decided}
