@@ -230,6 +230,12 @@ class Shop:
 
         return recommend_for_customer(self.reader, customer_id, k, model, exclude_bought)
 
+    def recommender_fitted(self, model: str = "als", exclude_bought: bool = False) -> bool:
+        """Whether the recommender of the current build is fitted (a recommendation then costs milliseconds)."""
+        from shopops.recommend import recommender_fitted
+
+        return recommender_fitted(self.reader, model, exclude_bought)
+
     def recommend_all(self, k: int = 10, model: str = "als", exclude_bought: bool = False) -> RecommendationsResult:
         """Recommendations for every customer with a purchase (``customer_id, rank`` + the usual columns)."""
         from shopops.recommend import recommend_for_all

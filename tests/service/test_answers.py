@@ -85,3 +85,22 @@ def test_answers_are_bounded_by_their_bytes() -> None:
 
     _run(scenario)
 
+
+
+def test_an_inline_answer_is_computed_on_the_loop_and_kept() -> None:
+    where: list[str] = []
+
+    def compute() -> bytes:
+        where.append(threading.current_thread().name)
+        return b"cheap"
+
+    async def scenario() -> None:
+        answers = Answers()
+        loop_thread = threading.current_thread().name
+        assert await answers.get("k", 1, compute, inline=True) == b"cheap"
+        assert await answers.get("k", 1, compute, inline=True) == b"cheap"  # kept: not computed again
+        assert where == [loop_thread]
+        assert await answers.get("k", 2, compute) == b"cheap"  # not inline: a worker thread
+        assert where[1] != loop_thread
+
+    _run(scenario)

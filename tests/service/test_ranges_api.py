@@ -127,6 +127,7 @@ def _json_and_csv_ids(service: Service, url: str) -> tuple[dict[str, Any], list[
 
 def test_order_pages_equal_sql(service: Service):
     """The orders held in memory per build answer as the SQL over fact_order does (the CSV download runs it)."""
+    from shopops.api.schemas import OrderDetail
     from shopops.warehouse import order_index
     from tests.warehouse.test_orders_index import _compare
 
@@ -154,6 +155,7 @@ def test_order_pages_equal_sql(service: Service):
         want = shop.reader.frame("SELECT line_no, product_id, line_type, quantity, unit_price, discount, net_amount "
                                  "FROM fact_order_line WHERE order_id = ? ORDER BY line_no", [oid])
         got = detail.json()
+        assert OrderDetail.model_validate(got).model_dump(mode="json") == got  # the response model's shape
         assert got["order"]["order_id"] == oid and [r["line_no"] for r in got["lines"]] == want.line_no.tolist()
         assert [r["product_id"] for r in got["lines"]] == want.product_id.tolist()
         assert sum(r["net_amount"] for r in got["lines"]) == pytest.approx(float(want.net_amount.sum()))

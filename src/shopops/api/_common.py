@@ -66,10 +66,18 @@ class Answers:
             found = self._done.get(key)
         return found[1] if found is not None and found[0] == token else None
 
-    async def get(self, key: Hashable, token: Hashable, compute: Callable[[], bytes]) -> bytes:
-        """The answer for ``key`` under ``token``: kept, being computed (awaited), or ``compute()`` now."""
+    async def get(self, key: Hashable, token: Hashable, compute: Callable[[], bytes], inline: bool = False) -> bytes:
+        """The answer for ``key`` under ``token``: kept, being computed (awaited), or ``compute()`` now.
+
+        ``inline``: compute on the event loop, for answers of a few milliseconds, where the thread hop and
+        the GIL contention of up to 40 threads cost more than the computation.
+        """
         body = self.peek(key, token)
         if body is not None:
+            return body
+        if inline:
+            body = compute()
+            self._keep(key, token, body)
             return body
         loop = asyncio.get_running_loop()
         running = (key, token, id(loop))
@@ -86,10 +94,13 @@ class Answers:
             body = await run_in_threadpool(compute)
         finally:
             self._running.pop(running, None)
+        self._keep(running[0], running[1], body)
+        return body
+
+    def _keep(self, key: Hashable, token: Hashable, body: bytes) -> None:
         if len(body) + 200 <= self._done.maxsize:
             with self._lock:
-                self._done[running[0]] = (running[1], body)
-        return body
+                self._done[key] = (token, body)
 
 
 @dataclass
@@ -228,22 +239,23 @@ def page_of(ctx: Ctx, identity: Identity | None, key: Hashable, compute: Callabl
 
 
 async def kept(ctx: Ctx, key: Hashable, compute: Callable[[], Any], page: Paging | None = None,
-               model: Any = None) -> Any:
+               model: Any = None, inline: bool = False) -> Any:
     """The answer of ``compute()`` (sync), kept per warehouse build under ``key`` as finished JSON.
 
     A kept answer is served on the event loop; ``compute`` runs in the thread pool, once per build and
     key however many requests ask at once (:class:`Answers`). ``model`` is the endpoint's response
     model: the answer is validated and dumped through it, as FastAPI would (a kept answer bypasses
     FastAPI's own serialisation). CSV downloads are computed each time. ``key`` must hold every input
-    of the answer.
+    of the answer. ``inline``: see :meth:`Answers.get`.
     """
     if page is not None and page.fmt == "csv":
         return await run_in_threadpool(compute)
     # The build is taken before computing: never file an answer under a newer build.
-    return await live(ctx, ("build", key), ctx.reader.identity(), compute, model)
+    return await live(ctx, ("build", key), ctx.reader.identity(), compute, model, inline)
 
 
-async def live(ctx: Ctx, key: Hashable, token: Hashable, compute: Callable[[], Any], model: Any = None) -> Response:
+async def live(ctx: Ctx, key: Hashable, token: Hashable, compute: Callable[[], Any], model: Any = None,
+               inline: bool = False) -> Response:
     """The JSON answer of ``compute()`` (sync), kept while ``token`` stays the same (see :class:`Answers`).
 
     ``token`` must change whenever the answer's data changes, and be taken before computing; ``key``
@@ -256,7 +268,7 @@ async def live(ctx: Ctx, key: Hashable, token: Hashable, compute: Callable[[], A
             value = adapter.dump_python(adapter.validate_python(value), mode="json", by_alias=True)
         return json_bytes(value)
 
-    return json_response(await ctx.answers.get(key, token, make))
+    return json_response(await ctx.answers.get(key, token, make, inline))
 
 
 def store_token(ctx: Ctx) -> Hashable:

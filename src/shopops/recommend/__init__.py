@@ -10,6 +10,7 @@ from shopops.recommend._shop import (
     recommend_for_all,
     recommend_for_basket,
     recommend_for_customer,
+    recommender_fitted,
 )
 from shopops.recommend.als import ALSRecommender, BPRRecommender
 from shopops.recommend.basket import BasketRules
@@ -42,4 +43,5 @@ __all__ = [
     "recommend_for_all",
     "recommend_for_basket",
     "recommend_for_customer",
+    "recommender_fitted",
 ]

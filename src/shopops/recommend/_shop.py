@@ -30,9 +30,18 @@ def _known_customers(reader: Reader) -> list[str]:
     return [str(v) for v in ids["customer_id"]]
 
 
+def _recommender_key(model: str, exclude_bought: bool, seed: int) -> tuple[str, str, str, bool, int]:
+    return ("recommend", "recommender", model, exclude_bought, seed)
+
+
+def recommender_fitted(reader: Reader, model: str = "als", exclude_bought: bool = False, seed: int = 0) -> bool:
+    """Whether :func:`fit_recommender` has fitted this recommender on the reader's current build already."""
+    return reader.peek(_recommender_key(model, exclude_bought, seed)) is not None
+
+
 def fit_recommender(reader: Reader, model: str = "als", exclude_bought: bool = False, seed: int = 0) -> Recommender:
     """A fitted :class:`Recommender` on all purchases of the shop."""
-    return reader.cached(("recommend", "recommender", model, exclude_bought, seed),
+    return reader.cached(_recommender_key(model, exclude_bought, seed),
                          lambda: Recommender(model=model, exclude_bought=exclude_bought, seed=seed)
                          .fit(_lines(reader), eligible_products(reader), _known_customers(reader)))
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -79,6 +79,9 @@ class OrderIndex:
     #: The build the table was read from.
     identity: Identity | None = None
     _by_id: pa.Array | None = None
+    _json: dict[int, bytes] = field(default_factory=dict)
+    #: At most this many rows' JSON is kept (about 250 bytes each).
+    json_cache_rows: int = 200_000
 
     @classmethod
     def load(cls, table: pa.Table, identity: Identity | None = None) -> OrderIndex:
@@ -127,8 +130,8 @@ class OrderIndex:
         matches = np.flatnonzero(keep)
         return (matches[offset:offset + limit] + lo).astype(np.int64), len(matches)
 
-    def row(self, order_id: str) -> dict[str, Any] | None:
-        """One order's row (:data:`ORDER_COLUMNS`), or None: a binary search in the order of the ids."""
+    def position(self, order_id: str) -> int | None:
+        """The row of an order, or None: a binary search in the order of the ids."""
         ids = self.table["order_id"].chunk(0) if self.table.num_rows else pa.array([], pa.string())
         if self._by_id is None:  # on the first look-up: pages never need it
             # Byte order of UTF-8 is Python's order of str; a NULL id reads as "" and sorts first.
@@ -136,7 +139,15 @@ class OrderIndex:
         at = bisect.bisect_left(_Sorted(ids, self._by_id), order_id)
         if at >= len(ids) or ids[self._by_id[at].as_py()].as_py() != order_id:
             return None
-        found: dict[str, Any] = self.table.slice(self._by_id[at].as_py(), 1).to_pylist()[0]
+        found: int = self._by_id[at].as_py()
+        return found
+
+    def row(self, order_id: str) -> dict[str, Any] | None:
+        """One order's row (:data:`ORDER_COLUMNS`), or None."""
+        at = self.position(order_id)
+        if at is None:
+            return None
+        found: dict[str, Any] = self.table.slice(at, 1).to_pylist()[0]
         return found
 
     def _masked(self, start: date | None, end: date | None, customer: str | None, status: str | None, limit: int,
@@ -158,12 +169,32 @@ class OrderIndex:
         rows, total = self.positions(start, end, **filters)
         return (self.table.take(pa.array(rows)).to_pylist() if len(rows) else []), total
 
+    def rows_json(self, rows: npt.NDArray[np.int64]) -> list[bytes]:
+        """Each row (by position) as JSON, kept for the build up to :attr:`json_cache_rows` rows.
+
+        Turning Arrow values into Python objects was most of a page's cost (0.7 of 0.84 ms).
+        """
+        positions = rows.tolist()
+        missing = [p for p in positions if p not in self._json]
+        if not missing:
+            return [self._json[p] for p in positions]
+        made = self.table.take(pa.array(missing, pa.int64())).to_pylist()
+        fresh = dict(zip(missing, (orjson.dumps(r, default=_default) for r in made), strict=True))
+        if len(self._json) + len(fresh) <= self.json_cache_rows:
+            self._json.update(fresh)
+        return [self._json.get(p) or fresh[p] for p in positions]
+
+    def row_json(self, order_id: str) -> bytes | None:
+        """:meth:`row` as JSON (the API's ``OrderRow``), or None."""
+        at = self.position(order_id)
+        return None if at is None else self.rows_json(np.array([at], dtype=np.int64))[0]
+
     def page_json(self, start: date | None, end: date | None, *, limit: int = 100, offset: int = 0,
                   **filters: Any) -> bytes:
         """:meth:`page` as the API's JSON page (``items``, ``total``, ``limit``, ``offset``)."""
-        rows, total = self.page(start, end, limit=limit, offset=offset, **filters)
-        items = orjson.dumps(rows, default=_default)
-        return b'{"items":%s,"total":%d,"limit":%d,"offset":%d}' % (items, total, limit, offset)
+        rows, total = self.positions(start, end, limit=limit, offset=offset, **filters)
+        items = b",".join(self.rows_json(rows))
+        return b'{"items":[%s],"total":%d,"limit":%d,"offset":%d}' % (items, total, limit, offset)
 
 
 @dataclass
@@ -187,6 +218,10 @@ class LineIndex:
         hi = bisect.bisect_right(ids, order_id, lo)
         rows: list[dict[str, Any]] = self.table.slice(lo, hi - lo).select(list(LINE_COLUMNS)).to_pylist()
         return rows
+
+    def lines_json(self, order_id: str) -> bytes:
+        """:meth:`lines` as a JSON array (the API's ``OrderLineRow`` items)."""
+        return orjson.dumps(self.lines(order_id), default=_default)
 
 
 def _default(value: Any) -> Any:

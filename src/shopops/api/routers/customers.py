@@ -125,4 +125,8 @@ async def recommendations(ctx: CtxDep, customer_id: Annotated[str, Path(max_leng
     def compute() -> Any:
         return records(ctx.shop.recommend(customer_id, k=k).frame)
 
-    return await kept(ctx, ("recommend", customer_id, k), compute, model=list[RecommendationRow])
+    # Once the build's recommender is fitted, a customer's answer is about 2 ms of Python: computed on
+    # the event loop it no longer queues behind the thread pool's GIL contention (p99 300 ms → see
+    # benchmarks/README.md). The fit itself (seconds) always runs in the thread pool.
+    return await kept(ctx, ("recommend", customer_id, k), compute, model=list[RecommendationRow],
+                      inline=ctx.shop.recommender_fitted())
