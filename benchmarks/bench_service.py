@@ -174,8 +174,8 @@ def docs():
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning", access_log=False)
 '''
 
-#: Scenario -> URL templates; {S} {E} a random range, {P} a product, {C} a customer, {O} an order. The
-#: peer serves the ones whose path it implements.
+#: Scenario -> URL templates; {S} {E} a random range, {P} a product, {C} a customer, {O} an order, {T} an
+#: open ticket. The peer serves the ones whose path it implements.
 SCENARIOS: dict[str, list[str]] = {
     "overview-fixed": ["/api/v1/overview?grain=month"],
     "overview-range": ["/api/v1/overview?grain=week&start={S}&end={E}"],
@@ -221,9 +221,12 @@ SCENARIOS: dict[str, list[str]] = {
     "monitor-status": ["/api/v1/monitor/status"],
     "support-tickets": ["/api/v1/support/tickets"],
     "support-suggestions": ["/api/v1/support/suggestions"],
+    "support-ticket": ["/api/v1/support/tickets/{T}"],
     "keys": ["/api/v1/keys"],
     "audit": ["/api/v1/audit?limit=100"],
 }
+#: The open tickets of the benchmark's shop (seeded when it has none), for {T}.
+TICKETS: list[str] = []
 #: The warehouse reads every shop has: these must answer.
 CORE = frozenset(list(SCENARIOS)[:list(SCENARIOS).index("mixed") + 1])
 PEER_PATHS = ("/api/v1/overview", "/api/v1/kpis", "/api/v1/products", "/api/v1/categories", "/api/v1/customers?",
@@ -234,6 +237,7 @@ local templates = {%(templates)s}
 local products = {%(products)s}
 local customers = {%(customers)s}
 local orders = {%(orders)s}
+local tickets = {%(tickets)s}
 local first, days, key, seed = %(first)d, %(days)d, "%(key)s", %(seed)d
 local counter = 0
 function setup(thread)
@@ -250,7 +254,7 @@ function request()
   local path = templates[math.random(#templates)]
   path = path:gsub("{S}", day(a)):gsub("{E}", day(b))
   path = path:gsub("{P}", products[math.random(#products)]):gsub("{C}", customers[math.random(#customers)])
-  path = path:gsub("{O}", orders[math.random(#orders)])
+  path = path:gsub("{O}", orders[math.random(#orders)]):gsub("{T}", tickets[math.random(#tickets)])
   return wrk.format("GET", path, {["X-API-Key"] = key})
 end
 function done(summary, latency, requests)
@@ -274,7 +278,8 @@ def path(rng):
     a = rng.randrange(spec["days"]); b = rng.randrange(a, spec["days"])
     return (rng.choice(spec["templates"]).replace("{S}", str(first + timedelta(days=a)))
             .replace("{E}", str(first + timedelta(days=b))).replace("{P}", rng.choice(spec["products"]))
-            .replace("{C}", rng.choice(spec["customers"])).replace("{O}", rng.choice(spec["orders"])))
+            .replace("{C}", rng.choice(spec["customers"])).replace("{O}", rng.choice(spec["orders"]))
+            .replace("{T}", rng.choice(spec["tickets"])))
 
 async def client(n, begin, stop, out, errors):
     rng = random.Random(spec["seed"] + 7919 * n)
@@ -340,6 +345,32 @@ def prepare(data: Path, lines: int, online_retail: Path | None) -> None:
     print(f"ready in {time.perf_counter() - started:.0f} s", flush=True)
 
 
+def seed_tickets(data: Path, n: int = 300) -> list[str]:
+    """The open tickets of ``data``; a shop without any gets ``n`` hand-off conversations (said so).
+
+    The hand-off queue and a ticket's page are read all day by agents; measured on an empty queue they
+    would say nothing. The conversations go through the support store's own write path.
+    """
+    import random as _random
+
+    from shopops import Shop
+
+    store = Shop.open(data).support_store()
+    found = store.tickets("open", 5000)
+    if len(found) < n:
+        rng = _random.Random(5)
+        print(f"seeding {n - len(found)} hand-off conversations into {data}'s support store …", flush=True)
+        for k in range(n - len(found)):
+            turns = [("customer", "Where is my order? It is two weeks late."), ("bot", "Let me check that.")]
+            for _ in range(rng.randrange(1, 4)):
+                store.record_turn(f"bench-{k:05d}", channel="chat", language=rng.choice(["en", "zh"]), state={},
+                                  status="handoff", customer={"role": turns[0][0], "text": turns[0][1]},
+                                  bot={"role": turns[1][0], "text": turns[1][1], "action": "handoff"},
+                                  ticket={"priority": rng.choice(["high", "normal"]), "reason": "customer asked"})
+        found = store.tickets("open", 5000)
+    return [str(t) for t in found.ticket_id]
+
+
 def start_server(code: str, data: Path, port: int) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen([sys.executable, "-c", code, str(data), str(port)])
     deadline = time.time() + 120
@@ -370,7 +401,7 @@ def spec_of(data: Path, templates: list[str], seed: int) -> dict[str, Any]:
     if first is None:
         raise SystemExit(f"the warehouse in {data} has no orders")
     return {"templates": templates, "products": [p for p in products if p.isalnum()] or products,
-            "customers": customers or ["none"], "orders": sorted(orders) or ["none"],
+            "customers": customers or ["none"], "orders": sorted(orders) or ["none"], "tickets": TICKETS or ["none"],
             "first": (first - date(1970, 1, 1)).days,
             "days": (last - first).days + 1, "seed": seed}
 
@@ -383,7 +414,8 @@ def load(port: int, key: str, clients: int, seconds: float, spec: dict[str, Any]
             return ", ".join(json.dumps(v) for v in values)
 
         script = LUA % {"templates": lua_list(spec["templates"]), "products": lua_list(spec["products"]),
-                        "customers": lua_list(spec["customers"]), "orders": lua_list(spec["orders"]), "first": spec["first"], "days": spec["days"],
+                        "customers": lua_list(spec["customers"]), "orders": lua_list(spec["orders"]),
+                        "tickets": lua_list(spec["tickets"]), "first": spec["first"], "days": spec["days"],
                         "key": key, "seed": spec["seed"]}
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
             f.write(script)
@@ -468,6 +500,7 @@ def main() -> None:
     args = parser.parse_args()
     data = args.data or Path(tempfile.mkdtemp(prefix="bench-service-"))
     prepare(data, args.lines, args.online_retail)
+    TICKETS[:] = seed_tickets(data)
 
     from shopops.api import KeyStore
 
@@ -491,7 +524,7 @@ def main() -> None:
                     continue
                 url = SCENARIOS[name][0].replace("{S}", "2011-01-01").replace("{E}", "2011-12-31")
                 url = url.replace("{P}", spec["products"][0]).replace("{C}", spec["customers"][0])
-                url = url.replace("{O}", spec["orders"][0])
+                url = url.replace("{O}", spec["orders"][0]).replace("{T}", spec["tickets"][0])
                 answer = httpx.get(f"http://127.0.0.1:{port}{url}", headers={"X-API-Key": key}, timeout=600)
                 if answer.status_code in (400, 404, 422) and server == "shopops" and name not in CORE:
                     skipped[name] = f"{answer.status_code}: {answer.json().get('error', '')[:120]}"

@@ -80,7 +80,11 @@ def test_the_ticket_queue_shows_every_write_at_once(support_server: Server, supp
     assert len(after) == len(before) + 1
     mine = next(t for t in after if t["ticket_id"] == handed["ticket_id"])
     assert mine["status"] == "open"
-    # This test's process is not the server: the kept queue must still see its commit.
+    page = f"/api/v1/support/tickets/{handed['ticket_id']}"
+    assert support_server.get(page, "agent").json()["status"] == "open"
+    # This test's process is not the server: the kept queue and ticket must still see its commit.
     support_shop.shop.support_store().close(handed["ticket_id"], "another process")
     closed = support_server.get("/api/v1/support/tickets?status=all", "agent").json()
     assert next(t for t in closed if t["ticket_id"] == handed["ticket_id"])["status"] == "closed"
+    assert support_server.get(page, "agent").json()["status"] == "closed"
+    assert support_server.get("/api/v1/support/tickets/Tnothing00", "agent").status_code == 404

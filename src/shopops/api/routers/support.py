@@ -116,10 +116,12 @@ async def tickets(ctx: CtxDep, _who: AgentCaller,
                       lambda: records(ctx.shop.support_store().tickets(None if status == "all" else status, limit)))
 
 
-@router.get("/support/tickets/{ticket_id}", summary="One ticket with its conversation")
-def ticket(ctx: CtxDep, _who: AgentCaller, ticket_id: TicketId) -> dict[str, Any]:
-    """The ticket and every message of its conversation."""
-    return _on_ticket(lambda store: store.ticket(ticket_id), ctx)
+@router.get("/support/tickets/{ticket_id}", response_model=dict[str, Any],
+            summary="One ticket with its conversation")
+async def ticket(ctx: CtxDep, _who: AgentCaller, ticket_id: TicketId) -> Any:
+    """The ticket and every message of its conversation (kept until the next write to the operational store)."""
+    return await live(ctx, ("support/ticket", ticket_id), store_token(ctx),
+                      lambda: _on_ticket(lambda store: store.ticket(ticket_id), ctx))
 
 
 @router.post("/support/tickets/{ticket_id}/reply", summary="Reply to a ticket")
