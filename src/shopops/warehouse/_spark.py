@@ -127,6 +127,12 @@ def spark_session(settings: Settings | None = None) -> SparkSession:
         if master.startswith("local"):
             conf["spark.sql.shuffle.partitions"] = _LOCAL_SHUFFLE_PARTITIONS
             conf["spark.default.parallelism"] = _LOCAL_SHUFFLE_PARTITIONS
+            # A local master needs no network address: by default the driver binds to the host's
+            # interface address, and a task result too big to travel in its status message is fetched
+            # back over it. Under a loaded CI run one such fetch failed ("TaskResultLost (result lost
+            # from block manager)"), and local mode does not retry a task. Loopback keeps it in the box.
+            conf["spark.driver.host"] = "127.0.0.1"
+            conf["spark.driver.bindAddress"] = "127.0.0.1"
         for key, value in conf.items():
             builder = builder.config(key, value)
         try:
