@@ -229,10 +229,14 @@ async def per_build(reader: Reader, key: Hashable, load: Callable[[], T]) -> T:
 
 
 def page_of(ctx: Ctx, identity: Identity | None, key: Hashable, compute: Callable[[], Any]) -> Response:
-    """The JSON answer of ``compute()`` (from data of the build ``identity``), kept per build under ``key``."""
+    """The JSON answer of ``compute()`` (from data of the build ``identity``), kept per build under ``key``.
+
+    ``compute`` may return the finished JSON as bytes (the in-memory indexes write their pages themselves).
+    """
     body = ctx.reader.peek_page(key)
     if body is None:
-        body = json_bytes(compute())
+        answer = compute()
+        body = answer if isinstance(answer, bytes) else json_bytes(answer)
         if identity is not None:
             ctx.reader.put_page(identity, key, body)
     return json_response(body)

@@ -19,11 +19,11 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from shopops.warehouse._reader import Identity, Reader
+from shopops.warehouse._rows import JsonRows
 
 __all__ = ["CUSTOMER_COLUMNS", "CustomerIndex", "CustomerSort", "customer_index"]
 
@@ -67,7 +67,7 @@ class CustomerIndex:
     _sorted_first: I64 | None = None
     _sorted_last: I64 | None = None
     _sorted_ids: npt.NDArray[np.object_] | None = None
-    _json: dict[int, bytes] = field(default_factory=dict)
+    _json: JsonRows | None = None
     #: At most this many rows' JSON is kept (about 250 bytes each).
     json_cache_rows: int = 200_000
 
@@ -209,27 +209,19 @@ class CustomerIndex:
         return rows, total
 
     def rows_json(self, rows: I64) -> list[bytes]:
-        """Each row (by position) as JSON, kept for the build up to :attr:`json_cache_rows` rows.
+        """Each row (by position) as JSON, kept for the build up to :attr:`json_cache_rows` rows."""
+        return self._rows().rows(rows)
 
-        Pages of busy ranges repeat the same customers (the biggest spenders), and turning Arrow values
-        into Python objects was most of a page's cost.
-        """
-        positions = rows.tolist()
-        missing = [p for p in positions if p not in self._json]
-        if missing:
-            made = self.table.take(pa.array(missing)).to_pylist()
-            fresh = dict(zip(missing, (orjson.dumps(r) for r in made), strict=True))
-            if len(self._json) + len(fresh) <= self.json_cache_rows:
-                self._json.update(fresh)
-            return [self._json.get(p) or fresh[p] for p in positions]
-        return [self._json[p] for p in positions]
+    def _rows(self) -> JsonRows:
+        if self._json is None:
+            self._json = JsonRows(self.table, self.json_cache_rows)
+        return self._json
 
     def page_json(self, start: date | None, end: date | None, *, limit: int = 100, offset: int = 0,
                   **filters: Any) -> bytes:
         """:meth:`page` as the API's JSON page (``items``, ``total``, ``limit``, ``offset``)."""
         rows, total = self.positions(start, end, limit=limit, offset=offset, **filters)
-        items = b",".join(self.rows_json(rows))
-        return b'{"items":[%s],"total":%d,"limit":%d,"offset":%d}' % (items, total, limit, offset)
+        return self._rows().page(rows, total, limit, offset)
 
 
 def customer_index(reader: Reader) -> CustomerIndex:

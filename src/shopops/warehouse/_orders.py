@@ -15,17 +15,17 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from shopops.warehouse._reader import Identity, Reader
+from shopops.warehouse._rows import JsonRows, row_json
 
 __all__ = ["LINE_COLUMNS", "ORDER_COLUMNS", "LineIndex", "OrderIndex", "line_index", "order_index"]
 
@@ -79,7 +79,7 @@ class OrderIndex:
     #: The build the table was read from.
     identity: Identity | None = None
     _by_id: pa.Array | None = None
-    _json: dict[int, bytes] = field(default_factory=dict)
+    _json: JsonRows | None = None
     #: At most this many rows' JSON is kept (about 250 bytes each).
     json_cache_rows: int = 200_000
 
@@ -170,19 +170,13 @@ class OrderIndex:
         return (self.table.take(pa.array(rows)).to_pylist() if len(rows) else []), total
 
     def rows_json(self, rows: npt.NDArray[np.int64]) -> list[bytes]:
-        """Each row (by position) as JSON, kept for the build up to :attr:`json_cache_rows` rows.
+        """Each row (by position) as JSON, kept for the build up to :attr:`json_cache_rows` rows."""
+        return self._rows().rows(rows)
 
-        Turning Arrow values into Python objects was most of a page's cost (0.7 of 0.84 ms).
-        """
-        positions = rows.tolist()
-        missing = [p for p in positions if p not in self._json]
-        if not missing:
-            return [self._json[p] for p in positions]
-        made = self.table.take(pa.array(missing, pa.int64())).to_pylist()
-        fresh = dict(zip(missing, (orjson.dumps(r, default=_default) for r in made), strict=True))
-        if len(self._json) + len(fresh) <= self.json_cache_rows:
-            self._json.update(fresh)
-        return [self._json.get(p) or fresh[p] for p in positions]
+    def _rows(self) -> JsonRows:
+        if self._json is None:
+            self._json = JsonRows(self.table, self.json_cache_rows)
+        return self._json
 
     def row_json(self, order_id: str) -> bytes | None:
         """:meth:`row` as JSON (the API's ``OrderRow``), or None."""
@@ -193,8 +187,7 @@ class OrderIndex:
                   **filters: Any) -> bytes:
         """:meth:`page` as the API's JSON page (``items``, ``total``, ``limit``, ``offset``)."""
         rows, total = self.positions(start, end, limit=limit, offset=offset, **filters)
-        items = b",".join(self.rows_json(rows))
-        return b'{"items":[%s],"total":%d,"limit":%d,"offset":%d}' % (items, total, limit, offset)
+        return self._rows().page(rows, total, limit, offset)
 
 
 @dataclass
@@ -221,15 +214,7 @@ class LineIndex:
 
     def lines_json(self, order_id: str) -> bytes:
         """:meth:`lines` as a JSON array (the API's ``OrderLineRow`` items)."""
-        return orjson.dumps(self.lines(order_id), default=_default)
-
-
-def _default(value: Any) -> Any:
-    from decimal import Decimal
-
-    if isinstance(value, Decimal):
-        return float(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+        return row_json(self.lines(order_id))
 
 
 def order_index(reader: Reader) -> OrderIndex:

@@ -55,15 +55,10 @@ async def customers(ctx: CtxDep, window: WindowDep, page: PagingDep, country: Te
     if page.fmt == "csv":
         return await _customers_csv(ctx, window, page, country, channel, customer, sort)
     index = await per_build(ctx.reader, "customer_index", lambda: customer_index(ctx.reader))
-
-    key = ("customers", window.start, window.end, country, channel, customer, sort, page.limit, page.offset)
-    body = ctx.reader.peek_page(key)
-    if body is None:
-        body = index.page_json(window.start, window.end, country=country, channel=channel, customer=customer,
-                               sort=sort, limit=page.limit, offset=page.offset)
-        if index.identity is not None:
-            ctx.reader.put_page(index.identity, key, body)
-    return json_response(body)
+    return page_of(ctx, index.identity,
+                   ("customers", window.start, window.end, country, channel, customer, sort, page.limit, page.offset),
+                   lambda: index.page_json(window.start, window.end, country=country, channel=channel,
+                                           customer=customer, sort=sort, limit=page.limit, offset=page.offset))
 
 
 async def _customers_csv(ctx: Ctx, window: Window, page: Paging, country: str | None, channel: str | None,

@@ -22,6 +22,7 @@ from shopops.api._common import (
     json_response,
     kept,
     live,
+    page_of,
     paged,
     per_build,
     records,
@@ -231,14 +232,10 @@ async def orders(ctx: CtxDep, window: WindowDep, page: PagingDep, customer: Text
     """
     if page.fmt == "json" and not product:
         index = await per_build(ctx.reader, "order_index", lambda: order_index(ctx.reader))
-        key = ("orders", window.start, window.end, customer, status, page.limit, page.offset)
-        body = ctx.reader.peek_page(key)
-        if body is None:
-            body = index.page_json(window.start, window.end, customer=customer, status=status, limit=page.limit,
-                                   offset=page.offset)
-            if index.identity is not None:
-                ctx.reader.put_page(index.identity, key, body)
-        return json_response(body)
+        return page_of(ctx, index.identity, ("orders", window.start, window.end, customer, status, page.limit,
+                                             page.offset),
+                       lambda: index.page_json(window.start, window.end, customer=customer, status=status,
+                                               limit=page.limit, offset=page.offset))
     where = ["(?::DATE IS NULL OR order_date >= ?)", "(?::DATE IS NULL OR order_date <= ?)",
              "(?::VARCHAR IS NULL OR customer_id = ?)", "(?::VARCHAR IS NULL OR status = ?)"]
     params: list[Any] = [window.start, window.start, window.end, window.end, customer, customer, status, status]
