@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -116,6 +117,8 @@ def spark_session(settings: Settings | None = None) -> SparkSession:
             raise WarehouseError(
                 f"the Spark engine needs Java 17, but no `java` is on PATH and JAVA_HOME is not set: {INSTALL_HINT}"
             )
+        # Python UDFs run in workers started with this interpreter, which has shopops' packages.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         master = settings.spark_master
         builder = SparkSession.builder.master(master).appName("shopops")
         conf = {

@@ -18,10 +18,8 @@ What runs where, per table of a batch:
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -138,8 +136,6 @@ class SparkStager:
     """
 
     def __init__(self, settings: Settings) -> None:
-        # Executors run the pseudonym UDF in Python: the interpreter that runs shopops has its packages.
-        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         shared = spark_session(settings)
         try:
             self.spark: SparkSession = shared.newSession()  # own temp views, shared SparkContext
@@ -246,6 +242,8 @@ def _pseudonym_udf(hasher: PiiHasher, column: str) -> Any:
     def pseudonymise(values: pd.Series) -> pd.Series:
         return values.map(lambda v: None if v is None or v != v else hasher.pseudonym(column, v))
 
+    # pyspark reads the UDF's kind from its type hints, which postponed annotations leave as text.
+    pseudonymise.__annotations__ = {"values": pd.Series, "return": pd.Series}
     return pandas_udf(pseudonymise, "string")  # type: ignore[call-overload]
 
 

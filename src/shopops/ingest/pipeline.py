@@ -565,22 +565,33 @@ def _fill_report(
         #   of the product's usual size, without judging wholesale customers by retail standards;
         # - more than 10x the shop-wide 99.9th percentile of line quantities (any product): the
         #   only sound yardstick for products with few lines, e.g. Online Retail's 80,995 units.
-        # Quantiles are approximate (t-digest): exact medians keep every value in memory, which
-        # does not scale to files larger than memory.
+        # Quantiles are exact and come from counts per (product, |quantity|): as many as the distinct
+        # quantities, never every line, so files larger than memory stream; and, unlike a t-digest, the
+        # result does not depend on the order the rows arrive in (the same on DuckDB and Spark ingest).
         z = float(settings.outlier_z)
         valid = f'FROM "{staged}" WHERE _reason IS NULL AND quantity <> 0'
         # Per-product statistics go to small temp tables first: joined as CTEs, DuckDB misjudges
         # their size, builds its hash table on the big side and runs out of memory on large files.
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE _product_median AS
-            SELECT product_id, approx_quantile(ln(abs(quantity)), 0.5) AS med, count(*) AS n {valid}
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _product_hist AS
+            SELECT product_id, abs(quantity) AS aq, count(*) AS n {valid} GROUP BY product_id, aq""")
+        # The median of a product's ln|quantity|: the smallest value reaching half of its lines.
+        con.execute("""CREATE OR REPLACE TEMP TABLE _product_median AS
+            SELECT product_id, min(ln(aq)) FILTER (WHERE cum >= 0.5 * total) AS med, max(total) AS n
+            FROM (SELECT product_id, aq, sum(n) OVER (PARTITION BY product_id ORDER BY aq) AS cum,
+                         sum(n) OVER (PARTITION BY product_id) AS total FROM _product_hist) AS h
             GROUP BY product_id""")
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE _product_spread AS
-            SELECT l.product_id, any_value(m.med) AS med,
-                   approx_quantile(abs(ln(abs(l.quantity)) - m.med), 0.5) AS mad
-            FROM (SELECT product_id, quantity {valid}) AS l
-            JOIN _product_median AS m ON m.product_id = l.product_id AND m.n >= 10
-            GROUP BY l.product_id""")
-        limit_q = first_row(con, f"SELECT 10 * approx_quantile(abs(quantity), 0.999) {valid}")[0] or 0.0
+        con.execute("""CREATE OR REPLACE TEMP TABLE _product_spread AS
+            SELECT product_id, any_value(med) AS med, min(d) FILTER (WHERE cum >= 0.5 * total) AS mad
+            FROM (SELECT h.product_id, m.med, abs(ln(h.aq) - m.med) AS d,
+                         sum(h.n) OVER (PARTITION BY h.product_id ORDER BY abs(ln(h.aq) - m.med), h.aq) AS cum,
+                         sum(h.n) OVER (PARTITION BY h.product_id) AS total
+                  FROM _product_hist AS h JOIN _product_median AS m ON m.product_id = h.product_id AND m.n >= 10
+                 ) AS d
+            GROUP BY product_id""")
+        p999 = first_row(con, """SELECT min(aq) FILTER (WHERE cum >= 0.999 * total)
+            FROM (SELECT aq, sum(n) OVER (ORDER BY aq) AS cum, sum(n) OVER () AS total
+                  FROM (SELECT aq, sum(n) AS n FROM _product_hist GROUP BY aq) AS a) AS c""")[0]
+        limit_q = 10.0 * float(p999 or 0.0)
         outliers = con.execute(
             f"""SELECT l._source_row, l.product_id, l.quantity,
                        (ln(abs(l.quantity)) - p.med) / greatest(1.4826 * p.mad, 0.25) AS z,
@@ -591,7 +602,7 @@ def _fill_report(
                    OR abs(l.quantity) > {limit_q}
                 ORDER BY abs(l.quantity) DESC, l._source_row LIMIT 1000"""
         ).fetchall()
-        con.execute("DROP TABLE _product_median; DROP TABLE _product_spread")
+        con.execute("DROP TABLE _product_hist; DROP TABLE _product_median; DROP TABLE _product_spread")
         report.outliers = [
             {"row": int(r), "product_id": str(p), "quantity": int(q),
              "z": None if zz is None else round(float(zz), 1), "x_p999": round(float(x), 1)}
