@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import duckdb
 import sqlglot
@@ -95,7 +95,8 @@ def _spark_functions(node: exp.Expression) -> exp.Expression:
     args = list(node.expressions)
     if name == "isfinite" and len(args) == 1:
         x = args[0].sql(dialect="spark")
-        return sqlglot.parse_one(f"(NOT isnan({x}) AND abs({x}) < CAST('Infinity' AS DOUBLE))", read="spark")
+        finite = sqlglot.parse_one(f"(NOT isnan({x}) AND abs({x}) < CAST('Infinity' AS DOUBLE))", read="spark")
+        return cast(exp.Expression, finite)
     if name == "hash":
         # Spark's hashes skip NULL arguments, so (NULL, 'a') and ('a', NULL) would hash alike; a NULL
         # flag before each value keeps such rows apart, as DuckDB's hash does.
@@ -237,7 +238,7 @@ class SparkStager:
 def _pseudonym_udf(hasher: PiiHasher, column: str) -> Any:
     """A vectorised UDF: the pseudonym of every non-null value of ``column`` (the key travels in the closure)."""
     import pandas as pd
-    from pyspark.sql.functions import pandas_udf
+    from pyspark.sql.pandas.functions import pandas_udf
 
     def pseudonymise(values: pd.Series) -> pd.Series:
         return values.map(lambda v: None if v is None or v != v else hasher.pseudonym(column, v))
