@@ -12,8 +12,7 @@ What runs where, per table of a batch:
 - Spark's executors write the staged rows, the clean rows and the quarantined rows as Parquet into the
   staging folder; the lake's commit makes them visible as on the DuckDB path;
 - DuckDB on the driver reads the staged rows back (a streamed scan, nothing held) for the superseded
-  keys and the data-quality report, whose approximate quantiles (t-digest) Spark's
-  ``percentile_approx`` (Greenwald-Khanna) would not reproduce.
+  keys and the data-quality report: the pipeline's own report queries, so the report cannot differ.
 """
 
 from __future__ import annotations
