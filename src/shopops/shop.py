@@ -77,10 +77,12 @@ class Shop:
     def ingest(self, path: Path | str, *, adapter: str = "auto", mapping: Path | str | None = None,
                table: str | None = None, format: str | None = None, encoding: str | None = None,
                delimiter: str | None = None, sheet: str | None = None, build: bool = True,
-               on_step: Callable[[str], None] | None = None, replace_keys: bool = False) -> IngestResult:
+               on_step: Callable[[str], None] | None = None, replace_keys: bool = False,
+               engine: str | None = None) -> IngestResult:
         """Ingest a source file as one batch and (``build``) bring the warehouse up to date.
 
-        See :func:`shopops.ingest.pipeline.ingest` for the adapters and reader options.
+        See :func:`shopops.ingest.pipeline.ingest` for the adapters, reader options and ``engine``
+        (``duckdb`` or ``spark``; default ``settings.engine``).
         """
         step = on_step or (lambda _m: None)
 
@@ -94,7 +96,7 @@ class Shop:
         return ingest(self.data_dir, Path(path), adapter=adapter, mapping=Path(mapping) if mapping else None,
                       table=table, settings=self.settings, format=format, encoding=encoding,
                       delimiter=delimiter, sheet=sheet, after=rebuild if build else None, on_step=on_step,
-                      replace_keys=replace_keys)
+                      replace_keys=replace_keys, engine=engine)
 
     def build(self, engine: str | None = None, on_step: Callable[[str], None] | None = None) -> BuildResult:
         """Rebuild the warehouse from the lake with ``engine`` (``duckdb`` or ``spark``)."""

@@ -69,12 +69,14 @@ def ingest(
     build: Annotated[bool, typer.Option(help="Rebuild the warehouse afterwards.")] = True,
     replace_keys: Annotated[bool, typer.Option(help="Let this file replace orders another source holds under "
                                                     "the same ids.")] = False,
+    engine: Annotated[str | None, typer.Option(help="duckdb or spark (validation on Spark; default: "
+                                                    "SHOPOPS_ENGINE).")] = None,
 ) -> None:
     """Validate a file into the lake (bad rows to quarantine) and rebuild the warehouse."""
     with steps(f"ingest {path.name}") as step:
         result = Shop.open(data).ingest(path, adapter=adapter, mapping=mapping, table=table, encoding=encoding,
                                         delimiter=delimiter, sheet=sheet, build=build, on_step=say_waits(step),
-                                        replace_keys=replace_keys)
+                                        replace_keys=replace_keys, engine=engine)
     print_ingest(result)
 
 

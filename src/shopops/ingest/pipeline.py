@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 from shopops._duck import connect_limited, first_row, sql_str, sql_str_list
 from shopops.config import Settings
 from shopops.errors import IngestError, ShopopsError, SourceError
+from shopops.ingest._spark import SparkStager, remove_scratch
 from shopops.ingest.adapters import Adapter, SourceFile, TableLoad, resolve_adapter
 from shopops.ingest.pii import PiiHasher, load_or_create_key
 from shopops.ingest.readers import LongRecordError, SourceReader, open_source
@@ -181,6 +182,7 @@ def ingest(
     after: Callable[[bool], bool | None] | None = None,
     on_step: Callable[[str], None] | None = None,
     replace_keys: bool = False,
+    engine: str | None = None,
 ) -> IngestResult:
     """Ingest one source into the lake as one batch.
 
@@ -213,6 +215,9 @@ def ingest(
         adapter holds under the same key. Without it such a collision is refused: two sources that
         number their orders alike would otherwise silently overwrite each other. Replacements of the
         same adapter's rows (a corrected re-export) always go ahead; both are counted in the report.
+    engine : str or None
+        ``duckdb`` or ``spark`` (validation, de-duplication and pseudonymisation as Spark jobs, in
+        ``settings.spark_master``); default ``settings.engine``. Both give the same batch (id, rows, report).
 
     Returns
     -------
@@ -228,6 +233,9 @@ def ingest(
     settings = settings or Settings()
     data_dir = Path(data_dir)
     step = on_step or (lambda _msg: None)
+    engine = engine or settings.engine
+    if engine not in ("duckdb", "spark"):
+        raise IngestError(f"engine must be 'duckdb' or 'spark', not {engine!r}")
     read = {k: v for k, v in {"format": format, "encoding": encoding, "delimiter": delimiter,
                                "sheet": sheet}.items() if v is not None}
     chosen = resolve_adapter(Path(path), adapter=adapter, mapping=mapping, table=table,
@@ -262,7 +270,7 @@ def ingest(
         con = connect_limited(settings, data_dir)
         try:
             reports, warnings, source_info = _run_batch(
-                con, chosen, sources, files_info, staging, data_dir, settings, step, replace_keys
+                con, chosen, sources, files_info, staging, data_dir, settings, step, replace_keys, engine
             )
             step("commit")
             lake.commit(staging, batch_id=batch_id, source=source_info, adapter=chosen.name,
@@ -293,6 +301,7 @@ def _run_batch(
     settings: Settings,
     step: Callable[[str], None],
     replace_keys: bool = False,
+    engine: str = "duckdb",
 ) -> tuple[dict[str, TableReport], list[str], dict[str, Any]]:
     warnings: list[str] = []
     registry = _Sources(con)
@@ -334,21 +343,30 @@ def _run_batch(
                         "(FORMAT parquet, COMPRESSION zstd)")
 
     hasher = PiiHasher(load_or_create_key(data_dir, settings.pii_key))
+    if engine == "spark":
+        step("spark session")
+    stager = SparkStager(settings) if engine == "spark" else None
     reports: dict[str, TableReport] = {}
     rejects_done: set[str] = set()
     for i, (load, pii_cols) in enumerate(plans):
         step(f"validate {load.table}")
         table = get_table(load.table)
         staged = f"_staged_{i}"
-        stage(con, source_sql=load.sql, table=table, staged_name=staged, opts=load.options)
         report = TableReport(load.table, unmapped_columns=unmapped.get(load.source, []))
-        if pii_cols:
-            report.pseudonymised = hasher.apply(con, staged, pii_cols)
         src_file = str(by_name[load.source].path)
         rejects = [] if load.source in rejects_done else registry.rejects.get(load.source, [])
         rejects_done.add(load.source)
         redact = load.source in pii_sources
-        _write_table(con, staged, table.names, staging, load.table, src_file, rejects, redact)
+        if stager is None:
+            stage(con, source_sql=load.sql, table=table, staged_name=staged, opts=load.options)
+            if pii_cols:
+                report.pseudonymised = hasher.apply(con, staged, pii_cols)
+            _write_table(con, staged, table.names, staging, load.table, src_file, rejects, redact)
+        else:  # Spark writes the clean and quarantined rows; `staged` is a view over what it wrote
+            report.pseudonymised = stager.stage(
+                con, source_sql=load.sql, table=table, staged_name=staged, opts=load.options, pii_columns=pii_cols,
+                hasher=hasher, staging=staging, source_file=src_file, quarantine_rows=bool(rejects))
+            _write_rejects(staging / "quarantine" / load.table, load.table, src_file, rejects, redact)
         report.replaced_from = _write_superseded(con, staged, load.table, Lake(data_dir), staging)
         report.replaced = sum(int(b["rows"]) for b in report.replaced_from)
         _check_replaced(report, chosen.name, by_name[load.source].path, replace_keys)
@@ -358,7 +376,9 @@ def _run_batch(
         if load.table in reports:  # two loads into one table (not used by built-ins, but allowed)
             raise IngestError(f"adapter {chosen.name} loads table {load.table} twice")
         reports[load.table] = report
-        con.execute(f'DROP TABLE "{staged}"')
+        con.execute(f'DROP {"TABLE" if stager is None else "VIEW"} "{staged}"')
+    if stager is not None:
+        remove_scratch(staging)
     total_in = sum(r.rows_in for r in reports.values())
     if total_in == 0:
         raise IngestError(f"{sources[0].path}: no data rows; nothing was stored")
@@ -409,7 +429,13 @@ def _write_table(
         f"CAST(NULL AS VARCHAR) AS _raw_text FROM \"{staged}\" WHERE _reason IS NOT NULL) "
         f"TO {sql_str(q_dir / 'rows.parquet')} (FORMAT parquet, COMPRESSION zstd)"
     )
+    _write_rejects(q_dir, table, src_file, rejects, redact)
+
+
+def _write_rejects(q_dir: Path, table: str, src_file: str, rejects: list[Any], redact: bool) -> None:
+    """Quarantine the lines the reader could not read (as ``unreadable.parquet``)."""
     if rejects:
+        q_dir.mkdir(parents=True, exist_ok=True)
         schema = get_table(table).arrow_schema()
         n = len(rejects)
         arrays = [pa.nulls(n, f.type) for f in schema]
@@ -539,22 +565,33 @@ def _fill_report(
         #   of the product's usual size, without judging wholesale customers by retail standards;
         # - more than 10x the shop-wide 99.9th percentile of line quantities (any product): the
         #   only sound yardstick for products with few lines, e.g. Online Retail's 80,995 units.
-        # Quantiles are approximate (t-digest): exact medians keep every value in memory, which
-        # does not scale to files larger than memory.
+        # Quantiles are exact and come from counts per (product, |quantity|): as many as the distinct
+        # quantities, never every line, so files larger than memory stream; and, unlike a t-digest, the
+        # result does not depend on the order the rows arrive in (the same on DuckDB and Spark ingest).
         z = float(settings.outlier_z)
         valid = f'FROM "{staged}" WHERE _reason IS NULL AND quantity <> 0'
         # Per-product statistics go to small temp tables first: joined as CTEs, DuckDB misjudges
         # their size, builds its hash table on the big side and runs out of memory on large files.
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE _product_median AS
-            SELECT product_id, approx_quantile(ln(abs(quantity)), 0.5) AS med, count(*) AS n {valid}
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _product_hist AS
+            SELECT product_id, abs(quantity) AS aq, count(*) AS n {valid} GROUP BY product_id, aq""")
+        # The median of a product's ln|quantity|: the smallest value reaching half of its lines.
+        con.execute("""CREATE OR REPLACE TEMP TABLE _product_median AS
+            SELECT product_id, min(ln(aq)) FILTER (WHERE cum >= 0.5 * total) AS med, max(total) AS n
+            FROM (SELECT product_id, aq, sum(n) OVER (PARTITION BY product_id ORDER BY aq) AS cum,
+                         sum(n) OVER (PARTITION BY product_id) AS total FROM _product_hist) AS h
             GROUP BY product_id""")
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE _product_spread AS
-            SELECT l.product_id, any_value(m.med) AS med,
-                   approx_quantile(abs(ln(abs(l.quantity)) - m.med), 0.5) AS mad
-            FROM (SELECT product_id, quantity {valid}) AS l
-            JOIN _product_median AS m ON m.product_id = l.product_id AND m.n >= 10
-            GROUP BY l.product_id""")
-        limit_q = first_row(con, f"SELECT 10 * approx_quantile(abs(quantity), 0.999) {valid}")[0] or 0.0
+        con.execute("""CREATE OR REPLACE TEMP TABLE _product_spread AS
+            SELECT product_id, any_value(med) AS med, min(d) FILTER (WHERE cum >= 0.5 * total) AS mad
+            FROM (SELECT h.product_id, m.med, abs(ln(h.aq) - m.med) AS d,
+                         sum(h.n) OVER (PARTITION BY h.product_id ORDER BY abs(ln(h.aq) - m.med), h.aq) AS cum,
+                         sum(h.n) OVER (PARTITION BY h.product_id) AS total
+                  FROM _product_hist AS h JOIN _product_median AS m ON m.product_id = h.product_id AND m.n >= 10
+                 ) AS d
+            GROUP BY product_id""")
+        p999 = first_row(con, """SELECT min(aq) FILTER (WHERE cum >= 0.999 * total)
+            FROM (SELECT aq, sum(n) OVER (ORDER BY aq) AS cum, sum(n) OVER () AS total
+                  FROM (SELECT aq, sum(n) AS n FROM _product_hist GROUP BY aq) AS a) AS c""")[0]
+        limit_q = 10.0 * float(p999 or 0.0)
         outliers = con.execute(
             f"""SELECT l._source_row, l.product_id, l.quantity,
                        (ln(abs(l.quantity)) - p.med) / greatest(1.4826 * p.mad, 0.25) AS z,
@@ -563,9 +600,9 @@ def _fill_report(
                 LEFT JOIN _product_spread AS p ON p.product_id = l.product_id
                 WHERE (ln(abs(l.quantity)) - p.med) / greatest(1.4826 * p.mad, 0.25) > {z}
                    OR abs(l.quantity) > {limit_q}
-                ORDER BY abs(l.quantity) DESC LIMIT 1000"""
+                ORDER BY abs(l.quantity) DESC, l._source_row LIMIT 1000"""
         ).fetchall()
-        con.execute("DROP TABLE _product_median; DROP TABLE _product_spread")
+        con.execute("DROP TABLE _product_hist; DROP TABLE _product_median; DROP TABLE _product_spread")
         report.outliers = [
             {"row": int(r), "product_id": str(p), "quantity": int(q),
              "z": None if zz is None else round(float(zz), 1), "x_p999": round(float(x), 1)}

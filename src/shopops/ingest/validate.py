@@ -15,7 +15,7 @@ import duckdb
 from shopops._duck import sql_ident, sql_str
 from shopops.schema import Column, Table
 
-__all__ = ["ParseOptions", "stage"]
+__all__ = ["ParseOptions", "StageSql", "source_types", "stage", "stage_sql"]
 
 #: Rules that do not hold for some rows, by (table, column): the SQL condition of the exemption.
 _MIN_VALUE_EXEMPTIONS: dict[tuple[str, str], str] = {
@@ -104,8 +104,10 @@ def _typed_expr(col: Column, src_type: str, opts: ParseOptions) -> tuple[str, st
         return f"CAST({raw} AS {target})", "FALSE", missing
     parsed = f"TRY_CAST({text} AS TIMESTAMP)"
     if opts.date_formats:
-        fmts = "[" + ", ".join(sql_str(f) for f in opts.date_formats) + "]"
-        parsed = f"coalesce({parsed}, TRY_STRPTIME({text}, {fmts}))"
+        # One try per format rather than DuckDB's list form: the same first-match-wins, and a
+        # form that translates to Spark.
+        tries = ", ".join(f"TRY_STRPTIME({text}, {sql_str(f)})" for f in opts.date_formats)
+        parsed = f"coalesce({parsed}, {tries})"
     value = f"CAST({parsed} AS {target})"
     return value, f"({text} IS NOT NULL AND {value} IS NULL)", missing
 
@@ -156,6 +158,170 @@ def _range_checks(table: Table, now_sql: str) -> list[str]:
     return checks
 
 
+@dataclass(frozen=True)
+class StageSql:
+    """The validation of one table as two DuckDB-dialect queries, run in this order.
+
+    ``pre`` (typed values and row reasons) is materialised as ``pre_name``; ``final`` reads it and
+    adds line numbers and the duplicate reasons. Neither uses DuckDB-only syntax that sqlglot cannot
+    carry to Spark (``* EXCLUDE``, ``GROUP BY ALL``, lists of formats), so both engines run the same
+    definition.
+    """
+
+    pre_name: str
+    pre: str
+    final: str
+
+
+def source_types(con: duckdb.DuckDBPyConnection, source_sql: str) -> dict[str, str]:
+    """Column name → DuckDB type of ``source_sql``, the canonical columns matched regardless of case."""
+    return {str(name): str(dtype) for name, dtype, *_ in con.sql(f"DESCRIBE SELECT * FROM ({source_sql})").fetchall()}
+
+
+def stage_sql(
+    src_types: dict[str, str],
+    *,
+    source_sql: str,
+    table: Table,
+    staged_name: str,
+    opts: ParseOptions,
+    now_sql: str = "current_timestamp::TIMESTAMP",
+) -> StageSql:
+    """The validation queries of :func:`stage` for a source with columns ``src_types`` (see :func:`source_types`)."""
+    # DuckDB keeps a column's own spelling when an alias differs from it only in case (a CSV's
+    # "Quantity AS quantity" comes out as "Quantity"), and SQL names are case-insensitive anyway:
+    # canonical columns are matched regardless of case.
+    canonical = {c.name.lower(): c.name for c in table.columns}
+    src_cols = {canonical.get(name.lower(), name): dtype for name, dtype in src_types.items()}
+
+    # Line numbers numbered here (in file order within the order) make (order_id, line_no) unique
+    # by construction: no duplicate-key pass is needed then.
+    numbered_here = table.key == ("order_id", "line_no") and "line_no" not in src_cols \
+        and "line_no" not in opts.defaults and "order_id" in src_cols
+    mapped: list[str] = []
+    for col in table.columns:
+        if col.name in src_cols:
+            mapped.append(f"{sql_ident(col.name)}")
+        elif col.name in opts.defaults:
+            mapped.append(f"{sql_str(opts.defaults[col.name])} AS {sql_ident(col.name)}")
+        else:
+            mapped.append(f"CAST(NULL AS VARCHAR) AS {sql_ident(col.name)}")
+    # Columns named _dup_* are not stored but take part in the exact-duplicate check (a source
+    # column such as a description that is not part of the canonical table).
+    extras = [c for c in src_cols if c.startswith("_dup_")]
+    extra_sql = "".join(f", {sql_ident(c)}" for c in extras)
+    m_sql = f"SELECT {', '.join(mapped)}{extra_sql}, _source_row FROM ({source_sql}) AS s"
+
+    typed: list[str] = []
+    reasons: list[str] = []
+    for col in table.columns:
+        src_type = src_cols.get(col.name, "VARCHAR")
+        if col.name == "line_no" and col.name not in src_cols:
+            src_type = "BIGINT"
+        value, bad, missing = _typed_expr(col, src_type, opts)
+        typed.append(f"{value} AS {sql_ident(col.name)}")
+        if numbered_here and col.name == "line_no":
+            continue  # numbered below, never missing
+        shown = f"left({_as_text(sql_ident(col.name))}, 60)"
+        reasons.append(
+            f"CASE WHEN {bad} THEN {sql_str(col.name + ': ')} || '\"' || {shown} || '\" is not "
+            f"{_type_word(col)}' END"
+        )
+        if col.required:
+            reasons.append(f"CASE WHEN {missing} THEN {sql_str(col.name + ': missing')} END")
+    checks = _range_checks(table, now_sql)
+
+    if opts.exact_duplicates:
+        compared = [c.name for c in table.columns if c.name != "line_no"] + extras
+        # One 64-bit hash of the row (within its order, when there is one) stands for every
+        # column; two different rows of one order would have to collide on 64 bits to be
+        # mistaken for duplicates.
+        row_hash = f"CASE WHEN _reason IS NULL THEN hash({', '.join(sql_ident(c) for c in compared)}) END"
+    else:
+        row_hash = "CAST(NULL AS BIGINT)"
+    pre = f"_pre_{staged_name}"
+    names = ", ".join(sql_ident(c) for c in table.names)
+    pre_sql = f"""
+    WITH m AS ({m_sql}),
+    t AS (
+        SELECT {', '.join(typed)}{extra_sql}, _source_row,
+               NULLIF(concat_ws('; ', {', '.join(reasons)}), '') AS _type_reason
+        FROM m
+    ),
+    c AS (
+        SELECT {names}{extra_sql}, _source_row,
+               NULLIF(concat_ws('; ', _type_reason, {', '.join(checks) if checks else 'NULL'}), '') AS _reason
+        FROM t
+    )
+    SELECT {names}, _source_row, _reason, {row_hash} AS _row_hash FROM c
+    """
+    # Repeated rows and keys are found with hash aggregates joined back, not with windows: a
+    # window sorts every row of every partition, an aggregate only groups them.
+    ctes: list[str] = []
+    src = f"{sql_ident(pre)} AS p"
+    if numbered_here:
+        # Lines of one order usually sit together in the file: their numbers are the offset from
+        # the order's first row (``_source_row`` numbers the rows of one source file, so an order
+        # whose rows span exactly as many numbers as it has rows is contiguous). Orders spread over
+        # the file are numbered by a window, which then only sorts their rows.
+        ctes.append(f"""o AS (
+            SELECT order_id, min(_source_row) AS lo, max(_source_row) AS hi, count(*) AS n
+            FROM {sql_ident(pre)} GROUP BY order_id)""")
+        ctes.append(f"""spread AS (
+            SELECT p._source_row,
+                   CAST(row_number() OVER (PARTITION BY p.order_id ORDER BY p._source_row) AS BIGINT) AS line_no
+            FROM {src} JOIN o ON o.order_id IS NOT DISTINCT FROM p.order_id WHERE o.hi - o.lo + 1 <> o.n)""")
+        src += (" JOIN o ON o.order_id IS NOT DISTINCT FROM p.order_id"
+                " LEFT JOIN spread ON spread._source_row = p._source_row")
+    if opts.exact_duplicates:
+        scope = ["order_id"] if "order_id" in table.names else []
+        scope_cols = "".join(f"{sql_ident(c)}, " for c in scope)
+        ctes.append(f"""x AS (
+            SELECT {scope_cols}_row_hash, min(_source_row) AS first_row
+            FROM {sql_ident(pre)} WHERE _row_hash IS NOT NULL
+            GROUP BY {scope_cols}_row_hash HAVING count(*) > 1)""")
+        match = "".join(f" AND x.{sql_ident(c)} IS NOT DISTINCT FROM p.{sql_ident(c)}" for c in scope)
+        src += f" LEFT JOIN x ON x._row_hash = p._row_hash{match}"
+        exact_first = "x.first_row"
+    else:
+        exact_first = "CAST(NULL AS BIGINT)"
+    n_cols = [
+        "CASE WHEN o.hi - o.lo + 1 = o.n THEN p._source_row - o.lo + 1 ELSE spread.line_no END AS line_no"
+        if numbered_here and c == "line_no" else f"p.{sql_ident(c)}"
+        for c in table.names
+    ]
+    ctes.append(f"""n AS (
+        SELECT {', '.join(n_cols)}, p._source_row, p._reason, {exact_first} AS _exact_first
+        FROM {src})""")
+    final_src = "n"
+    key_case = ""
+    if not numbered_here:
+        key = ", ".join(sql_ident(k) for k in table.key)
+        unique_row = "(n._reason IS NULL AND (n._exact_first IS NULL OR n._exact_first = n._source_row))"
+        ctes.append(f"""k AS (
+            SELECT {key}, min(_source_row) AS first_row FROM n
+            WHERE {unique_row} GROUP BY {key} HAVING count(*) > 1)""")
+        match = " AND ".join(f"k.{sql_ident(c)} IS NOT DISTINCT FROM n.{sql_ident(c)}" for c in table.key)
+        final_src = f"n LEFT JOIN k ON {match}"
+        dup_parts = [f"{sql_str(k + '=')} || coalesce(CAST(n.{sql_ident(k)} AS VARCHAR), '')" for k in table.key]
+        dup_label = " || ', ' || ".join(dup_parts)
+        key_case = (f"WHEN {unique_row} AND k.first_row <> n._source_row "
+                    f"THEN 'duplicate key (' || {dup_label} || '): first at row ' || CAST(k.first_row AS VARCHAR)")
+    cols = ", ".join(f"n.{sql_ident(c)}" for c in table.names)
+    final_sql = f"""
+    WITH {', '.join(ctes)}
+    SELECT {cols}, n._source_row,
+        CASE
+            WHEN n._reason IS NOT NULL THEN n._reason
+            WHEN n._exact_first IS NOT NULL AND n._exact_first <> n._source_row
+                THEN 'exact duplicate of row ' || CAST(n._exact_first AS VARCHAR)
+            {key_case}
+        END AS _reason
+    FROM {final_src}
+    """
+    return StageSql(pre, pre_sql, final_sql)
+
+
 def stage(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -188,138 +354,12 @@ def stage(
     list of str
         The canonical columns the source provided (the others are NULL or defaulted).
     """
-    # DuckDB keeps a column's own spelling when an alias differs from it only in case (a CSV's
-    # "Quantity AS quantity" comes out as "Quantity"), and SQL names are case-insensitive anyway:
-    # canonical columns are matched regardless of case.
-    canonical = {c.name.lower(): c.name for c in table.columns}
-    src_cols = {canonical.get(str(name).lower(), str(name)): str(dtype)
-                for name, dtype, *_ in con.sql(f"DESCRIBE SELECT * FROM ({source_sql})").fetchall()}
-    present = [c.name for c in table.columns if c.name in src_cols]
-
-    # Line numbers numbered here (in file order within the order) make (order_id, line_no) unique
-    # by construction: no duplicate-key pass is needed then.
-    numbered_here = table.key == ("order_id", "line_no") and "line_no" not in src_cols \
-        and "line_no" not in opts.defaults and "order_id" in src_cols
-    mapped: list[str] = []
-    for col in table.columns:
-        if col.name in src_cols:
-            mapped.append(f"{sql_ident(col.name)}")
-        elif col.name in opts.defaults:
-            mapped.append(f"{sql_str(opts.defaults[col.name])} AS {sql_ident(col.name)}")
-        else:
-            mapped.append(f"CAST(NULL AS VARCHAR) AS {sql_ident(col.name)}")
-    # Columns named _dup_* are not stored but take part in the exact-duplicate check (a source
-    # column such as a description that is not part of the canonical table).
-    extras = [c for c in src_cols if c.startswith("_dup_")]
-    extra_sql = "".join(f", {sql_ident(c)}" for c in extras)
-    m_sql = f"SELECT {', '.join(mapped)}{extra_sql}, _source_row FROM ({source_sql})"
-
-    typed: list[str] = []
-    reasons: list[str] = []
-    for col in table.columns:
-        src_type = src_cols.get(col.name, "VARCHAR")
-        if col.name == "line_no" and col.name not in src_cols:
-            src_type = "BIGINT"
-        value, bad, missing = _typed_expr(col, src_type, opts)
-        typed.append(f"{value} AS {sql_ident(col.name)}")
-        if numbered_here and col.name == "line_no":
-            continue  # numbered below, never missing
-        shown = f"left({_as_text(sql_ident(col.name))}, 60)"
-        reasons.append(
-            f"CASE WHEN {bad} THEN {sql_str(col.name + ': ')} || '\"' || {shown} || '\" is not "
-            f"{_type_word(col)}' END"
-        )
-        if col.required:
-            reasons.append(f"CASE WHEN {missing} THEN {sql_str(col.name + ': missing')} END")
-    checks = _range_checks(table, now_sql)
-
-    if opts.exact_duplicates:
-        compared = [c.name for c in table.columns if c.name != "line_no"] + extras
-        # One 64-bit hash of the row (within its order, when there is one) stands for every
-        # column; two different rows of one order would have to collide on 64 bits to be
-        # mistaken for duplicates.
-        row_hash = f"CASE WHEN _reason IS NULL THEN hash({', '.join(sql_ident(c) for c in compared)}) END"
-    else:
-        row_hash = "CAST(NULL AS UBIGINT)"
-    pre = f"_pre_{staged_name}"
-    star = f"* EXCLUDE ({', '.join(sql_ident(c) for c in extras)})" if extras else "*"
-    con.execute(f"""
-    CREATE OR REPLACE TEMP TABLE {sql_ident(pre)} AS
-    WITH m AS ({m_sql}),
-    t AS (
-        SELECT {', '.join(typed)}{extra_sql}, _source_row,
-               NULLIF(concat_ws('; ', {', '.join(reasons)}), '') AS _type_reason
-        FROM m
-    ),
-    c AS (
-        SELECT * EXCLUDE (_type_reason),
-               NULLIF(concat_ws('; ', _type_reason, {', '.join(checks) if checks else 'NULL'}), '') AS _reason
-        FROM t
-    )
-    SELECT {star}, {row_hash} AS _row_hash FROM c
-    """)
-    # Repeated rows and keys are found with hash aggregates joined back, not with windows: a
-    # window sorts every row of every partition, an aggregate only groups them.
-    ctes: list[str] = []
-    src = f"{sql_ident(pre)} AS p"
-    line_no = ""
-    if numbered_here:
-        # Lines of one order usually sit together in the file: their numbers are the offset from
-        # the order's first row (``_source_row`` numbers the rows of one source file, so an order
-        # whose rows span exactly as many numbers as it has rows is contiguous). Orders spread over
-        # the file are numbered by a window, which then only sorts their rows.
-        ctes.append(f"""o AS (
-            SELECT order_id, min(_source_row) AS lo, max(_source_row) AS hi, count(*) AS n
-            FROM {sql_ident(pre)} GROUP BY order_id)""")
-        ctes.append(f"""spread AS (
-            SELECT p._source_row,
-                   row_number() OVER (PARTITION BY p.order_id ORDER BY p._source_row) AS line_no
-            FROM {src} JOIN o ON o.order_id IS NOT DISTINCT FROM p.order_id WHERE o.hi - o.lo + 1 <> o.n)""")
-        src += (" JOIN o ON o.order_id IS NOT DISTINCT FROM p.order_id"
-                " LEFT JOIN spread ON spread._source_row = p._source_row")
-        line_no = "CASE WHEN o.hi - o.lo + 1 = o.n THEN p._source_row - o.lo + 1 ELSE spread.line_no END AS line_no, "
-    if opts.exact_duplicates:
-        scope = ["order_id"] if "order_id" in table.names else []
-        scope_cols = "".join(f"{sql_ident(c)}, " for c in scope)
-        ctes.append(f"""x AS (
-            SELECT {scope_cols}_row_hash, min(_source_row) AS first_row
-            FROM {sql_ident(pre)} WHERE _row_hash IS NOT NULL
-            GROUP BY ALL HAVING count(*) > 1)""")
-        match = "".join(f" AND x.{sql_ident(c)} IS NOT DISTINCT FROM p.{sql_ident(c)}" for c in scope)
-        src += f" LEFT JOIN x ON x._row_hash = p._row_hash{match}"
-        exact_first = "x.first_row"
-    else:
-        exact_first = "CAST(NULL AS BIGINT)"
-    ctes.append(f"""n AS (
-        SELECT p.* EXCLUDE ({"line_no, " if numbered_here else ""}_row_hash), {line_no}{exact_first} AS _exact_first
-        FROM {src})""")
-    final_src = "n"
-    key_case = ""
-    if not numbered_here:
-        key = ", ".join(sql_ident(k) for k in table.key)
-        unique_row = "(n._reason IS NULL AND (n._exact_first IS NULL OR n._exact_first = n._source_row))"
-        ctes.append(f"""k AS (
-            SELECT {key}, min(_source_row) AS first_row FROM n
-            WHERE {unique_row} GROUP BY ALL HAVING count(*) > 1)""")
-        match = " AND ".join(f"k.{sql_ident(c)} IS NOT DISTINCT FROM n.{sql_ident(c)}" for c in table.key)
-        final_src = f"n LEFT JOIN k ON {match}"
-        dup_parts = [f"{sql_str(k + '=')} || coalesce(CAST(n.{sql_ident(k)} AS VARCHAR), '')" for k in table.key]
-        dup_label = " || ', ' || ".join(dup_parts)
-        key_case = (f"WHEN {unique_row} AND k.first_row <> n._source_row "
-                    f"THEN 'duplicate key (' || {dup_label} || '): first at row ' || k.first_row")
-    cols = ", ".join(f"n.{sql_ident(c)}" for c in table.names)
-    sql = f"""
-    CREATE OR REPLACE TEMP TABLE {sql_ident(staged_name)} AS
-    WITH {', '.join(ctes)}
-    SELECT {cols}, n._source_row,
-        CASE
-            WHEN n._reason IS NOT NULL THEN n._reason
-            WHEN n._exact_first IS NOT NULL AND n._exact_first <> n._source_row
-                THEN 'exact duplicate of row ' || n._exact_first
-            {key_case}
-        END AS _reason
-    FROM {final_src}
-    """
-    con.execute(sql)
-    con.execute(f"DROP TABLE {sql_ident(pre)}")
-    return present
+    src_types = source_types(con, source_sql)
+    queries = stage_sql(src_types, source_sql=source_sql, table=table, staged_name=staged_name, opts=opts,
+                        now_sql=now_sql)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {sql_ident(queries.pre_name)} AS {queries.pre}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {sql_ident(staged_name)} AS {queries.final}")
+    con.execute(f"DROP TABLE {sql_ident(queries.pre_name)}")
+    canonical = {c.name.lower() for c in table.columns}
+    provided = {n.lower() for n in src_types if n.lower() in canonical}
+    return [c.name for c in table.columns if c.name.lower() in provided]

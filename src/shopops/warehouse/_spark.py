@@ -11,9 +11,6 @@ of the warehouse works the same whichever engine built it.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -21,11 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
-import sqlglot
-from sqlglot import exp
-from sqlglot.errors import ErrorLevel, SqlglotError
 
 from shopops._duck import connect
+from shopops._spark import apply_sql_conf, spark_session, to_spark_sql
+from shopops._spark import java_available as _java_available  # noqa: F401  (tests ask it before a session)
 from shopops.config import Settings
 from shopops.errors import WarehouseError
 from shopops.lake import Lake
@@ -36,121 +32,9 @@ if TYPE_CHECKING:
 
 __all__ = ["SparkEngine", "run_on_spark", "spark_session", "to_spark_sql"]
 
-_INSTALL_HINT = "install it with `pip install 'shopops[spark]'` and Java 17 (e.g. openjdk-17-jre)"
-
-#: SQL settings applied to every session, new or reused (all of them may change at runtime).
-_SQL_CONF: dict[str, str] = {
-    "spark.sql.session.timeZone": "UTC",
-    # Parquet timestamps written without a time zone (isAdjustedToUTC = false, as the lake writes
-    # them) are read as TIMESTAMP_NTZ, i.e. wall-clock values, never shifted by a time zone.
-    "spark.sql.parquet.inferTimestampNTZ.enabled": "true",
-    # `TIMESTAMP` in SQL means TIMESTAMP_NTZ, like DuckDB's TIMESTAMP.
-    "spark.sql.timestampType": "TIMESTAMP_NTZ",
-    "spark.sql.execution.arrow.pyspark.enabled": "true",
-    "spark.sql.execution.arrow.pyspark.fallback.enabled": "false",
-}
-_LOCAL_SHUFFLE_PARTITIONS = "4"
-
 # Integer widenings accepted when a Spark column lands in the DuckDB type of the same model column
 # (Spark's row_number() is INT where DuckDB's is BIGINT; DuckDB's sum(BIGINT) is HUGEINT).
 _INT_RANK = {"TINYINT": 1, "SMALLINT": 2, "INTEGER": 3, "BIGINT": 4, "HUGEINT": 5}
-
-
-def _exact_percentile(node: exp.Expression) -> exp.Expression:
-    """DuckDB's ``quantile_cont(x, q)`` as Spark's exact ``percentile(x, q)`` (same linear interpolation).
-
-    sqlglot writes it as ``PERCENTILE_CONT(x, q)``, which Spark refuses (it takes only the WITHIN GROUP form).
-    """
-    if isinstance(node, exp.PercentileCont) and node.args.get("expression") is not None:
-        return exp.Anonymous(this="percentile", expressions=[node.this, node.expression])
-    return node
-
-
-def to_spark_sql(sql: str) -> str:
-    """Transpile one DuckDB-dialect statement to Spark SQL.
-
-    Raises
-    ------
-    WarehouseError
-        When sqlglot cannot parse the statement or has no Spark equivalent for a construct.
-    """
-    try:
-        trees = [t for t in sqlglot.parse(sql, read="duckdb") if t is not None]
-        statements = [t.transform(_exact_percentile).sql(dialect="spark", unsupported_level=ErrorLevel.RAISE)
-                      for t in trees]
-    except SqlglotError as exc:
-        raise WarehouseError(f"cannot translate this SQL to Spark: {exc}\n{sql}") from None
-    statements = [s for s in statements if s.strip()]
-    if len(statements) != 1:
-        raise WarehouseError(f"expected one SQL statement, found {len(statements)}:\n{sql}")
-    return statements[0]
-
-
-def _java_available() -> bool:
-    home = os.environ.get("JAVA_HOME")
-    if home and (Path(home) / "bin" / "java").is_file():
-        return True
-    return shutil.which("java") is not None
-
-
-def spark_session(settings: Settings | None = None) -> SparkSession:
-    """The SparkSession shopops runs on: the active one, or a new one in ``settings.spark_master``.
-
-    A new session gets UTC as session time zone, no UI, quiet logs and, in local mode, 4 shuffle
-    partitions. The SQL settings shopops depends on (UTC, Parquet timestamps without time zone
-    read as ``TIMESTAMP_NTZ``, Arrow transfers) are applied to a reused session as well.
-
-    Raises
-    ------
-    WarehouseError
-        When pyspark is not installed or Java cannot be found or started.
-    """
-    settings = settings or Settings()
-    try:
-        from pyspark.sql import SparkSession
-    except ImportError:
-        raise WarehouseError(f"the Spark engine needs pyspark: {_INSTALL_HINT}") from None
-    spark = SparkSession.getActiveSession()
-    if spark is None:
-        if not os.environ.get("SPARK_REMOTE") and not _java_available():
-            raise WarehouseError(
-                f"the Spark engine needs Java 17, but no `java` is on PATH and JAVA_HOME is not set: {_INSTALL_HINT}"
-            )
-        master = settings.spark_master
-        builder = SparkSession.builder.master(master).appName("shopops")
-        conf = {
-            "spark.ui.enabled": "false",
-            "spark.ui.showConsoleProgress": "false",
-            "spark.log.level": "ERROR",
-            **_SQL_CONF,
-        }
-        if master.startswith("local"):
-            conf["spark.sql.shuffle.partitions"] = _LOCAL_SHUFFLE_PARTITIONS
-            conf["spark.default.parallelism"] = _LOCAL_SHUFFLE_PARTITIONS
-            # A local master needs no network address: by default the driver binds to the host's
-            # interface address, and a task result too big to travel in its status message is fetched
-            # back over it. Under a loaded CI run one such fetch failed ("TaskResultLost (result lost
-            # from block manager)"), and local mode does not retry a task. Loopback keeps it in the box.
-            conf["spark.driver.host"] = "127.0.0.1"
-            conf["spark.driver.bindAddress"] = "127.0.0.1"
-        for key, value in conf.items():
-            builder = builder.config(key, value)
-        try:
-            spark = builder.getOrCreate()
-        except Exception as exc:
-            raise WarehouseError(
-                f"could not start Spark in {master!r}: {exc}; the Spark engine needs Java 17 and "
-                f"pyspark ({_INSTALL_HINT})"
-            ) from None
-        with contextlib.suppress(Exception):  # Spark Connect sessions have no SparkContext
-            spark.sparkContext.setLogLevel("ERROR")
-    _apply_sql_conf(spark)
-    return spark
-
-
-def _apply_sql_conf(spark: SparkSession) -> None:
-    for key, value in _SQL_CONF.items():
-        spark.conf.set(key, value)
 
 
 def _build_session(spark: SparkSession) -> SparkSession:
@@ -159,7 +43,7 @@ def _build_session(spark: SparkSession) -> SparkSession:
         session = spark.newSession()
     except Exception:  # Spark Connect may not support it: build in the shared session
         return spark
-    _apply_sql_conf(session)
+    apply_sql_conf(session)
     return session
 
 
