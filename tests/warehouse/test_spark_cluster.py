@@ -136,9 +136,11 @@ def test_a_build_killed_mid_way_leaves_the_served_warehouse_and_the_next_build_c
     proc = subprocess.Popen(_build_cmd(spark), env=_env(spark_cluster), stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     try:
-        # Kill the driver (and its JVM) once the executors have written a model of the new build.
-        _wait_for(lambda: any(d.name != served and any(d.glob("*/_SUCCESS")) for d in builds.iterdir())
-                  or proc.poll() is not None, "the new build to write its first model")
+        # Kill the driver (and its JVM) once the new build is running on the cluster: its folder exists
+        # (created after the session is up, before the first model) and the master lists the application.
+        _wait_for(lambda: (any(d.name != served for d in builds.iterdir())
+                           and bool(spark_cluster.master_state().get("activeapps")))
+                  or proc.poll() is not None, "the new build to start on the cluster")
         assert proc.poll() is None, "the build finished before it could be killed"
     finally:
         if proc.poll() is None:
@@ -157,3 +159,15 @@ def test_a_build_killed_mid_way_leaves_the_served_warehouse_and_the_next_build_c
     assert Reader.for_data_dir(spark).frame("SELECT count(*) AS n FROM fact_order_line")["n"][0] == count
     # The broken build is gone; the replaced one stays for readers still on the old file.
     assert sorted(d.name for d in builds.iterdir()) == sorted([served, after["spark_build"]])
+
+
+def test_the_in_memory_indexes_load_from_a_spark_built_warehouse(shops: tuple[Path, Path]) -> None:
+    from shopops.warehouse import customer_index, line_index, order_index
+
+    duck, spark = (Reader.for_data_dir(d) for d in shops)
+    pages = [(order_index(r).page_json(None, None, limit=50), customer_index(r).page_json(None, None, limit=50))
+             for r in (duck, spark)]
+    assert pages[0] == pages[1]
+    first = order_index(duck).row(order_index(duck).page(None, None)[0][0]["order_id"])
+    assert first is not None and order_index(spark).row(first["order_id"]) == first
+    assert line_index(spark).lines(first["order_id"]) == line_index(duck).lines(first["order_id"])
