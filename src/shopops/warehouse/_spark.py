@@ -306,12 +306,14 @@ def _write_model(df: DataFrame, name: str, out: Path) -> list[str]:
             untyped.append(f.name)
         cols.append(col.alias(f.name))
     typed = df.select(*cols)
-    writer = typed.write.mode("errorifexists").option("compression", "zstd")
     by = _PARTITION_BY.get(name)
     if by is not None and by in df.columns:
-        typed = typed.withColumn("_month", sf.date_format(sf.date_trunc("month", sf.col(by)), "yyyy-MM-dd"))
-        writer = typed.repartition("_month").write.mode("errorifexists").option("compression", "zstd")
-        writer = writer.partitionBy("_month")
+        # One task per month writes that month's folder; DuckDB reads the files without the folder column.
+        month = sf.date_format(sf.date_trunc("month", sf.col(by)), "yyyy-MM-dd")
+        typed = typed.withColumn("_month", month).repartition("_month")
+        writer = typed.write.mode("errorifexists").option("compression", "zstd").partitionBy("_month")
+    else:
+        writer = typed.write.mode("errorifexists").option("compression", "zstd")
     try:
         writer.parquet(str(out / name))
     except Exception as exc:
