@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -23,3 +24,18 @@ def retail_shop(tmp_path_factory: pytest.TempPathFactory, online_retail: Path):
     shop = Shop.open(tmp_path_factory.mktemp("retail"))
     result = shop.ingest(online_retail)
     return shop, result
+
+
+@pytest.fixture(scope="session")
+def spark_cluster(tmp_path_factory: pytest.TempPathFactory):
+    """A Spark standalone master and two one-core workers on loopback, for the whole session."""
+    import importlib.util
+    import shutil
+
+    if importlib.util.find_spec("pyspark") is None or (shutil.which("java") is None and not os.environ.get("JAVA_HOME")):
+        pytest.skip("a Spark cluster needs pyspark and Java 17")
+    from tests.spark_cluster import start_cluster
+
+    cluster = start_cluster(tmp_path_factory.mktemp("spark-cluster"))
+    yield cluster
+    cluster.stop()

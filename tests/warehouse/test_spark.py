@@ -209,3 +209,21 @@ def test_missing_java_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("PATH", "")
     with pytest.raises(WarehouseError, match="Java 17"):
         spark_session(Settings())
+
+
+@needs_spark
+@pytest.mark.spark
+@pytest.mark.slow
+def test_spark_models_are_views_over_the_committed_build(built: tuple[BuildResult, BuildResult],
+                                                         both: duckdb.DuckDBPyConnection) -> None:
+    from shopops.warehouse._spark import SPARK_BUILDS, read_manifest
+
+    spark_dir = built[1].path.parent
+    folder = dict(both.execute("SELECT key, value FROM b._meta").fetchall())["spark_build"]
+    manifest = read_manifest(spark_dir / SPARK_BUILDS / folder)
+    assert manifest is not None and set(manifest["tables"]) == set(built[1].tables)
+    kinds = dict(both.execute("SELECT table_name, table_type FROM information_schema.tables "
+                              "WHERE table_catalog = 'b'").fetchall())
+    assert {kinds[m] for m in built[1].tables} == {"VIEW"}
+    assert kinds["dim_date"] == kinds["_meta"] == "BASE TABLE"
+    assert not (built[0].path.parent / SPARK_BUILDS).exists()  # the DuckDB engine keeps its single file

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
+import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -160,7 +163,8 @@ def build_warehouse(
     """Build ``<data_dir>/warehouse.duckdb`` from the lake, atomically.
 
     The new warehouse is written next to the old one and swapped in with one rename, so readers
-    see either the old or the new warehouse, never a half-built one.
+    see either the old or the new warehouse, never a half-built one. A second build of the same
+    data directory waits for the first (``on_step`` is told).
 
     Parameters
     ----------
@@ -169,8 +173,9 @@ def build_warehouse(
     settings : Settings or None
         Settings (memory limit, threads, Spark master).
     engine : str or None
-        ``duckdb`` (default) or ``spark``: where the SQL models run. With Spark the results are
-        written into the same DuckDB warehouse file, so every reader works the same.
+        ``duckdb`` (default) or ``spark``: where the SQL models run. With Spark the executors write
+        the models as Parquet (see :func:`~shopops.warehouse._spark.run_on_spark`) and the warehouse
+        file holds views over them, so every reader works the same.
     on_step : callable or None
         Called with the name of each step.
     """
@@ -181,6 +186,43 @@ def build_warehouse(
         raise WarehouseError(f"unknown engine {engine_name!r}; use 'duckdb' or 'spark'")
     step = on_step or (lambda _m: None)
     data_dir = Path(data_dir)
+    with _build_lock(data_dir, step):
+        return _build_locked(data_dir, settings, engine_name, step, started)
+
+
+@contextlib.contextmanager
+def _build_lock(data_dir: Path, on_wait: Callable[[str], None]) -> Iterator[None]:
+    """Hold ``<data_dir>/.build.lock``: two builds of one data directory never share the work file.
+
+    A lock of its own, not the lake's writer lock: :meth:`shopops.Shop.build` already holds that one
+    around this call, and a second ``flock`` on it from the same process would wait for itself.
+    """
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with (data_dir / ".build.lock").open("a+") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            on_wait(f"waiting for another build of {data_dir} to finish")
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def _served_spark_build(path: Path) -> str | None:
+    """The Spark build folder the warehouse file ``path`` serves, if any."""
+    if not path.is_file():
+        return None
+    try:
+        with connect(str(path), read_only=True) as con:
+            return read_meta(con).get("spark_build")
+    except duckdb.Error:
+        return None
+
+
+def _build_locked(data_dir: Path, settings: Settings, engine_name: str, step: Callable[[str], None],
+                  started: float) -> BuildResult:
     lake = Lake(data_dir)
     batches = lake.batches()
     final = data_dir / WAREHOUSE_FILE
@@ -188,11 +230,12 @@ def build_warehouse(
     for leftover in (building, Path(str(building) + ".wal")):
         leftover.unlink(missing_ok=True)
     con = connect_limited(settings, data_dir, str(building))
+    spark_build: str | None = None
     try:
         if engine_name == "spark":
             from shopops.warehouse._spark import run_on_spark
 
-            names = run_on_spark(con, lake, settings, step)
+            names, spark_build = run_on_spark(con, lake, settings, step)
         else:
             names = run_models(DuckDBEngine(con), lake, step)
         _lake_tables(con, lake, batches)
@@ -202,6 +245,8 @@ def build_warehouse(
             "engine": engine_name,
             "models": models_fingerprint(),
         }
+        if spark_build is not None:
+            meta["spark_build"] = spark_build
         con.register("_m", pa.table({"key": list(meta), "value": list(meta.values())}))
         con.execute("CREATE OR REPLACE TABLE _meta AS SELECT * FROM _m")
         con.unregister("_m")
@@ -210,11 +255,25 @@ def build_warehouse(
     except duckdb.Error as exc:
         con.close()
         building.unlink(missing_ok=True)
+        _drop_spark_build(data_dir, spark_build)
         raise WarehouseError(f"warehouse build failed, the previous warehouse is unchanged: {exc}") from None
     except BaseException:
         con.close()
         building.unlink(missing_ok=True)
+        _drop_spark_build(data_dir, spark_build)
         raise
     con.close()
+    replaced = _served_spark_build(final)
     os.replace(building, final)
+    from shopops.warehouse._spark import prune_spark_builds
+
+    # The replaced file's build stays: a reader may still be finishing a query on it.
+    prune_spark_builds(data_dir, {b for b in (spark_build, replaced) if b})
     return BuildResult(final, engine_name, counts, time.perf_counter() - started)
+
+
+def _drop_spark_build(data_dir: Path, folder: str | None) -> None:
+    if folder is not None:
+        from shopops.warehouse._spark import SPARK_BUILDS
+
+        shutil.rmtree(data_dir / SPARK_BUILDS / folder, ignore_errors=True)

@@ -65,6 +65,7 @@ def refresh_warehouse(data_dir: Path, *, settings: Settings | None = None) -> Bu
                 files = [str(lake.root / rel) for b in new for rel in b.tables.get(table, {}).get("files", [])]
                 if not files:
                     continue
+                _materialise_view(con, model)
                 before = int(first_row(con, f"SELECT count(*) FROM {model}")[0])
                 con.execute(f"CREATE OR REPLACE TEMP VIEW stg_{table} AS SELECT * FROM "
                             f"read_parquet({sql_str_list(files)})")
@@ -91,6 +92,14 @@ def refresh_warehouse(data_dir: Path, *, settings: Settings | None = None) -> Bu
         raise
     os.replace(building, path)
     return BuildResult(path, "incremental", added, time.perf_counter() - started)
+
+
+def _materialise_view(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Turn view ``name`` (a Spark build's model over Parquet) into a table of its rows, to append to."""
+    if con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = ? AND NOT internal", [name]).fetchall()[0][0]:
+        con.execute(f"CREATE TABLE _{name}_rows AS SELECT * FROM {name}")
+        con.execute(f"DROP VIEW {name}")
+        con.execute(f"ALTER TABLE _{name}_rows RENAME TO {name}")
 
 
 def _plan(path: Path, batch_ids: list[str], adapters: list[str]) -> int | None:

@@ -1,25 +1,32 @@
-"""Run the warehouse's SQL models on Spark and copy the results into the DuckDB warehouse.
+"""Run the warehouse's SQL models on Spark; the executors write them as Parquet, DuckDB serves them.
 
 The models are the same DuckDB-dialect files the DuckDB engine runs; each one is transpiled with
 sqlglot (``read="duckdb", write="spark"``) and materialised as a cached temp view, in the order
-:func:`~shopops.warehouse._engine.run_models` gives. The results then travel to DuckDB as Arrow and
-are written with exactly the column types the DuckDB engine would have produced, so every reader
-of the warehouse works the same whichever engine built it.
+:func:`~shopops.warehouse._engine.run_models` gives. Spark's executors then write every model as
+Parquet under the data directory, a manifest commits the build, and the DuckDB warehouse file gets
+views over those files that cast to exactly the column types the DuckDB engine would have produced,
+so every reader of the warehouse works the same whichever engine built it. No model's rows pass
+through the driver.
 
 ``pyspark`` is an optional extra (``pip install 'shopops[spark]'``) and needs Java 17.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
 import tempfile
+import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
 
-from shopops._duck import connect
+from shopops._duck import connect, sql_str_list
 from shopops._spark import apply_sql_conf, spark_session, to_spark_sql
 from shopops._spark import java_available as _java_available  # noqa: F401  (tests ask it before a session)
 from shopops.config import Settings
@@ -30,7 +37,8 @@ from shopops.warehouse._engine import DuckDBEngine, run_models
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-__all__ = ["SparkEngine", "run_on_spark", "spark_session", "to_spark_sql"]
+__all__ = ["MANIFEST", "SPARK_BUILDS", "SparkEngine", "prune_spark_builds", "read_manifest", "run_on_spark",
+           "spark_session", "to_spark_sql"]
 
 # Integer widenings accepted when a Spark column lands in the DuckDB type of the same model column
 # (Spark's row_number() is INT where DuckDB's is BIGINT; DuckDB's sum(BIGINT) is HUGEINT).
@@ -123,16 +131,6 @@ class SparkEngine:
         rows = self.spark.sql(to_spark_sql(sql)).take(1)
         return rows[0][0] if rows else None
 
-    def to_arrow(self, name: str) -> pa.Table:
-        """The rows of table ``name`` as Arrow (timestamps without time zone)."""
-        table = self.frames[name].toArrow()
-        for i, field in enumerate(table.schema):
-            if pa.types.is_timestamp(field.type) and field.type.tz is not None:
-                # Only a TIMESTAMP (LTZ) column gets here; keep its UTC wall clock, unshifted.
-                naive = table.column(i).cast(pa.timestamp(field.type.unit))
-                table = table.set_column(i, field.name, naive)
-        return table
-
     def close(self) -> None:
         """Drop every view this engine created and free the cached data."""
         for df in self.frames.values():
@@ -162,40 +160,145 @@ def _compatible(got: str, want: str) -> bool:
     return got.startswith("DECIMAL") and (want == "DOUBLE" or want.startswith("DECIMAL"))
 
 
-def _copy_to_duckdb(con: duckdb.DuckDBPyConnection, name: str, data: pa.Table, columns: list[tuple[str, str]]) -> None:
-    """Create table ``name`` in ``con`` from ``data``, with the DuckDB engine's column types."""
-    view = "_spark_out"
-    con.register(view, data)
+SPARK_BUILDS = Path("warehouse") / "spark"
+"""Where Spark builds are written, under the data directory: ``build=<id>/<model>/part-*.parquet``."""
+
+MANIFEST = "_manifest.json"
+"""A build's commit file; a build folder without it is unfinished and never served."""
+
+#: Big models written in one folder per month of this date column (``_month=YYYY-MM-01``).
+_PARTITION_BY = {"fact_order_line": "order_date", "fact_order": "order_date", "fact_demand_day": "day",
+                 "fact_event": "ts", "fact_inventory": "date"}
+
+
+def _write_model(df: DataFrame, name: str, out: Path) -> list[str]:
+    """Write one model as Parquet from the executors; returns the names of its columns Spark typed NULL.
+
+    Timestamps with local time zone become TIMESTAMP_NTZ (the UTC wall clock, the session's time zone),
+    so DuckDB reads them as TIMESTAMP; NULL-typed columns (Parquet has no such type) are written as
+    strings and cast on the DuckDB side.
+    """
+    from pyspark.sql import functions as sf
+    from pyspark.sql.types import NullType, TimestampNTZType, TimestampType
+
+    untyped: list[str] = []
+    cols = []
+    for f in df.schema.fields:
+        col = sf.col(f"`{f.name}`")
+        if isinstance(f.dataType, TimestampType):
+            col = col.cast(TimestampNTZType())
+        elif isinstance(f.dataType, NullType):
+            col = col.cast("string")
+            untyped.append(f.name)
+        cols.append(col.alias(f.name))
+    typed = df.select(*cols)
+    by = _PARTITION_BY.get(name)
+    if by is not None and by in df.columns:
+        # One task per month writes that month's folder; DuckDB reads the files without the folder column.
+        month = sf.date_format(sf.date_trunc("month", sf.col(by)), "yyyy-MM-dd")
+        typed = typed.withColumn("_month", month).repartition("_month")
+        writer = typed.write.mode("errorifexists").option("compression", "zstd").partitionBy("_month")
+    else:
+        writer = typed.write.mode("errorifexists").option("compression", "zstd")
     try:
-        got = [(str(r[0]), str(r[1])) for r in con.execute(f"DESCRIBE SELECT * FROM {view}").fetchall()]
-        if [c for c, _ in got] != [c for c, _ in columns]:
-            raise WarehouseError(
-                f"model {name!r}: Spark returned the columns {[c for c, _ in got]}, DuckDB makes "
-                f"{[c for c, _ in columns]}; the SQL was translated differently"
-            )
-        wrong = [
-            f"{c} (Spark {g}, DuckDB {w})" for (c, g), (_, w) in zip(got, columns, strict=True) if not _compatible(g, w)
-        ]
-        if wrong:
-            raise WarehouseError(
-                f"model {name!r}: Spark gives other column types than DuckDB: {', '.join(wrong)}; "
-                "cast them explicitly in the model SQL"
-            )
-        select = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in columns)
-        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT {select} FROM {view}")
+        writer.parquet(str(out / name))
+    except Exception as exc:
+        raise WarehouseError(f"model {name!r}: Spark could not write {out / name}: {_first_lines(str(exc))}") from None
+    return untyped
+
+
+def _model_files(out: Path, name: str) -> list[str]:
+    return sorted(str(p.relative_to(out)) for p in (out / name).rglob("part-*.parquet"))
+
+
+def _checked_columns(con: duckdb.DuckDBPyConnection, name: str, files: list[str],
+                     columns: list[tuple[str, str]], untyped: list[str]) -> None:
+    """Check that the Parquet Spark wrote for ``name`` has the DuckDB model's columns, in types that cast losslessly."""
+    if not files:
+        return
+    got = [(str(r[0]), str(r[1])) for r in con.execute(
+        f"DESCRIBE SELECT * FROM read_parquet({sql_str_list(files)}, hive_partitioning = false)").fetchall()]
+    if [c for c, _ in got] != [c for c, _ in columns]:
+        raise WarehouseError(
+            f"model {name!r}: Spark returned the columns {[c for c, _ in got]}, DuckDB makes "
+            f"{[c for c, _ in columns]}; the SQL was translated differently"
+        )
+    wrong = [f"{c} (Spark {g}, DuckDB {w})" for (c, g), (_, w) in zip(got, columns, strict=True)
+             if c not in untyped and not _compatible(g, w)]
+    if wrong:
+        raise WarehouseError(
+            f"model {name!r}: Spark gives other column types than DuckDB: {', '.join(wrong)}; "
+            "cast them explicitly in the model SQL"
+        )
+
+
+def _view_sql(name: str, files: list[str], columns: list[tuple[str, str]]) -> str:
+    """A view giving the model's rows with exactly the DuckDB engine's column types."""
+    select = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in columns)
+    if not files:
+        return f"CREATE OR REPLACE VIEW {name} AS SELECT {select} FROM (SELECT 1) WHERE false"
+    return (f"CREATE OR REPLACE VIEW {name} AS SELECT {select} "
+            f"FROM read_parquet({sql_str_list(files)}, hive_partitioning = false)")
+
+
+def _write_manifest(out: Path, build_id: str, tables: dict[str, Any]) -> None:
+    """Write the build's commit file atomically (temporary file, fsync, rename, fsync of the folder)."""
+    tmp = out / f".{MANIFEST}.tmp"
+    with tmp.open("w") as fh:
+        json.dump({"build": build_id, "format": "parquet", "tables": tables}, fh, indent=1)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, out / MANIFEST)
+    fd = os.open(out, os.O_RDONLY)
+    try:
+        os.fsync(fd)
     finally:
-        con.unregister(view)
+        os.close(fd)
+
+
+def read_manifest(build_dir: Path) -> dict[str, Any] | None:
+    """The manifest of a Spark build folder, or None when the build never committed."""
+    try:
+        with (build_dir / MANIFEST).open() as fh:
+            data: dict[str, Any] = json.load(fh)
+    except FileNotFoundError:
+        return None
+    return data
+
+
+def prune_spark_builds(data_dir: Path, keep: set[str]) -> list[Path]:
+    """Delete the Spark build folders of ``data_dir`` other than ``keep`` (build folder names); returns them.
+
+    Call it with the build lock held, after the new warehouse is swapped in: ``keep`` holds the builds
+    the new and the replaced warehouse file reference (a reader may still be finishing a query on the
+    replaced one). Unfinished builds (no manifest) are deleted too.
+    """
+    root = Path(data_dir) / SPARK_BUILDS
+    removed = []
+    if root.is_dir():
+        for folder in sorted(root.iterdir()):
+            if folder.is_dir() and folder.name.startswith("build=") and folder.name not in keep:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(folder)
+    return removed
 
 
 def run_on_spark(
     con: duckdb.DuckDBPyConnection, lake: Lake, settings: Settings, step: Callable[[str], None]
-) -> list[str]:
-    """Run every SQL model on Spark and write the results into the DuckDB warehouse ``con``.
+) -> tuple[list[str], str]:
+    """Run every SQL model on Spark, have the executors write them as Parquet, and serve them from ``con``.
+
+    Every model is written under ``<data_dir>/warehouse/spark/build=<id>/<model>/`` by Spark's
+    executors (the big facts in one folder per month); nothing but counts reaches the driver. The
+    build's manifest (``_manifest.json``: every model's files, DuckDB column types and row count) is
+    written last, atomically. ``con`` then gets one view per model over the manifest's files that casts
+    to the DuckDB engine's column types, plus ``dim_date`` and the operational copies as tables, so
+    every reader of the warehouse works the same whichever engine built it.
 
     Parameters
     ----------
     con : duckdb.DuckDBPyConnection
-        The warehouse being built; gets one table per model (and ``dim_date``).
+        The warehouse being built.
     lake : Lake
         The lake to read.
     settings : Settings
@@ -205,27 +308,46 @@ def run_on_spark(
 
     Returns
     -------
-    list of str
-        The model names, in build order (as :func:`~shopops.warehouse._engine.run_models`).
+    (list of str, str)
+        The model names in build order (as :func:`~shopops.warehouse._engine.run_models`) and the
+        build folder's name (``build=<id>``), which the warehouse's ``_meta`` records as ``spark_build``.
 
     Raises
     ------
     WarehouseError
-        When pyspark or Java is missing, or a model cannot be translated or run on Spark.
+        When pyspark or Java is missing, or a model cannot be translated, run or written on Spark.
+        The unfinished build folder is deleted.
     """
     step("spark session")
     # A session of our own, so the temp views of a build never clash with the caller's or another build's.
     spark = _build_session(spark_session(settings))
+    build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    folder = f"build={build_id}"
+    out = lake.data_dir / SPARK_BUILDS / folder
+    out.mkdir(parents=True)
     warehouse = DuckDBEngine(con)
     engine = SparkEngine(spark, on_arrow=warehouse.load_arrow)
     try:
         names = run_models(engine, lake, step)
         schemas = _duckdb_schemas()
+        tables: dict[str, Any] = {}
         for name in names:
-            step(f"copy {name}")
+            step(f"write {name}")
             if name not in schemas:
                 raise WarehouseError(f"model {name!r} is not among the DuckDB models")
-            _copy_to_duckdb(con, name, engine.to_arrow(name), schemas[name])
+            untyped = _write_model(engine.frames[name], name, out)
+            files = _model_files(out, name)
+            _checked_columns(con, name, [str(out / f) for f in files], schemas[name], untyped)
+            tables[name] = {"files": files, "columns": schemas[name],
+                            "partitioned_by": _PARTITION_BY.get(name)}
+        _write_manifest(out, build_id, tables)
+        manifest = read_manifest(out) or {}
+        for name, info in manifest["tables"].items():
+            con.execute(_view_sql(name, [str(out / f) for f in info["files"]],
+                                  [(str(c), str(t)) for c, t in info["columns"]]))
+    except BaseException:
+        shutil.rmtree(out, ignore_errors=True)
+        raise
     finally:
         engine.close()
-    return names
+    return names, folder

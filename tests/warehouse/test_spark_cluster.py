@@ -1,0 +1,178 @@
+"""The Spark build on a real standalone cluster (a master and two workers on loopback), run as ``shopops build``.
+
+The build runs in a subprocess (``SHOPOPS_SPARK_MASTER=spark://...``), as a data engineer would run it,
+because this test process may already hold a local SparkSession.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from tests.spark_cluster import SparkCluster, cluster_env
+
+from shopops import Shop
+from shopops.warehouse import Reader, build_warehouse, load_models
+from shopops.warehouse._spark import MANIFEST, SPARK_BUILDS, read_manifest
+
+pytestmark = [pytest.mark.spark, pytest.mark.slow]
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+
+#: Models compared value by value (every model is compared by column types and row count).
+COMPARED = ("kpi_period", "kpi_product_month", "kpi_category_month", "dim_product", "dim_customer", "fact_order",
+            "fact_order_line", "dim_date")
+
+
+def _build_cmd(data_dir: Path) -> list[str]:
+    return [sys.executable, "-m", "shopops.cli", "build", "--engine", "spark", "--data", str(data_dir)]
+
+
+def _env(cluster: SparkCluster) -> dict[str, str]:
+    env = cluster_env()
+    env["SHOPOPS_SPARK_MASTER"] = cluster.url
+    env["PYTHONPATH"] = os.pathsep.join([str(SRC), env.get("PYTHONPATH", "")])
+    env["PYSPARK_PYTHON"] = sys.executable
+    return env
+
+
+def _spark_build(data_dir: Path, cluster: SparkCluster) -> None:
+    proc = subprocess.run(_build_cmd(data_dir), env=_env(cluster), capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, f"shopops build --engine spark failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+
+
+@pytest.fixture(scope="module")
+def shops(tmp_path_factory: pytest.TempPathFactory, spark_cluster: SparkCluster) -> tuple[Path, Path]:
+    """A small simulated shop built by DuckDB (first dir) and, on the cluster, by Spark (second dir)."""
+    base = tmp_path_factory.mktemp("cluster-shop")
+    duck, spark = base / "duckdb", base / "spark"
+    Shop.open(duck).simulate(seed=5, days=90, products=25, customers=400)
+    shutil.copytree(duck, spark)
+    build_warehouse(duck, engine="duckdb")
+    _spark_build(spark, spark_cluster)
+    return duck, spark
+
+
+def _same(u: object, v: object) -> bool:
+    if isinstance(u, float) and isinstance(v, float):
+        return math.isclose(u, v, rel_tol=1e-9, abs_tol=1e-9)
+    return type(u) is type(v) and u == v
+
+
+def test_cluster_build_gives_the_duckdb_answers(shops: tuple[Path, Path]) -> None:
+    duck, spark = shops
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{duck / 'warehouse.duckdb'}' AS a (READ_ONLY)")
+    con.execute(f"ATTACH '{spark / 'warehouse.duckdb'}' AS b (READ_ONLY)")
+    for table in [m.name for m in load_models()]:
+        assert con.execute(f"DESCRIBE b.{table}").fetchall() == con.execute(f"DESCRIBE a.{table}").fetchall(), table
+        count = f"SELECT count(*) FROM {{}}.{table}"
+        assert con.execute(count.format("b")).fetchall() == con.execute(count.format("a")).fetchall(), table
+    compared = 0
+    for table in COMPARED:
+        rows_a = con.execute(f"SELECT * FROM a.{table} ORDER BY ALL").fetchall()
+        rows_b = con.execute(f"SELECT * FROM b.{table} ORDER BY ALL").fetchall()
+        bad = [(u, v) for ra, rb in zip(rows_a, rows_b, strict=True) for u, v in zip(ra, rb, strict=True)
+               if not _same(u, v)]
+        assert not bad, f"{table}: {len(bad)} values differ, e.g. {bad[:3]}"
+        compared += len(rows_a)
+    assert compared > 1000
+    # The served file holds views over the build's Parquet, not copies of the rows.
+    kinds = dict(con.execute("SELECT table_name, table_type FROM information_schema.tables "
+                             "WHERE table_catalog = 'b'").fetchall())
+    assert kinds["fact_order_line"] == "VIEW" and kinds["dim_date"] == "BASE TABLE"
+    # The API's Reader answers from it like from the DuckDB engine's file.
+    reader = Reader.for_data_dir(spark)
+    assert reader.meta()["engine"] == "spark"
+    query = "SELECT count(*), round(sum(net_sales), 6) FROM fact_order_line"
+    assert reader.frame(query).values.tolist() == Reader.for_data_dir(duck).frame(query).values.tolist()
+
+
+def test_cluster_build_commits_a_manifest_of_month_partitioned_parquet(shops: tuple[Path, Path]) -> None:
+    _, spark = shops
+    folder = Reader.for_data_dir(spark).meta()["spark_build"]
+    manifest = read_manifest(spark / SPARK_BUILDS / folder)
+    assert manifest is not None
+    assert set(manifest["tables"]) == {m.name for m in load_models()}
+    lines = manifest["tables"]["fact_order_line"]["files"]
+    months = {Path(f).parent.name for f in lines}
+    assert len(months) >= 3 and all(m.startswith("_month=") for m in months)
+    assert all((spark / SPARK_BUILDS / folder / f).is_file() for f in lines)
+
+
+def test_cluster_build_ran_on_both_workers(shops: tuple[Path, Path], spark_cluster: SparkCluster) -> None:
+    apps = spark_cluster.master_state()["completedapps"]
+    assert apps, "the master saw no finished application"
+    app_id = apps[-1]["id"]
+    for i in range(2):
+        finished = [e for e in spark_cluster.worker_state(i)["finishedexecutors"] if e["appid"] == app_id]
+        assert finished, f"worker {i} ran no executor of {app_id}"
+        logs = list((spark_cluster.work_dir(i) / app_id).glob("*/stderr"))
+        assert any("Finished task" in p.read_text(errors="replace") for p in logs), f"worker {i} ran no task"
+
+
+def _wait_for(cond: Any, what: str, timeout: float = 600) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.2)
+
+
+def test_a_build_killed_mid_way_leaves_the_served_warehouse_and_the_next_build_completes(
+    shops: tuple[Path, Path], spark_cluster: SparkCluster
+) -> None:
+    _, spark = shops
+    reader = Reader.for_data_dir(spark)
+    before = reader.meta()
+    count = reader.frame("SELECT count(*) AS n FROM fact_order_line")["n"][0]
+    builds = spark / SPARK_BUILDS
+    served = before["spark_build"]
+    proc = subprocess.Popen(_build_cmd(spark), env=_env(spark_cluster), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        # Kill the driver (and its JVM) once the new build is running on the cluster: its folder exists
+        # (created after the session is up, before the first model) and the master lists the application.
+        _wait_for(lambda: (any(d.name != served for d in builds.iterdir())
+                           and bool(spark_cluster.master_state().get("activeapps")))
+                  or proc.poll() is not None, "the new build to start on the cluster")
+        assert proc.poll() is None, "the build finished before it could be killed"
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    broken = [d for d in builds.iterdir() if d.name != served]
+    assert broken and all(not (d / MANIFEST).exists() for d in broken)
+    reader.close()
+    assert reader.meta() == before
+    assert reader.frame("SELECT count(*) AS n FROM fact_order_line")["n"][0] == count
+
+    _spark_build(spark, spark_cluster)
+    after = Reader.for_data_dir(spark).meta()
+    assert after["spark_build"] not in (served, *(d.name for d in broken))
+    assert json.loads(after["batches"]) == json.loads(before["batches"])
+    assert Reader.for_data_dir(spark).frame("SELECT count(*) AS n FROM fact_order_line")["n"][0] == count
+    # The broken build is gone; the replaced one stays for readers still on the old file.
+    assert sorted(d.name for d in builds.iterdir()) == sorted([served, after["spark_build"]])
+
+
+def test_the_in_memory_indexes_load_from_a_spark_built_warehouse(shops: tuple[Path, Path]) -> None:
+    from shopops.warehouse import customer_index, line_index, order_index
+
+    duck, spark = (Reader.for_data_dir(d) for d in shops)
+    pages = [(order_index(r).page_json(None, None, limit=50), customer_index(r).page_json(None, None, limit=50))
+             for r in (duck, spark)]
+    assert pages[0] == pages[1]
+    first = order_index(duck).row(order_index(duck).page(None, None)[0][0]["order_id"])
+    assert first is not None and order_index(spark).row(first["order_id"]) == first
+    assert line_index(spark).lines(first["order_id"]) == line_index(duck).lines(first["order_id"])
