@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from shopops._duck import connect, connect_limited, first_row, sql_str_list
+from shopops._duck import connect, connect_limited, first_row
 from shopops.config import Settings
 from shopops.errors import WarehouseError
 from shopops.lake import Batch, Lake
@@ -61,7 +61,7 @@ def _lake_tables(con: duckdb.DuckDBPyConnection, lake: Lake, batches: list[Batch
         if files:
             parts.append(
                 f"SELECT '{name}' AS table_name, _source_file, _source_row, _reason, _raw_text, "
-                f"to_json(r) AS row_json FROM read_parquet({sql_str_list(files)}, union_by_name = true) AS r"
+                f"to_json(r) AS row_json FROM {lake.scan(con, f'_quarantine_{name}', files, union_by_name=True)} AS r"
             )
     if parts:
         con.execute("CREATE OR REPLACE TABLE quarantine AS " + " UNION ALL ".join(parts))
