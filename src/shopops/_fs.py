@@ -20,7 +20,7 @@ from typing import Any
 
 from shopops.errors import ShopopsError
 
-__all__ = ["LakeStorageError", "ObjectStore", "lake_uri", "local_dir_for"]
+__all__ = ["LakeStorageError", "ObjectStore", "lake_uri", "local_dir_for", "store_for"]
 
 _URI = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]+):/+(.+)$")
 _SUPPORTED = ("s3",)
@@ -60,6 +60,25 @@ def local_dir_for(uri: str, configured: Path | None = None) -> Path:
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     digest = hashlib.sha256(uri.encode()).hexdigest()[:16]
     return cache / "shopops" / "lakes" / digest
+
+
+_STORES: dict[tuple[str, ...], ObjectStore] = {}
+_CLIENT_ENV = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_REGION",
+               "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_SHARED_CREDENTIALS_FILE",
+               "AWS_CONFIG_FILE")
+
+
+def store_for(uri: str) -> ObjectStore:
+    """The process's :class:`ObjectStore` of ``uri``: creating a client costs ~0.2 s, so each is made once.
+
+    Keyed by the AWS settings in the environment too, so that changed credentials get a new client.
+    """
+    env = hashlib.sha256("\0".join(os.environ.get(n, "") for n in _CLIENT_ENV).encode()).hexdigest()
+    key = (uri, env)
+    store = _STORES.get(key)
+    if store is None:
+        store = _STORES[key] = ObjectStore(uri)
+    return store
 
 
 def _endpoint() -> str | None:
@@ -166,9 +185,7 @@ class ObjectStore:
         if isinstance(response, dict):
             err = response.get("Error", {})
             code = str(err.get("Code", "")) or str(response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
-            if code in ("NoSuchBucket", "404") and "bucket" in str(err.get("Message", "")).lower() + code.lower():
-                return f"the bucket {self.bucket!r} does not exist{where}"
-            if code == "NoSuchBucket":
+            if code == "NoSuchBucket" or (code == "404" and getattr(exc, "operation_name", "") == "HeadBucket"):
                 return f"the bucket {self.bucket!r} does not exist{where}"
             if code in ("AccessDenied", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch", "AllAccessDisabled"):
                 return (f"access denied ({code}){where}: check that the AWS credentials are right and may "

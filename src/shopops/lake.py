@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from shopops._duck import sql_str_list
-from shopops._fs import LakeStorageError, ObjectStore, lake_uri, local_dir_for
+from shopops._fs import LakeStorageError, ObjectStore, lake_uri, local_dir_for, store_for
 from shopops.errors import IngestError
 
 __all__ = ["LAKE_POINTER", "Batch", "Lake", "LakeStorageError", "resolve_data_dir"]
@@ -52,6 +52,13 @@ __all__ = ["LAKE_POINTER", "Batch", "Lake", "LakeStorageError", "resolve_data_di
 #: The file in a local data directory that names the object-storage URI of its lake.
 LAKE_POINTER = "lake.uri"
 _LEASE = "lake/_lease.json"
+# Commit records on object storage, by (lake URI, batch id): a record never changes once written, so each
+# process fetches it once instead of on every listing (a build lists the batches once per table).
+_RECORDS: dict[tuple[str, str], Batch] = {}
+_SECRETS: dict[tuple[str, str], bytes] = {}  # created once, never changed
+# The committed batch ids of each object-storage lake whose writer lease this process holds: nobody else
+# can commit meanwhile, so one listing at the start and this process's own commits keep it exact.
+_HELD: dict[str, set[str]] = {}
 
 
 def resolve_data_dir(value: str | Path, local_dir: Path | None = None) -> Path:
@@ -154,7 +161,7 @@ class Lake:
         pointer = self.data_dir / LAKE_POINTER
         #: The object-storage URI of the lake, or None for a lake on local disk.
         self.uri: str | None = pointer.read_text(encoding="utf-8").strip() if pointer.is_file() else None
-        self.store: ObjectStore | None = ObjectStore(self.uri) if self.uri else None
+        self.store: ObjectStore | None = store_for(self.uri) if self.uri else None
         # On object storage ``root`` is the lake's path inside :attr:`fs` (``bucket/prefix/lake``).
         self.root = Path(self.store.path("lake")) if self.store else self.data_dir / "lake"
 
@@ -192,13 +199,7 @@ class Lake:
     def batches(self) -> list[Batch]:
         """Committed batches in commit order."""
         if self.store is not None:
-            store = self.store
-            out_remote = []
-            for key in store.list("lake/_batches/"):
-                if key.endswith(".json"):
-                    got = store.get(key)
-                    if got is not None:
-                        out_remote.append(Batch.from_json(json.loads(got[0])))
+            out_remote = [b for b in (self.batch(i) for i in self.batch_ids()) if b is not None]
             return sorted(out_remote, key=lambda b: b.seq)
         folder = self.root / "_batches"
         if not folder.is_dir():
@@ -212,6 +213,9 @@ class Lake:
     def batch_ids(self) -> set[str]:
         """Ids of the committed batches, from the commit records' names alone (cheap enough per request)."""
         if self.store is not None:
+            held = _HELD.get(self.store.uri)
+            if held is not None:
+                return set(held)
             return {k.rsplit("/", 1)[-1].removesuffix(".json") for k in self.store.list("lake/_batches/")
                     if k.endswith(".json")}
         folder = self.root / "_batches"
@@ -224,8 +228,14 @@ class Lake:
     def batch(self, batch_id: str) -> Batch | None:
         """The committed batch with this id, or None."""
         if self.store is not None:
+            cached = _RECORDS.get((self.store.uri, batch_id))
+            if cached is not None:
+                return cached
             got = self.store.get(f"lake/_batches/{batch_id}.json")
-            return None if got is None else Batch.from_json(json.loads(got[0]))
+            if got is None:
+                return None
+            batch = _RECORDS[(self.store.uri, batch_id)] = Batch.from_json(json.loads(got[0]))
+            return batch
         path = self.root / "_batches" / f"{batch_id}.json"
         if not path.is_file():
             return None
@@ -321,8 +331,10 @@ class Lake:
         renewer = threading.Thread(target=renew, name="lake-lease", daemon=True)
         renewer.start()
         try:
+            _HELD[store.uri] = self.batch_ids()
             yield
         finally:
+            _HELD.pop(store.uri, None)
             stop.set()
             renewer.join()
             with contextlib.suppress(LakeStorageError):
@@ -370,11 +382,11 @@ class Lake:
                 removed.append(child)
         committed = self.batch_ids()
         stale: dict[str, list[str]] = {}
-        for zone in _ZONES:
-            for key in self.store.list(f"lake/{zone}/"):
-                parts = key.split("/")
-                if len(parts) > 3 and parts[3].startswith("batch=") and parts[3][6:] not in committed:
-                    stale.setdefault("/".join(parts[:4]), []).append(key)
+        for key in self.store.list("lake/"):  # one listing: each request costs a round trip
+            parts = key.split("/")
+            if (len(parts) > 4 and parts[1] in _ZONES and parts[3].startswith("batch=")
+                    and parts[3][6:] not in committed):
+                stale.setdefault("/".join(parts[:4]), []).append(key)
         for part, keys in sorted(stale.items()):
             self.store.delete(keys)
             removed.append(Path(self.store.path(part)))
@@ -514,6 +526,8 @@ class Lake:
         data = json.dumps(batch.to_json(), indent=1, default=str).encode()
         if not self.store.put(f"lake/_batches/{batch.batch_id}.json", data, if_absent=True):
             raise IngestError(f"batch {batch.batch_id} is already committed (by another writer)")
+        if self.store.uri in _HELD:
+            _HELD[self.store.uri].add(batch.batch_id)
 
     def shared_key(self, name: str) -> bytes:
         """A secret shared by every writer of an object-storage lake (``<uri>/secrets/<name>``), created once.
@@ -523,6 +537,9 @@ class Lake:
         import secrets as _secrets
 
         assert self.store is not None
+        cached = _SECRETS.get((self.store.uri, name))
+        if cached is not None:
+            return cached
         key = f"secrets/{name}"
         got = self.store.get(key)
         if got is None:
@@ -530,7 +547,8 @@ class Lake:
             got = self.store.get(key)
         if got is None:
             raise LakeStorageError(f"{self.uri}: the key {key} could not be created")
-        return bytes.fromhex(got[0].decode("ascii").strip())
+        secret = _SECRETS[(self.store.uri, name)] = bytes.fromhex(got[0].decode("ascii").strip())
+        return secret
 
 
 def _lease_is_stale(info: dict[str, Any]) -> bool:
