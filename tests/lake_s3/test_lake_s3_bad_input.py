@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import threading
 import time
@@ -37,7 +38,7 @@ def _closed_port() -> int:
 def test_unreachable_endpoint(s3_env: S3Server, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     bucket = s3_env.new_bucket()
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{_closed_port()}")
-    with pytest.raises(ShopopsError, match="cannot reach the S3 endpoint at http://127.0.0.1") as err:
+    with pytest.raises(ShopopsError, match=r"cannot reach the S3 endpoint at http://127\.0\.0\.1") as err:
         Shop.open(f"s3://{bucket}/shop").ingest(_source(tmp_path), table="order_lines")
     assert SECRET not in str(err.value) and f"s3://{bucket}/shop" in str(err.value)
     assert not list((s3_env.root / bucket).rglob("*.*"))
@@ -84,9 +85,9 @@ def test_second_writer_refuses_then_waits(s3_env: S3Server, monkeypatch: pytest.
     try:
         assert held.wait(30)
         monkeypatch.setenv("SHOPOPS_LAKE_LOCK_WAIT", "0")
-        with pytest.raises(ShopopsError, match="another writer .* holds the lake") as err:
+        with pytest.raises(ShopopsError, match=r"another writer .* holds the lake") as err:
             second.ingest(_source(tmp_path), table="order_lines")
-        assert f"pid {__import__('os').getpid()}" in str(err.value)
+        assert f"pid {os.getpid()}" in str(err.value)
         assert Lake(second.data_dir).batches() == []
 
         monkeypatch.setenv("SHOPOPS_LAKE_LOCK_WAIT", "60")

@@ -182,6 +182,9 @@ def build_warehouse(
     step = on_step or (lambda _m: None)
     data_dir = Path(data_dir)
     lake = Lake(data_dir)
+    if engine_name == "spark" and lake.store is not None:
+        raise WarehouseError(f"--engine spark cannot read the lake at {lake.uri} (Spark needs its own S3 connector, "
+                             "hadoop-aws); build it with --engine duckdb")
     batches = lake.batches()
     final = data_dir / WAREHOUSE_FILE
     building = data_dir / f"{WAREHOUSE_FILE}.building"
