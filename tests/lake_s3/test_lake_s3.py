@@ -46,6 +46,7 @@ def _objects(server: S3Server, bucket: str) -> list[str]:
     return sorted(str(p.relative_to(base)) for p in base.rglob("*") if p.is_file() and not p.name.startswith("."))
 
 
+@pytest.mark.slow
 def test_online_retail_on_s3_gives_the_tables_of_local_disk(s3_env: S3Server, retail_slice: Path, tmp_path: Path):
     bucket = s3_env.new_bucket()
     remote = Shop.open(f"s3://{bucket}/shop")
@@ -80,6 +81,7 @@ def test_online_retail_on_s3_gives_the_tables_of_local_disk(s3_env: S3Server, re
     assert elsewhere.sql("SELECT count(*) FROM fact_order_line").iloc[0, 0] == len(_tables(local)["fact_order_line"])
 
 
+@pytest.mark.slow
 def test_simulated_shop_on_s3_with_personal_data(s3_env: S3Server, tmp_path: Path):
     """Several tables, pseudonymised personal data and the lake's own PII key: the same as on disk."""
     bucket = s3_env.new_bucket()

@@ -108,3 +108,25 @@ def test_expired_lease_of_another_host_is_taken_over(s3_env: S3Server, tmp_path:
         {"holder": "elsewhere pid 1", "host": "elsewhere", "pid": 1, "token": "x", "expires_at": time.time() - 1}))
     result = Shop.open(f"s3://{bucket}/shop").ingest(_source(tmp_path), table="order_lines")
     assert result.status == "committed"
+
+
+def test_cli_ingest_build_and_read_with_a_lake_uri(s3_env: S3Server, tmp_path: Path):
+    from typer.testing import CliRunner
+
+    from shopops.cli import app
+
+    bucket = s3_env.new_bucket()
+    uri = f"s3://{bucket}/cli"
+    runner = CliRunner()
+    done = runner.invoke(app, ["ingest", str(_source(tmp_path)), "--table", "order_lines", "--data", uri])
+    assert done.exit_code == 0, done.output
+    assert (s3_env.root / bucket / "cli" / "lake" / "_batches").is_dir()
+    assert runner.invoke(app, ["build", "--data", uri]).exit_code == 0
+    shown = runner.invoke(app, ["kpi", "--data", uri, "--grain", "day", "--format", "csv"])
+    assert shown.exit_code == 0 and "2024-03-01" in shown.output
+    other = runner.invoke(app, ["build", "--data", "s3://no-such-bucket/cli"])  # the same SHOPOPS_LOCAL_DIR
+    assert other.exit_code == 2 and "give each lake its own SHOPOPS_LOCAL_DIR" in " ".join(other.output.split())
+    missing = runner.invoke(app, ["build", "--data", "s3://no-such-bucket/cli"],
+                            env={"SHOPOPS_LOCAL_DIR": str(tmp_path / "local-2")})
+    text = " ".join(missing.output.split())
+    assert missing.exit_code == 2 and "the bucket 'no-such-bucket' does not exist" in text and SECRET not in text
