@@ -130,3 +130,21 @@ def test_cli_ingest_build_and_read_with_a_lake_uri(s3_env: S3Server, tmp_path: P
                             env={"SHOPOPS_LOCAL_DIR": str(tmp_path / "local-2")})
     text = " ".join(missing.output.split())
     assert missing.exit_code == 2 and "the bucket 'no-such-bucket' does not exist" in text and SECRET not in text
+
+
+def test_bucket_the_server_may_not_write(s3_env: S3Server, tmp_path: Path):
+    """localbucket checks no credentials; an immutable bucket folder is a bucket that refuses every write."""
+    import shutil
+    import subprocess
+
+    bucket = s3_env.new_bucket()
+    folder = s3_env.root / bucket
+    if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(folder)]).returncode != 0:
+        pytest.skip("chattr +i is not available on this filesystem")
+    try:
+        with pytest.raises(ShopopsError, match=rf"s3://{bucket}/shop: writing lake/_lease.json failed") as err:
+            Shop.open(f"s3://{bucket}/shop").ingest(_source(tmp_path), table="order_lines")
+        assert SECRET not in str(err.value)
+    finally:
+        subprocess.run(["chattr", "-i", str(folder)], check=True)
+    assert not any(folder.iterdir())
