@@ -20,6 +20,17 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SHOPOPS_", extra="ignore")
 
     data_dir: Path = Field(default=Path("shopops-data"), description="Root of the lake and warehouse.")
+    local_dir: Path | None = Field(
+        default=None,
+        description="For a lake on object storage (--data s3://bucket/prefix): the local folder of the warehouse, "
+        "the operational store and caches. Default: ~/.cache/shopops/lakes/<hash of the URI>.",
+    )
+    lake_lease_seconds: float = Field(
+        default=120.0, description="A writer's lease on an object-storage lake lasts this long unless renewed "
+        "(renewed every third of it while held), so a killed writer's lease expires.")
+    lake_lock_wait: float = Field(
+        default=600.0, description="How long a writer waits for another writer's lease on an object-storage lake "
+        "before it refuses.")
     engine: str = Field(default="duckdb", description="Transform engine: 'duckdb' or 'spark'.")
     spark_master: str = Field(default="local[2]", description="Spark master URL for --engine spark.")
     pii_key: str | None = Field(

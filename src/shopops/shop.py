@@ -15,7 +15,7 @@ from shopops._dates import parse_day
 from shopops.config import Settings
 from shopops.errors import ShopopsError, WarehouseError
 from shopops.ingest.pipeline import IngestResult, ingest
-from shopops.lake import Batch, Lake
+from shopops.lake import Batch, Lake, resolve_data_dir
 from shopops.warehouse import (
     GRAINS,
     BuildResult,
@@ -64,8 +64,9 @@ class Shop:
     """
 
     def __init__(self, data_dir: Path | str, settings: Settings | None = None) -> None:
-        self.data_dir = Path(data_dir)
         self.settings = settings or Settings()
+        # A URI (s3://bucket/prefix) names the lake; the warehouse and other local state get a local folder.
+        self.data_dir = resolve_data_dir(data_dir, self.settings.local_dir)
 
     @classmethod
     def open(cls, data_dir: Path | str | None = None, settings: Settings | None = None) -> Shop:

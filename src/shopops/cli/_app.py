@@ -28,7 +28,8 @@ __all__ = ["DataOpt", "FormatOpt", "app", "console", "emit", "err_console", "fai
 console = Console()
 err_console = Console(stderr=True)
 
-DataOpt = Annotated[Path | None, typer.Option("--data", "-d", help="Data directory (default: $SHOPOPS_DATA_DIR "
+DataOpt = Annotated[Path | None, typer.Option("--data", "-d", help="Data directory, or s3://bucket/prefix for a lake "
+                                                                     "on object storage (default: $SHOPOPS_DATA_DIR "
                                                                      "or ./shopops-data).")]
 FormatOpt = Annotated[str, typer.Option("--format", help="table, csv or json.")]
 
@@ -61,15 +62,23 @@ class _ShopopsGroup(TyperGroup):
 
 
 def _data_dir_of(args: list[str]) -> Path:
-    """The ``--data`` directory a command line names (else the default one)."""
+    """The local ``--data`` directory a command line names (else the default one); a lake URI gives its local folder."""
+    from shopops.config import Settings
+    from shopops.lake import resolve_data_dir
+
+    settings = Settings()
+    named: str | Path = settings.data_dir
     for i, arg in enumerate(args):
         if arg in ("--data", "-d") and i + 1 < len(args):
-            return Path(args[i + 1])
+            named = args[i + 1]
+            break
         if arg.startswith("--data="):
-            return Path(arg.split("=", 1)[1])
-    from shopops.config import Settings
-
-    return Settings().data_dir
+            named = arg.split("=", 1)[1]
+            break
+    try:
+        return resolve_data_dir(named, settings.local_dir)
+    except ShopopsError:
+        return Path(named)
 
 
 def warn_if_stale(data_dir: Path) -> None:

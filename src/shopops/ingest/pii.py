@@ -18,6 +18,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from shopops.lake import Lake
+
 __all__ = ["PiiHasher", "load_or_create_key"]
 
 _PREFIX = "pii_"
@@ -37,11 +39,16 @@ def load_or_create_key(data_dir: Path, configured: str | None = None) -> bytes:
 
     Notes
     -----
+    For a lake on object storage the key is ``<uri>/secrets/pii.key``, created once with a conditional
+    write, so that every machine writing the lake gives a person the same pseudonym.
     The file is created once with 32 random bytes and mode 0600. Losing it means new ingests
     give new pseudonyms for the same people, so back it up with the data directory.
     """
     if configured:
         return configured.encode("utf-8")
+    lake = Lake(data_dir)
+    if lake.store is not None:  # every writer of a shared lake must hash alike: the key lives with the lake
+        return lake.shared_key("pii.key")
     path = data_dir / "secrets" / "pii.key"
     if path.is_file():
         return bytes.fromhex(path.read_text(encoding="ascii").strip())

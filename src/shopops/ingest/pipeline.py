@@ -21,7 +21,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from shopops._duck import connect_limited, first_row, sql_str, sql_str_list
+from shopops._duck import connect_limited, first_row, sql_str
 from shopops.config import Settings
 from shopops.errors import IngestError, ShopopsError, SourceError
 from shopops.ingest._spark import SparkStager, remove_scratch
@@ -469,7 +469,8 @@ def _write_superseded(
     key = get_table(table_name).key
     cols = ", ".join(f'"{k}"' for k in key)
     union = " UNION ALL ".join(
-        f"SELECT {cols}, {seq} AS _seq FROM read_parquet({sql_str_list(files)})" for seq, files in by_batch.items()
+        f"SELECT {cols}, {seq} AS _seq FROM {lake.scan(con, f'_earlier_{seq}', files)}"
+        for seq, files in by_batch.items()
     )
     match = " AND ".join(f'e."{k}" IS NOT DISTINCT FROM n."{k}"' for k in key)
     out = staging / "superseded" / table_name

@@ -51,7 +51,7 @@ def copy_alerts(lake: Lake, store: OperationalStore) -> int:
         copied = [lake.root / rel for b in lake.batches() if b.adapter == ALERT_ADAPTER
                   for rel in b.tables.get(_TABLE, {}).get("files", [])]
         if copied:
-            before = pa.concat_tables([pq.read_table(p) for p in copied]).to_pandas()
+            before = pa.concat_tables([pq.read_table(str(p), filesystem=lake.fs) for p in copied]).to_pandas()
             latest = before.sort_values("copied_at").drop_duplicates("alert_id", keep="last")
             merged = rows.merge(latest[["alert_id", *_COMPARED]], on="alert_id", how="left", suffixes=("", "_was"),
                                 indicator=True)

@@ -22,6 +22,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from shopops.errors import ShopopsError
 from shopops.lake import Batch, Lake
 from shopops.monitor._landing import ADAPTER, TABLE, monitor_batches
 
@@ -48,6 +49,8 @@ def finish_compaction(lake: Lake) -> list[str]:
 
     Call it with the lake's writer lock held. Returns the ids deleted.
     """
+    if lake.store is not None:
+        return []  # compaction is not done on object storage (compact_events refuses), so nothing to finish
     batches = [b for b in lake.batches() if b.adapter == ADAPTER]
     replaced = {bid for b in batches for bid in b.source.get("replaces", [])}
     present = [b.batch_id for b in batches if b.batch_id in replaced]
@@ -81,6 +84,8 @@ def compact_events(lake: Lake, *, small_rows: int = 50_000, min_batches: int = 8
     max_rows : int
         The most rows one merged batch holds (bounds the memory a compaction needs).
     """
+    if lake.store is not None:
+        raise ShopopsError(f"{lake.uri}: compacting live events is not supported on a lake on object storage yet")
     with lake.writer_lock():
         lake.recover()
         finish_compaction(lake)

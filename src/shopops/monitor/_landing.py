@@ -60,7 +60,7 @@ class EventIndex:
         """The index of every event already in the lake."""
         index = cls()
         for path in _event_files(lake):
-            table = pq.read_table(path, columns=["event_id", "content_hash"])
+            table = pq.read_table(str(path), columns=["event_id", "content_hash"], filesystem=lake.fs)
             index._seen.update(zip(table["event_id"].to_pylist(), table["content_hash"].to_pylist(), strict=True))
         return index
 
@@ -224,7 +224,7 @@ def landed_spool_position(lake: Lake) -> tuple[int, int]:
 
 def landed_events(lake: Lake, since: float | None = None) -> pa.Table:
     """Every landed event (optionally only those with event time from ``since``), for rebuilding windows."""
-    tables = [pq.read_table(path) for path in _event_files(lake)]
+    tables = [pq.read_table(str(path), filesystem=lake.fs) for path in _event_files(lake)]
     if not tables:
         return TABLES[TABLE].arrow_schema().empty_table()
     table = pa.concat_tables(tables)

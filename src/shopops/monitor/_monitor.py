@@ -409,10 +409,13 @@ class Monitor:
 
     # ------------------------------------------------------------------ following other writers
     def _follow_lake(self) -> None:
-        folder = self.lake.root / "_batches"
-        if not folder.is_dir():
-            return
-        names = {p.name.removesuffix(".json") for p in os.scandir(folder) if p.name.endswith(".json")}
+        if self.lake.store is not None:
+            names = self.lake.batch_ids()
+        else:
+            folder = self.lake.root / "_batches"
+            if not folder.is_dir():
+                return
+            names = {p.name.removesuffix(".json") for p in os.scandir(folder) if p.name.endswith(".json")}
         new = names - self._known_batches
         if not new:
             return
@@ -423,7 +426,7 @@ class Monitor:
             if batch is None or batch.adapter != "monitor":
                 continue
             for rel in batch.tables.get(TABLE, {}).get("files", []):
-                landed = events_of_landed(pq.read_table(self.lake.root / rel))
+                landed = events_of_landed(pq.read_table(str(self.lake.root / rel), filesystem=self.lake.fs))
                 fresh, _refused, _dups = self.index.split(Checked(landed))
                 parts.append(fresh)
         fresh_all = pa.concat_tables(parts) if parts else None

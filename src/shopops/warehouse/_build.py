@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from shopops._duck import connect, connect_limited, first_row, sql_str_list
+from shopops._duck import connect, connect_limited, first_row
 from shopops.config import Settings
 from shopops.errors import WarehouseError
 from shopops.lake import Batch, Lake
@@ -64,7 +64,7 @@ def _lake_tables(con: duckdb.DuckDBPyConnection, lake: Lake, batches: list[Batch
         if files:
             parts.append(
                 f"SELECT '{name}' AS table_name, _source_file, _source_row, _reason, _raw_text, "
-                f"to_json(r) AS row_json FROM read_parquet({sql_str_list(files)}, union_by_name = true) AS r"
+                f"to_json(r) AS row_json FROM {lake.scan(con, f'_quarantine_{name}', files, union_by_name=True)} AS r"
             )
     if parts:
         con.execute("CREATE OR REPLACE TABLE quarantine AS " + " UNION ALL ".join(parts))
@@ -224,6 +224,9 @@ def _served_spark_build(path: Path) -> str | None:
 def _build_locked(data_dir: Path, settings: Settings, engine_name: str, step: Callable[[str], None],
                   started: float) -> BuildResult:
     lake = Lake(data_dir)
+    if engine_name == "spark" and lake.store is not None:
+        raise WarehouseError(f"--engine spark cannot read the lake at {lake.uri} (Spark needs its own S3 connector, "
+                             "hadoop-aws); build it with --engine duckdb")
     batches = lake.batches()
     final = data_dir / WAREHOUSE_FILE
     building = data_dir / f"{WAREHOUSE_FILE}.building"

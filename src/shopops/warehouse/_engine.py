@@ -10,6 +10,7 @@ import duckdb
 import pyarrow as pa
 
 from shopops._duck import first_row, sql_str_list
+from shopops.errors import WarehouseError
 from shopops.lake import Lake
 from shopops.schema import TABLES, Table
 from shopops.warehouse._models import load_models
@@ -116,6 +117,19 @@ def dim_date(first: date, last: date) -> pa.Table:
     })
 
 
+def _register(engine: Engine, lake: Lake, view: str, files: list[str]) -> None:
+    """Expose lake Parquet files as a view: by path on local disk, as an Arrow dataset on object storage."""
+    if lake.store is None:
+        engine.register_parquet(view, files)
+    elif isinstance(engine, DuckDBEngine):
+        source = lake.scan(engine.con, view + "_ds", files)
+        engine.con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {source}")
+    else:
+        raise WarehouseError(
+            f"the {engine.name} engine cannot read the lake at {lake.uri} from here; build with --engine duckdb"
+        )
+
+
 def _batch_views(lake: Lake, engine: Engine) -> dict[str, tuple[list[tuple[str, int]], str | None]]:
     views: dict[str, tuple[list[tuple[str, int]], str | None]] = {}
     for name in TABLES:
@@ -126,13 +140,13 @@ def _batch_views(lake: Lake, engine: Engine) -> dict[str, tuple[list[tuple[str, 
             files = [str(lake.root / rel) for rel in info.get("files", [])]
             if files:
                 view = f"_src_{name}_{batch.seq}"
-                engine.register_parquet(view, files)
+                _register(engine, lake, view, files)
                 batch_views.append((view, batch.seq))
             superseded += [str(lake.root / rel) for rel in info.get("superseded_files", [])]
         superseded_view = None
         if superseded:
             superseded_view = f"_superseded_{name}"
-            engine.register_parquet(superseded_view, superseded)
+            _register(engine, lake, superseded_view, superseded)
         views[name] = (batch_views, superseded_view)
     return views
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from shopops._duck import connect, first_row, sql_str_list
+from shopops._duck import connect, first_row
 from shopops.config import Settings
 from shopops.errors import WarehouseError
 from shopops.lake import Lake
@@ -68,7 +68,7 @@ def refresh_warehouse(data_dir: Path, *, settings: Settings | None = None) -> Bu
                 _materialise_view(con, model)
                 before = int(first_row(con, f"SELECT count(*) FROM {model}")[0])
                 con.execute(f"CREATE OR REPLACE TEMP VIEW stg_{table} AS SELECT * FROM "
-                            f"read_parquet({sql_str_list(files)})")
+                            f"{lake.scan(con, f'_new_{table}', files)}")
                 con.execute(f"CREATE OR REPLACE TEMP TABLE _new AS {models[model].sql}")
                 con.execute(f"INSERT INTO {model} SELECT n.* FROM _new AS n "
                             f"WHERE NOT EXISTS (SELECT 1 FROM {model} AS f WHERE f.event_id = n.event_id)")
