@@ -79,8 +79,8 @@ class SparkCluster:
         self.procs.append(subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=cluster_env(),
                                            start_new_session=True))
 
-    def start(self, workers: int = 2, timeout: float = 180.0) -> SparkCluster:
-        """Start the master and ``workers`` workers; return once every worker is registered ALIVE."""
+    def start(self, workers: int = 2, timeout: float = 180.0, memory: str = "1536m") -> SparkCluster:
+        """Start the master and ``workers`` one-core workers of ``memory`` each; return once all are ALIVE."""
         self._spawn("master", ["org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
                                "--port", str(self.master_port), "--webui-port", str(self.ui_port)])
         for i in range(workers):
@@ -89,7 +89,7 @@ class SparkCluster:
             work = self.work_dir(i)
             work.mkdir(parents=True)
             self._spawn(f"worker{i}", ["org.apache.spark.deploy.worker.Worker", self.url, "--host", "127.0.0.1",
-                                       "--cores", "1", "--memory", "1536m", "--webui-port", str(port),
+                                       "--cores", "1", "--memory", memory, "--webui-port", str(port),
                                        "--work-dir", str(work)])
         deadline = time.monotonic() + timeout
         while True:
@@ -119,7 +119,7 @@ class SparkCluster:
         self.procs.clear()
 
 
-def start_cluster(root: Path, workers: int = 2) -> SparkCluster:
+def start_cluster(root: Path, workers: int = 2, memory: str = "1536m") -> SparkCluster:
     """A standalone cluster with ``workers`` one-core workers, logs and work folders under ``root``."""
     root.mkdir(parents=True, exist_ok=True)
-    return SparkCluster(root, free_port(), free_port()).start(workers)
+    return SparkCluster(root, free_port(), free_port()).start(workers, memory=memory)

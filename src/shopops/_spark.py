@@ -136,6 +136,11 @@ def spark_session(settings: Settings | None = None) -> SparkSession:
             # from block manager)"), and local mode does not retry a task. Loopback keeps it in the box.
             conf["spark.driver.host"] = "127.0.0.1"
             conf["spark.driver.bindAddress"] = "127.0.0.1"
+        if settings.spark_shuffle_partitions is not None:
+            # Spark's default of 200 shuffle partitions suits a big cluster's big build; a small cluster
+            # or shop spends most of its build scheduling near-empty tasks.
+            conf["spark.sql.shuffle.partitions"] = str(settings.spark_shuffle_partitions)
+            conf["spark.default.parallelism"] = str(settings.spark_shuffle_partitions)
         for key, value in conf.items():
             builder = builder.config(key, value)
         try:

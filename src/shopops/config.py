@@ -33,6 +33,11 @@ class Settings(BaseSettings):
         "before it refuses.")
     engine: str = Field(default="duckdb", description="Transform engine: 'duckdb' or 'spark'.")
     spark_master: str = Field(default="local[2]", description="Spark master URL for --engine spark.")
+    spark_shuffle_partitions: int | None = Field(
+        default=None, ge=1,
+        description="Shuffle partitions of a new Spark session (default: 4 in local mode, else Spark's own 200); "
+        "about 2-3 per executor core suits a build.",
+    )
     pii_key: str | None = Field(
         default=None,
         description="Secret key for pseudonymising personal data. When unset, a random key is created "

@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 from tests.spark_cluster import SparkCluster, cluster_env
 
 from shopops import Shop
+from shopops.lake import Lake
 from shopops.warehouse import Reader, build_warehouse, load_models
 from shopops.warehouse._spark import MANIFEST, SPARK_BUILDS, read_manifest
 
@@ -43,6 +45,7 @@ def _env(cluster: SparkCluster) -> dict[str, str]:
     env["SHOPOPS_SPARK_MASTER"] = cluster.url
     env["PYTHONPATH"] = os.pathsep.join([str(SRC), env.get("PYTHONPATH", "")])
     env["PYSPARK_PYTHON"] = sys.executable
+    env["SHOPOPS_SPARK_SHUFFLE_PARTITIONS"] = "4"  # two 1-core executors: Spark's 200 would be near-empty tasks
     return env
 
 
@@ -51,16 +54,79 @@ def _spark_build(data_dir: Path, cluster: SparkCluster) -> None:
     assert proc.returncode == 0, f"shopops build --engine spark failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
 
 
+RETAIL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "online_retail" / "online_retail.parquet"
+#: Lines of Online Retail ingested on the cluster (with cancellations, duplicates and bad rows among them).
+RETAIL_LINES = 3_000
+
+
+def _cli(args: list[str], cluster: SparkCluster) -> None:
+    proc = subprocess.run([sys.executable, "-m", "shopops.cli", *args], env=_env(cluster), capture_output=True,
+                          text=True, timeout=900)
+    assert proc.returncode == 0, f"shopops {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+
+
+def _kill_a_build_mid_way(data_dir: Path, cluster: SparkCluster) -> dict[str, Any]:
+    """Start a cluster build of ``data_dir``, kill its driver once it runs; what the served warehouse showed."""
+    reader = Reader.for_data_dir(data_dir)
+    before = reader.meta()
+    count = reader.frame("SELECT count(*) AS n FROM fact_order_line")["n"][0]
+    builds = data_dir / SPARK_BUILDS
+    builds.mkdir(parents=True, exist_ok=True)
+    old = {d.name for d in builds.iterdir()}
+    proc = subprocess.Popen(_build_cmd(data_dir), env=_env(cluster), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        # Kill the driver (and its JVM) once the new build is running on the cluster: its folder exists
+        # (created after the session is up, before the first model) and the master lists the application.
+        _wait_for(lambda: (any(d.name not in old for d in builds.iterdir())
+                           and bool(cluster.master_state().get("activeapps")))
+                  or proc.poll() is not None, "the new build to start on the cluster")
+        finished_early = proc.poll() is not None
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    reader.close()
+    return {"before": before, "count": count, "finished_early": finished_early,
+            "broken": [d.name for d in builds.iterdir() if d.name not in old],
+            "manifests": [d.name for d in builds.iterdir() if d.name not in old and (d / MANIFEST).exists()],
+            "after_kill": reader.meta(),
+            "count_after_kill": reader.frame("SELECT count(*) AS n FROM fact_order_line")["n"][0]}
+
+
 @pytest.fixture(scope="module")
-def shops(tmp_path_factory: pytest.TempPathFactory, spark_cluster: SparkCluster) -> tuple[Path, Path]:
-    """A small simulated shop built by DuckDB (first dir) and, on the cluster, by Spark (second dir)."""
+def shops(tmp_path_factory: pytest.TempPathFactory, spark_cluster: SparkCluster) -> dict[str, Any]:
+    """A small simulated shop plus a slice of Online Retail, ingested and built by DuckDB (``duck``) and on the cluster.
+
+    On the cluster (``spark``): the Online Retail slice is ingested with ``--engine spark``; a first build
+    is killed mid-way (over the DuckDB-built warehouse the copy brought along), then a build completes.
+    """
     base = tmp_path_factory.mktemp("cluster-shop")
     duck, spark = base / "duckdb", base / "spark"
     Shop.open(duck).simulate(seed=5, days=90, products=25, customers=400)
-    shutil.copytree(duck, spark)
+    shutil.copytree(duck, spark)  # the same lake and PII key
+    build_warehouse(spark, engine="duckdb")
+    retail = base / "online_retail_slice.parquet"
+    pq.write_table(pq.read_table(RETAIL).slice(0, RETAIL_LINES), retail)
+    _cli(["ingest", str(retail), "--engine", "duckdb", "--no-build", "--data", str(duck)], spark_cluster)
+    _cli(["ingest", str(retail), "--engine", "spark", "--no-build", "--data", str(spark)], spark_cluster)
     build_warehouse(duck, engine="duckdb")
+    killed = _kill_a_build_mid_way(spark, spark_cluster)
     _spark_build(spark, spark_cluster)
-    return duck, spark
+    return {"duck": duck, "spark": spark, "killed": killed}
+
+
+def test_cluster_ingest_gives_the_duckdb_batch(shops: dict[str, Any]) -> None:
+    lakes = [Lake(shops[k]).batches()[-1] for k in ("duck", "spark")]
+    assert lakes[0].batch_id == lakes[1].batch_id
+    assert lakes[0].report == lakes[1].report
+    assert lakes[0].report["order_lines"]["rows_quarantined"] > 0  # the slice has rows the rules reject
+    con = duckdb.connect()
+    rows = []
+    for key, batch in zip(("duck", "spark"), lakes, strict=True):
+        files = [str(Lake(shops[key]).root / f) for f in batch.tables["order_lines"]["files"]]
+        rows.append(con.execute(f"SELECT * FROM read_parquet({files!r}) ORDER BY ALL").fetchall())
+    assert len(rows[0]) > RETAIL_LINES // 2 and rows[0] == rows[1]
 
 
 def _same(u: object, v: object) -> bool:
@@ -69,8 +135,8 @@ def _same(u: object, v: object) -> bool:
     return type(u) is type(v) and u == v
 
 
-def test_cluster_build_gives_the_duckdb_answers(shops: tuple[Path, Path]) -> None:
-    duck, spark = shops
+def test_cluster_build_gives_the_duckdb_answers(shops: dict[str, Any]) -> None:
+    duck, spark = shops["duck"], shops["spark"]
     con = duckdb.connect()
     con.execute(f"ATTACH '{duck / 'warehouse.duckdb'}' AS a (READ_ONLY)")
     con.execute(f"ATTACH '{spark / 'warehouse.duckdb'}' AS b (READ_ONLY)")
@@ -98,8 +164,8 @@ def test_cluster_build_gives_the_duckdb_answers(shops: tuple[Path, Path]) -> Non
     assert reader.frame(query).values.tolist() == Reader.for_data_dir(duck).frame(query).values.tolist()
 
 
-def test_cluster_build_commits_a_manifest_of_month_partitioned_parquet(shops: tuple[Path, Path]) -> None:
-    _, spark = shops
+def test_cluster_build_commits_a_manifest_of_month_partitioned_parquet(shops: dict[str, Any]) -> None:
+    spark = shops["spark"]
     folder = Reader.for_data_dir(spark).meta()["spark_build"]
     manifest = read_manifest(spark / SPARK_BUILDS / folder)
     assert manifest is not None
@@ -110,7 +176,7 @@ def test_cluster_build_commits_a_manifest_of_month_partitioned_parquet(shops: tu
     assert all((spark / SPARK_BUILDS / folder / f).is_file() for f in lines)
 
 
-def test_cluster_build_ran_on_both_workers(shops: tuple[Path, Path], spark_cluster: SparkCluster) -> None:
+def test_cluster_build_ran_on_both_workers(shops: dict[str, Any], spark_cluster: SparkCluster) -> None:
     apps = spark_cluster.master_state()["completedapps"]
     assert apps, "the master saw no finished application"
     app_id = apps[-1]["id"]
@@ -129,47 +195,25 @@ def _wait_for(cond: Any, what: str, timeout: float = 600) -> None:
         time.sleep(0.2)
 
 
-def test_a_build_killed_mid_way_leaves_the_served_warehouse_and_the_next_build_completes(
-    shops: tuple[Path, Path], spark_cluster: SparkCluster
-) -> None:
-    _, spark = shops
-    reader = Reader.for_data_dir(spark)
-    before = reader.meta()
-    count = reader.frame("SELECT count(*) AS n FROM fact_order_line")["n"][0]
-    builds = spark / SPARK_BUILDS
-    served = before["spark_build"]
-    proc = subprocess.Popen(_build_cmd(spark), env=_env(spark_cluster), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
-    try:
-        # Kill the driver (and its JVM) once the new build is running on the cluster: its folder exists
-        # (created after the session is up, before the first model) and the master lists the application.
-        _wait_for(lambda: (any(d.name != served for d in builds.iterdir())
-                           and bool(spark_cluster.master_state().get("activeapps")))
-                  or proc.poll() is not None, "the new build to start on the cluster")
-        assert proc.poll() is None, "the build finished before it could be killed"
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    broken = [d for d in builds.iterdir() if d.name != served]
-    assert broken and all(not (d / MANIFEST).exists() for d in broken)
-    reader.close()
-    assert reader.meta() == before
-    assert reader.frame("SELECT count(*) AS n FROM fact_order_line")["n"][0] == count
-
-    _spark_build(spark, spark_cluster)
-    after = Reader.for_data_dir(spark).meta()
-    assert after["spark_build"] not in (served, *(d.name for d in broken))
-    assert json.loads(after["batches"]) == json.loads(before["batches"])
-    assert Reader.for_data_dir(spark).frame("SELECT count(*) AS n FROM fact_order_line")["n"][0] == count
-    # The broken build is gone; the replaced one stays for readers still on the old file.
-    assert sorted(d.name for d in builds.iterdir()) == sorted([served, after["spark_build"]])
+def test_a_build_killed_mid_way_leaves_the_served_warehouse_and_the_next_build_completes(shops: dict[str, Any]) -> None:
+    killed = shops["killed"]
+    assert not killed["finished_early"], "the build finished before it could be killed"
+    assert killed["broken"] and not killed["manifests"]  # the killed build's folder, never committed
+    assert killed["after_kill"] == killed["before"] and killed["before"]["engine"] == "duckdb"
+    assert killed["count_after_kill"] == killed["count"]
+    after = Reader.for_data_dir(shops["spark"]).meta()
+    assert after["engine"] == "spark" and after["spark_build"] not in killed["broken"]
+    # Built from every committed batch: the served one before, and the Online Retail slice ingested since.
+    batches = [b.batch_id for b in Lake(shops["spark"]).batches()]
+    assert json.loads(after["batches"]) == batches == [*json.loads(killed["before"]["batches"]), batches[-1]]
+    # The broken build is gone once the next one is served.
+    assert sorted(d.name for d in (shops["spark"] / SPARK_BUILDS).iterdir()) == [after["spark_build"]]
 
 
-def test_the_in_memory_indexes_load_from_a_spark_built_warehouse(shops: tuple[Path, Path]) -> None:
+def test_the_in_memory_indexes_load_from_a_spark_built_warehouse(shops: dict[str, Any]) -> None:
     from shopops.warehouse import customer_index, line_index, order_index
 
-    duck, spark = (Reader.for_data_dir(d) for d in shops)
+    duck, spark = (Reader.for_data_dir(shops[k]) for k in ("duck", "spark"))
     pages = [(order_index(r).page_json(None, None, limit=50), customer_index(r).page_json(None, None, limit=50))
              for r in (duck, spark)]
     assert pages[0] == pages[1]

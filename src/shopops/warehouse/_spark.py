@@ -234,9 +234,10 @@ def _checked_columns(con: duckdb.DuckDBPyConnection, name: str, files: list[str]
 
 def _view_sql(name: str, files: list[str], columns: list[tuple[str, str]]) -> str:
     """A view giving the model's rows with exactly the DuckDB engine's column types."""
+    if not files:  # a model without rows (e.g. no web events): typed NULLs, since there is no column to cast
+        empty = ", ".join(f'CAST(NULL AS {t}) AS "{c}"' for c, t in columns)
+        return f"CREATE OR REPLACE VIEW {name} AS SELECT {empty} WHERE false"
     select = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in columns)
-    if not files:
-        return f"CREATE OR REPLACE VIEW {name} AS SELECT {select} FROM (SELECT 1) WHERE false"
     return (f"CREATE OR REPLACE VIEW {name} AS SELECT {select} "
             f"FROM read_parquet({sql_str_list(files)}, hive_partitioning = false)")
 
