@@ -214,9 +214,18 @@ def test_the_in_memory_indexes_load_from_a_spark_built_warehouse(shops: dict[str
     from shopops.warehouse import customer_index, line_index, order_index
 
     duck, spark = (Reader.for_data_dir(shops[k]) for k in ("duck", "spark"))
-    pages = [(order_index(r).page_json(None, None, limit=50), customer_index(r).page_json(None, None, limit=50))
-             for r in (duck, spark)]
-    assert pages[0] == pages[1]
+    # Spark sums in another order than DuckDB: money can differ in the last bit (compared with a tolerance, as
+    # the build test does), and so can the order of customers whose sales tie up to that bit.
+    for page in ("orders", "customers"):
+        got = []
+        for r in (duck, spark):
+            index = order_index(r) if page == "orders" else customer_index(r)
+            body = json.loads(index.page_json(None, None, limit=50))
+            key = "order_id" if page == "orders" else "customer_id"
+            got.append((body["total"], sorted(body["items"], key=lambda row, k=key: row[k])))
+        assert got[0][0] == got[1][0] and len(got[0][1]) == 50, page
+        for a, b in zip(got[0][1], got[1][1], strict=True):
+            assert a.keys() == b.keys() and all(_same(a[c], b[c]) for c in a), (page, a, b)
     first = order_index(duck).row(order_index(duck).page(None, None)[0][0]["order_id"])
     assert first is not None and order_index(spark).row(first["order_id"]) == first
     assert line_index(spark).lines(first["order_id"]) == line_index(duck).lines(first["order_id"])
