@@ -39,3 +39,18 @@ def spark_cluster(tmp_path_factory: pytest.TempPathFactory):
     cluster = start_cluster(tmp_path_factory.mktemp("spark-cluster"))
     yield cluster
     cluster.stop()
+
+
+@pytest.fixture(scope="module")
+def spark():
+    """One local Spark session per module (reused by the ingests and builds); stopped only if we started it."""
+    from pyspark.sql import SparkSession
+
+    from shopops._spark import spark_session
+    from shopops.config import Settings
+
+    existed = SparkSession.getActiveSession() is not None
+    session = spark_session(Settings())
+    yield session
+    if not existed:
+        session.stop()

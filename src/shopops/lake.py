@@ -444,10 +444,7 @@ class Lake:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(name_dir, target)
                 files = sorted(str(p.relative_to(self.root)) for p in target.rglob("*.parquet"))
-                if zone == "raw":
-                    rel_files.setdefault("_raw", {}).setdefault("files", []).extend(files)
-                else:
-                    rel_files.setdefault(name_dir.name, {})[_FILES_KEY[zone]] = files
+                _record_files(rel_files, zone, name_dir.name, files)
         batch = Batch(
             batch_id=batch_id,
             seq=seq,
@@ -515,10 +512,7 @@ class Lake:
                     uploaded.append(f"lake/{rel}")
                     store.upload(local, f"lake/{rel}")
                     files.append(rel)
-                if zone == "raw":
-                    rel_files.setdefault("_raw", {}).setdefault("files", []).extend(files)
-                else:
-                    rel_files.setdefault(name_dir.name, {})[_FILES_KEY[zone]] = files
+                _record_files(rel_files, zone, name_dir.name, files)
 
     def _write_record(self, batch: Batch) -> None:
         """The one step that makes a batch visible on object storage."""
@@ -563,6 +557,14 @@ def _lease_is_stale(info: dict[str, Any]) -> bool:
         except (PermissionError, ValueError):
             return False
     return False
+
+
+def _record_files(rel_files: dict[str, dict[str, Any]], zone: str, name: str, files: list[str]) -> None:
+    """Note a committed partition's files in the record: raw files under ``_raw``, the others per table and zone."""
+    if zone == "raw":
+        rel_files.setdefault("_raw", {}).setdefault("files", []).extend(files)
+    else:
+        rel_files.setdefault(name, {})[_FILES_KEY[zone]] = files
 
 
 def _fsync_dir(path: Path) -> None:

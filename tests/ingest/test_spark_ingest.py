@@ -7,7 +7,6 @@ import importlib.util
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -38,20 +37,6 @@ def _why_no_spark() -> str | None:
 
 NO_SPARK = _why_no_spark()
 pytestmark = [pytest.mark.spark, pytest.mark.skipif(NO_SPARK is not None, reason=NO_SPARK or "")]
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    """One Spark session for the module (reused by the ingests); stopped only if we started it."""
-    from pyspark.sql import SparkSession
-
-    from shopops._spark import spark_session
-
-    existed = SparkSession.getActiveSession() is not None
-    session = spark_session(Settings())
-    yield session
-    if not existed:
-        session.stop()
 
 
 def _both(base: Path, path: Path, **kwargs: Any) -> dict[str, IngestResult]:

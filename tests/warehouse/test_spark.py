@@ -49,20 +49,6 @@ KEYS = {
 
 
 @pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    """One Spark session for the module (reused by run_on_spark); stopped only if we started it."""
-    from pyspark.sql import SparkSession
-
-    from shopops.warehouse._spark import spark_session
-
-    existed = SparkSession.getActiveSession() is not None
-    session = spark_session(Settings())
-    yield session
-    if not existed:
-        session.stop()
-
-
-@pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory, spark: Any) -> tuple[BuildResult, BuildResult]:
     """Online Retail ingested once, then built by DuckDB (dir ``duckdb``) and by Spark (dir ``spark``)."""
     from shopops.ingest.pipeline import ingest
