@@ -14,21 +14,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the S3 server launcher the tests use (tests/s3_server.py)
+
 DEFAULT_FILE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "online_retail" / "online_retail.parquet"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def main() -> None:
@@ -37,24 +32,15 @@ def main() -> None:
     parser.add_argument("--file", type=Path, default=DEFAULT_FILE)
     args = parser.parse_args()
     import boto3
+    from tests.s3_server import Keys, localbucket
 
     from shopops import Shop
     from shopops.config import Settings
 
     with tempfile.TemporaryDirectory(prefix="bench-lake-s3-") as tmp:
         root = Path(tmp)
-        port = _free_port()
-        server = subprocess.Popen([sys.executable, "-m", "localbucket", str(root / "s3"), "--port", str(port)],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            for _ in range(200):
-                try:
-                    with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                        break
-                except OSError:
-                    time.sleep(0.05)
-            os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-                               "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_REGION": "us-east-1"})
+        with localbucket(root / "s3", Keys("bench", "bench")) as server:
+            os.environ.update({**server.keys.env(), "AWS_ENDPOINT_URL": server.endpoint, "AWS_REGION": "us-east-1"})
             bucket = "bench"
             boto3.client("s3").create_bucket(Bucket=bucket)
             local_times, s3_times, build_times = [], [], []
@@ -70,9 +56,6 @@ def main() -> None:
                 t = time.perf_counter()
                 shop.build()
                 build_times.append(time.perf_counter() - t)
-        finally:
-            server.kill()
-            server.wait()
     local, s3 = min(local_times), min(s3_times)
     print(f"file: {args.file.name} ({args.file.stat().st_size / 1e6:.1f} MB), best of {args.repeat}")
     print(f"ingest, lake on local disk:       {local:6.2f} s")

@@ -5,6 +5,7 @@ Each phase runs in its own process. While it runs, every process taking part is 
 
 - ``driver``: the shopops process, with its Spark driver JVM (a child of the Python process);
 - ``executor``: each Spark executor JVM (children of the workers);
+- ``executor-python``: the Python workers an executor starts (the pseudonymising pandas UDF);
 - ``master`` / ``worker``: the standalone cluster's daemons.
 
 The Spark driver's peak must not grow with the data (nothing is collected to it); run two sizes and
@@ -96,7 +97,14 @@ def _role(proc: psutil.Process, root_pid: int) -> str:
         return "master"
     if "deploy.worker.Worker" in cmd:
         return "worker"
-    return "driver" if proc.pid == root_pid or _descends(proc, root_pid) else "other"
+    if proc.pid == root_pid or _descends(proc, root_pid):
+        return "driver"
+    try:
+        parents = " ".join(" ".join(p.cmdline()) for p in proc.parents())
+    except psutil.Error:
+        return "other"
+    # The Python workers an executor forks for the pseudonymising pandas UDF.
+    return "executor-python" if "CoarseGrainedExecutorBackend" in parents else "other"
 
 
 def _descends(proc: psutil.Process, root_pid: int) -> bool:

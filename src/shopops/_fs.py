@@ -208,20 +208,36 @@ class ObjectStore:
             try:
                 obj = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
             except Exception as exc:
-                if getattr(exc, "response", {}).get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                if _code(exc) in ("NoSuchKey", "404"):
                     return None
                 raise
             return obj["Body"].read(), str(obj.get("ETag", ""))
 
-    def put(self, key: str, data: bytes, *, if_absent: bool = False) -> bool:
-        """Write an object; with ``if_absent`` only when none exists (``If-None-Match: *``). False: it existed."""
+    def put(self, key: str, data: bytes, *, if_absent: bool = False, if_match: str | None = None) -> str | None:
+        """Write an object and return its new ETag.
+
+        With ``if_absent`` only when none exists (``If-None-Match: *``); with ``if_match`` only while the stored
+        object still has that ETag (``If-Match``). None: the condition did not hold and nothing was written.
+        """
         extra = {"IfNoneMatch": "*"} if if_absent else {}
+        if if_match is not None:
+            extra["IfMatch"] = if_match
         with self._errors(f"writing {key}"):
             try:
-                self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, **extra)
+                out = self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, **extra)
             except Exception as exc:
-                code = getattr(exc, "response", {}).get("Error", {}).get("Code")
-                if if_absent and code in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
+                if extra and _precondition_failed(exc):
+                    return None
+                raise
+        return str(out.get("ETag", "")) or "?"
+
+    def delete_if(self, key: str, etag: str) -> bool:
+        """Delete ``key`` only while it still has ``etag`` (``If-Match``). False: it changed or is gone."""
+        with self._errors(f"deleting {key}"):
+            try:
+                self.client.delete_object(Bucket=self.bucket, Key=self._key(key), IfMatch=etag)
+            except Exception as exc:
+                if _precondition_failed(exc) or _code(exc) in ("NoSuchKey", "404"):
                     return False
                 raise
         return True
@@ -248,3 +264,12 @@ class ObjectStore:
             for page in pages:
                 out += [str(o["Key"])[strip:] for o in page.get("Contents", [])]
         return out
+
+
+def _code(exc: Exception) -> str:
+    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
+
+
+def _precondition_failed(exc: Exception) -> bool:
+    """The server refused a conditional write: the object is there (or changed) since we looked."""
+    return _code(exc) in ("PreconditionFailed", "412", "ConditionalRequestConflict")

@@ -22,8 +22,11 @@ straight to its final, batch-named partitions (invisible: readers list only the 
 records) and made visible by one conditional write of its commit record (``If-None-Match: *``).
 Writers on any machine exclude each other with a lease object ``lake/_lease.json``, created with a
 conditional write and renewed while held; a lease whose holder was killed expires (at once when the
-holder was a process on this host that is gone). Each commit first claims its sequence number with a
-conditional write of ``lake/_seq/<seq>``, so two commits can never share one.
+holder was a process on this host that is gone). Renewal, takeover of an expired lease and release are
+each one write on condition that the lease is still the one last seen (``If-Match``), so two writers
+never both hold it on a server that honours the condition (AWS S3, MinIO, moto). Each commit first
+claims its sequence number with a conditional write of ``lake/_seq/<seq>``, so two commits can never
+share one.
 """
 
 from __future__ import annotations
@@ -297,15 +300,18 @@ class Lake:
             return json.dumps({"holder": f"{socket.gethostname()} pid {os.getpid()}", "host": socket.gethostname(),
                                "pid": os.getpid(), "token": token, "expires_at": time.time() + ttl}).encode()
 
-        while not store.put(_LEASE, body(), if_absent=True):
+        etag = store.put(_LEASE, body(), if_absent=True)
+        while etag is None:
             got = store.get(_LEASE)
             if got is None:
+                etag = store.put(_LEASE, body(), if_absent=True)
                 continue
             info = json.loads(got[0])
             if _lease_is_stale(info):
-                # A holder that died (or stopped renewing) leaves its lease; the next writer removes it and
-                # then still has to win the conditional write against any other writer doing the same.
-                store.delete([_LEASE])
+                # A holder that died (or stopped renewing) leaves its lease. Taking it over is one write on
+                # condition that it is still the stale lease we read (If-Match): of two writers doing the
+                # same, one wins and the other sees the winner's fresh lease.
+                etag = store.put(_LEASE, body(), if_match=got[1])
                 continue
             holder = f"{info.get('holder', '?')}, lease until " + datetime.fromtimestamp(
                 float(info.get("expires_at", 0)), UTC).isoformat(timespec="seconds")
@@ -318,15 +324,19 @@ class Lake:
                 on_wait(f"waiting for another writer ({holder}) of {self.uri} to finish")
             told = True
             time.sleep(max(0.05, min(1.0, deadline - time.monotonic())))
+            etag = store.put(_LEASE, body(), if_absent=True)
         stop = threading.Event()
+        held = [etag]
 
         def renew() -> None:
             while not stop.wait(ttl / 3):
                 with contextlib.suppress(LakeStorageError):
-                    got = store.get(_LEASE)
-                    if got is None or json.loads(got[0]).get("token") != token:
+                    if not _holds(store, token):
+                        return  # a server that ignores If-Match still shows the successor's token
+                    renewed = store.put(_LEASE, body(), if_match=held[0])
+                    if renewed is None:
                         return  # lost it (expired and taken over): the commit's claims still keep the lake whole
-                    store.put(_LEASE, body())
+                    held[0] = renewed
 
         renewer = threading.Thread(target=renew, name="lake-lease", daemon=True)
         renewer.start()
@@ -338,9 +348,8 @@ class Lake:
             stop.set()
             renewer.join()
             with contextlib.suppress(LakeStorageError):
-                got = store.get(_LEASE)
-                if got is not None and json.loads(got[0]).get("token") == token:
-                    store.delete([_LEASE])
+                if _holds(store, token):
+                    store.delete_if(_LEASE, held[0])  # only our own lease, never one a successor took over
 
     def recover(self) -> list[Path]:
         """Remove what interrupted writers left behind; call with the writer lock held.
@@ -543,6 +552,11 @@ class Lake:
             raise LakeStorageError(f"{self.uri}: the key {key} could not be created")
         secret = _SECRETS[(self.store.uri, name)] = bytes.fromhex(got[0].decode("ascii").strip())
         return secret
+
+
+def _holds(store: ObjectStore, token: str) -> bool:
+    got = store.get(_LEASE)
+    return got is not None and json.loads(got[0]).get("token") == token
 
 
 def _lease_is_stale(info: dict[str, Any]) -> bool:
