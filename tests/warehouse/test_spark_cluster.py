@@ -190,7 +190,10 @@ def test_cluster_build_gives_the_duckdb_answers(shops: dict[str, Any]) -> None:
     reader = Reader.for_data_dir(spark)
     assert reader.meta()["engine"] == "spark"
     query = "SELECT count(*), round(sum(net_sales), 6) FROM fact_order_line"
-    assert reader.frame(query).values.tolist() == Reader.for_data_dir(duck).frame(query).values.tolist()
+    (n_b, sales_b), = reader.frame(query).values.tolist()
+    (n_a, sales_a), = Reader.for_data_dir(duck).frame(query).values.tolist()
+    # Spark sums in another order: the total can differ in its last digits (the build test's tolerance).
+    assert n_b == n_a and math.isclose(sales_b, sales_a, rel_tol=1e-9)
 
 
 def test_cluster_build_commits_a_manifest_of_month_partitioned_parquet(shops: dict[str, Any]) -> None:
