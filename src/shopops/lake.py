@@ -300,18 +300,17 @@ class Lake:
             return json.dumps({"holder": f"{socket.gethostname()} pid {os.getpid()}", "host": socket.gethostname(),
                                "pid": os.getpid(), "token": token, "expires_at": time.time() + ttl}).encode()
 
-        etag = store.put(_LEASE, body(), if_absent=True)
-        while etag is None:
+        while (etag := store.put(_LEASE, body(), if_absent=True)) is None:
             got = store.get(_LEASE)
             if got is None:
-                etag = store.put(_LEASE, body(), if_absent=True)
                 continue
             info = json.loads(got[0])
             if _lease_is_stale(info):
                 # A holder that died (or stopped renewing) leaves its lease. Taking it over is one write on
                 # condition that it is still the stale lease we read (If-Match): of two writers doing the
                 # same, one wins and the other sees the winner's fresh lease.
-                etag = store.put(_LEASE, body(), if_match=got[1])
+                if (etag := store.put(_LEASE, body(), if_match=got[1])) is not None:
+                    break
                 continue
             holder = f"{info.get('holder', '?')}, lease until " + datetime.fromtimestamp(
                 float(info.get("expires_at", 0)), UTC).isoformat(timespec="seconds")
@@ -324,7 +323,6 @@ class Lake:
                 on_wait(f"waiting for another writer ({holder}) of {self.uri} to finish")
             told = True
             time.sleep(max(0.05, min(1.0, deadline - time.monotonic())))
-            etag = store.put(_LEASE, body(), if_absent=True)
         stop = threading.Event()
         held = [etag]
 

@@ -32,17 +32,23 @@ def moto_s3() -> Iterator[S3Server]:
         yield server
 
 
-@pytest.fixture
-def s3_env(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> S3Server:
-    """AWS settings of the local server in the environment, and a fresh local folder per test."""
+def use_server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, server: S3Server, keys: Keys,
+               local: str = "local") -> None:
+    """Only ``server``'s endpoint and ``keys`` in the AWS environment (no config files), and a local folder."""
     for name in list(os.environ):
         if name.startswith("AWS_"):
             monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", s3_server.endpoint)
+    for name, value in keys.env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", server.endpoint)
     monkeypatch.setenv("AWS_REGION", "us-east-1")
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
-    monkeypatch.setenv("SHOPOPS_LOCAL_DIR", str(tmp_path / "local"))
+    monkeypatch.setenv("SHOPOPS_LOCAL_DIR", str(tmp_path / local))
+
+
+@pytest.fixture
+def s3_env(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> S3Server:
+    """AWS settings of the local server in the environment, and a fresh local folder per test."""
+    use_server(monkeypatch, tmp_path, s3_server, s3_server.keys)
     return s3_server

@@ -6,7 +6,6 @@ localbucket checks no signature and ignores ``If-Match``; moto checks both, as A
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from shopops._fs import store_for
 from shopops.errors import ShopopsError
 from shopops.lake import Lake
 
-from .conftest import S3Server
+from .conftest import Keys, S3Server, use_server
 from .test_lake_s3_bad_input import _source
 
 pytest.importorskip("moto")
@@ -26,16 +25,7 @@ WRONG = "wrong-secret-never-in-messages-93ab"
 
 
 def _use(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, server: S3Server, key_id: str, secret: str) -> None:
-    for name in list(os.environ):
-        if name.startswith("AWS_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key_id)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", server.endpoint)
-    monkeypatch.setenv("AWS_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
-    monkeypatch.setenv("SHOPOPS_LOCAL_DIR", str(tmp_path / f"local-{key_id}"))
+    use_server(monkeypatch, tmp_path, server, Keys(key_id, secret), local=f"local-{key_id}")
 
 
 def _objects(server: S3Server, bucket: str) -> dict[str, str]:

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ import pytest
 
 from shopops import Shop
 from shopops.api import KeyStore
+from tests.ports import free_port
 
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "screenshots"
 
@@ -31,12 +31,6 @@ class Server:
         return r.json()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
     path = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -49,7 +43,7 @@ def _serve(shop: Shop) -> Iterator[Server]:
     """A real uvicorn server started through the CLI (`shopops serve`) in its own process."""
     store = KeyStore.for_data_dir(shop.data_dir)
     keys = {role: store.create(role, f"e2e {role}")[1] for role in ("admin", "analyst", "viewer")}
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "shopops.cli", "serve", "--data", str(shop.data_dir),
                              "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             env={**os.environ, "COLUMNS": "200"})
@@ -118,7 +112,7 @@ def contract_server(sim_shop: Shop) -> Iterator[Server]:
     shop = ContractShop(sim_shop.data_dir)
     store = KeyStore.for_data_dir(shop.data_dir)
     keys = {role: store.create(role, f"contract {role}")[1] for role in ("admin", "analyst")}
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(shop), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
