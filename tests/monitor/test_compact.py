@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -81,11 +82,18 @@ def test_a_crash_inside_a_compaction_loses_nothing_and_doubles_nothing(tmp_path:
     before = state(lake)
     script = ("import sys; from shopops.lake import Lake; from shopops.monitor import compact_events; "
               "compact_events(Lake(sys.argv[1]), min_batches=2, max_rows=200)")
+    # How long one whole compaction takes on this machine (on a copy of the lake), so that the kills land
+    # inside the work on a fast machine as on a slow one.
+    probe = tmp_path.parent / f"{tmp_path.name}-probe"
+    shutil.copytree(tmp_path, probe)
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-c", script, str(probe)], env={**os.environ}, check=True, timeout=300)
+    whole = time.monotonic() - started
     rng = np.random.default_rng(5)
     kills = 0
     for _ in range(4):
         proc = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], env={**os.environ})
-        time.sleep(float(rng.uniform(1.0, 3.0)))  # the import takes about a second: kill during the work
+        time.sleep(float(rng.uniform(0.5, 0.95)) * whole)  # past the imports, before the end
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
             kills += 1
