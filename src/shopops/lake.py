@@ -331,7 +331,8 @@ class Lake:
                 with contextlib.suppress(LakeStorageError):
                     if not _holds(store, token):
                         return  # a server that ignores If-Match still shows the successor's token
-                    renewed = store.put(_LEASE, body(), if_match=held[0])
+                    # Without an ETag (a server that keeps none) the token check above is the only guard.
+                    renewed = store.put(_LEASE, body(), if_match=held[0] or None)
                     if renewed is None:
                         return  # lost it (expired and taken over): the commit's claims still keep the lake whole
                     held[0] = renewed
@@ -346,8 +347,11 @@ class Lake:
             stop.set()
             renewer.join()
             with contextlib.suppress(LakeStorageError):
-                if _holds(store, token):
-                    store.delete_if(_LEASE, held[0])  # only our own lease, never one a successor took over
+                if _holds(store, token):  # only our own lease, never one a successor took over
+                    if held[0]:
+                        store.delete_if(_LEASE, held[0])
+                    else:
+                        store.delete([_LEASE])
 
     def recover(self) -> list[Path]:
         """Remove what interrupted writers left behind; call with the writer lock held.

@@ -35,6 +35,30 @@ def test_kpi_models_add_up(orders_shop: Shop) -> None:
     assert set(reasons.kind) == {"cancellation", "return"}
 
 
+_QUANTILE_AGGREGATES = """
+SELECT CASE WHEN grouping(order_date) = 0 THEN 'day' ELSE 'week' END AS grain,
+       coalesce(order_date, order_week) AS period, coalesce(warehouse, '(none)') AS warehouse,
+       CASE WHEN grouping(carrier) = 0 THEN coalesce(carrier, '(none)') ELSE '(all)' END AS carrier,
+       CASE WHEN grouping(ship_region) = 0 THEN coalesce(ship_region, '(none)') ELSE '(all)' END AS ship_region,
+       count(*) AS orders, {columns}, count(on_time) AS delivered
+FROM fact_fulfilment GROUP BY GROUPING SETS ((order_date, warehouse, carrier, ship_region), (order_week, warehouse))
+"""
+
+
+def test_kpi_percentiles_are_those_of_duckdbs_quantile_aggregates(orders_shop: Shop) -> None:
+    # The model ranks values (a sort spills to disk; a quantile aggregate cannot): same numbers as quantile_cont.
+    steps = ("payment", "release", "ship", "delivery")
+    columns = ", ".join(f"quantile_cont(hours_to_{s}, {q / 100}) AS p{q}_hours_to_{s}" for s in steps for q in (50, 90))
+    keys = ["grain", "period", "warehouse", "carrier", "ship_region"]
+    want = orders_shop.sql(_QUANTILE_AGGREGATES.format(columns=columns)).sort_values(keys).reset_index(drop=True)
+    got = orders_shop.sql(f"SELECT {', '.join(want.columns)} FROM kpi_fulfilment").sort_values(keys)
+    got = got.reset_index(drop=True)
+    assert len(got) == len(want) > 100 and got.p90_hours_to_delivery.notna().sum() > 100
+    pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-12, check_dtype=False)
+    # groups of one, two and many values are all there (ranks floor and ceil coincide or differ)
+    assert {1, 2} <= set(got.orders) and got.orders.max() > 20
+
+
 def test_training_records_holdout_metrics(orders_shop: Shop) -> None:
     result = orders_shop.orders_train(holdout_months=2, n_estimators=40)
     m = result.metrics
@@ -128,3 +152,43 @@ def test_api_triage_queue_and_review(orders_shop: Shop) -> None:
         old = client.get("/api/v1/orders", headers=op)  # the order reads still work
         assert old.status_code == 200 and old.json()["total"] > 0
         assert isinstance(pd.DataFrame(client.get("/api/v1/orders/late", headers=op).json()), pd.DataFrame)
+
+
+def test_concurrent_checkouts_on_a_real_server_store_each_decision_once_and_audit_every_post(
+        orders_shop: Shop) -> None:
+    # Twenty clients at once through `shopops serve`: the decisions and audit entries of concurrent requests
+    # are committed in groups; none may be lost, doubled or answered before it is stored.
+    import concurrent.futures
+
+    import httpx
+
+    from shopops.api import KeyStore
+    from shopops.opstore import OperationalStore
+    from tests.service.e2e.conftest import _serve
+
+    operator = KeyStore.for_data_dir(orders_shop.data_dir).create("operator", "checkout load")[1]
+    orders = [f"LOAD-{i}" for i in range(60)]
+    for server in _serve(orders_shop):
+        def post(i: int) -> tuple[str, int, dict]:
+            oid = orders[i % len(orders)]  # every order three times, from different clients
+            body = {"order_id": oid, "customer_id": None, "order_value": 20.0 + (i % len(orders)) * 40,
+                    "units": 1 + i % 4, "ship_country": "United Kingdom", "payment_type": "card"}
+            r = httpx.post(server.url + "api/v1/orders/triage", json=body, headers={"X-API-Key": operator},
+                           timeout=60)
+            return oid, r.status_code, r.json()
+
+        with concurrent.futures.ThreadPoolExecutor(20) as pool:
+            answers = list(pool.map(post, range(3 * len(orders))))
+    assert all(status == 200 for _, status, _ in answers), [a for a in answers if a[1] != 200][:3]
+    stored = [oid for oid, _, body in answers if body["stored"]]
+    assert sorted(stored) == sorted(orders)  # each order decided once, however many clients sent it
+    actions: dict[str, set[str]] = {}
+    for oid, _, body in answers:
+        actions.setdefault(oid, set()).add(body["action"])
+    assert all(len(a) == 1 for a in actions.values())  # a repeat gets the stored decision
+    store = OperationalStore.for_data_dir(orders_shop.data_dir)
+    kept = store.frame("SELECT order_id FROM orders_decision WHERE order_id LIKE 'LOAD-%'")
+    assert sorted(kept.order_id) == sorted(orders)
+    audited = store.frame("SELECT count(*) AS n FROM audit_log WHERE action = 'POST /orders/triage' "
+                          "AND key_name = 'checkout load'").n.iloc[0]
+    assert audited == len(answers)

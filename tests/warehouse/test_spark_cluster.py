@@ -35,7 +35,7 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 #: Models compared value by value (every model is compared by column types and row count; fact_order_line,
 #: half a million rows, is compared in SQL).
 COMPARED = ("kpi_period", "kpi_product_month", "kpi_category_month", "dim_product", "dim_customer", "fact_order",
-            "dim_date")
+            "dim_date", "fact_fulfilment", "kpi_fulfilment")
 
 
 def _build_cmd(data_dir: Path) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from importlib import resources
 from typing import Annotated, Any
@@ -22,6 +23,7 @@ from shopops.api._settings import ServiceSettings
 from shopops.api.routers import CAPABILITIES
 from shopops.api.schemas import CapabilityOut, Health, Me
 from shopops.errors import ShopopsError
+from shopops.opstore import GroupCommit
 from shopops.shop import Shop
 
 __all__ = ["API_PREFIX", "create_app"]
@@ -81,8 +83,11 @@ class _AuditWrites:
     A plain ASGI middleware: reads pass straight through at almost no cost.
     """
 
-    def __init__(self, app: ASGIApp, keys: KeyStore, shop: Shop | None = None) -> None:
+    def __init__(self, app: ASGIApp, keys: KeyStore, shop: Shop | None = None,
+                 writes: GroupCommit | None = None) -> None:
         self.app, self.keys, self.shop = app, keys, shop
+        # Entries of concurrent requests are committed together (one transaction per group, not per request).
+        self.writes = writes or GroupCommit(keys.store)
         self._stale: tuple[float, list[tuple[bytes, bytes]]] = (-1.0, [])
         self._judging = False
 
@@ -148,9 +153,11 @@ class _AuditWrites:
                 state["audit_detail"] = {"refused": "body too large",
                                          "declared_bytes": dict(scope.get("headers", [])).get(b"content-length",
                                                                                              b"").decode()}
-            await run_in_threadpool(
-                self.keys.audit, who if isinstance(who, Principal) else None, scope["method"], path,
-                f"{scope['method']} {path.removeprefix(API_PREFIX)}", status, state.get("audit_detail"))
+            entry = functools.partial(
+                KeyStore.audit_into, principal=who if isinstance(who, Principal) else None, method=scope["method"],
+                path=path, action=f"{scope['method']} {path.removeprefix(API_PREFIX)}", status=status,
+                detail=state.get("audit_detail"))
+            await self.writes.run(entry)
 
 
 def _meta_router() -> APIRouter:
@@ -206,7 +213,7 @@ def create_app(shop: Shop, settings: ServiceSettings | None = None) -> FastAPI:
     # The last added runs first: the audit wraps the body limit, so a refused oversize body is logged too.
     app.add_middleware(_BodyLimit, small=settings.max_body_kb * 1024,
                        upload=int(settings.max_upload_mb * 1024 * 1024))
-    app.add_middleware(_AuditWrites, keys=keys, shop=shop)
+    app.add_middleware(_AuditWrites, keys=keys, shop=shop, writes=app.state.ctx.writes)
     app.include_router(_meta_router(), prefix=API_PREFIX)
     for cap in CAPABILITIES:
         app.include_router(cap.router, prefix=API_PREFIX)

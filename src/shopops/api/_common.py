@@ -30,6 +30,7 @@ from shopops._csv import csv_text
 from shopops.api._keys import KeyStore
 from shopops.api._settings import ServiceSettings
 from shopops.errors import ShopopsError
+from shopops.opstore import GroupCommit
 from shopops.shop import Shop
 from shopops.warehouse import Identity, Reader, Snapshot
 
@@ -112,6 +113,11 @@ class Ctx:
     keys: KeyStore
     settings: ServiceSettings
     answers: Answers = field(default_factory=Answers)
+    #: Short writes to the operational store (audit entries, checkout decisions), committed in groups.
+    writes: GroupCommit = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.writes = GroupCommit(self.keys.store)
 
 
 async def context(request: Request) -> Ctx:

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import sqlite3
 import threading
 import time
 from dataclasses import dataclass
@@ -221,13 +222,24 @@ class KeyStore:
               detail: dict[str, Any] | None = None) -> None:
         """Record one write (or attempted write)."""
         with self._lock, self._ready().write() as con:
-            con.execute(
-                "INSERT INTO audit_log (at, key_id, key_name, role, method, path, action, status, detail) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [utc_now(), principal.key_id if principal else None, principal.name if principal else None,
-                 principal.role if principal else None, method, path, action, status,
-                 json.dumps(detail or {}, default=str)],
-            )
+            self.audit_into(con, principal, method, path, action, status, detail)
+
+    @staticmethod
+    def audit_into(con: sqlite3.Connection, principal: Principal | None, method: str, path: str, action: str,
+                   status: int, detail: dict[str, Any] | None = None) -> None:
+        """Record one write in the open transaction of ``con`` (the server's group commit)."""
+        con.execute(
+            "INSERT INTO audit_log (at, key_id, key_name, role, method, path, action, status, detail) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [utc_now(), principal.key_id if principal else None, principal.name if principal else None,
+             principal.role if principal else None, method, path, action, status,
+             json.dumps(detail or {}, default=str)],
+        )
+
+    def store(self) -> OperationalStore:
+        """The operational store the keys and the audit log live in (schema ensured)."""
+        with self._lock:
+            return self._ready()
 
     def recent_writes(self, key_id: str, path: str, since: str) -> tuple[int, int]:
         """How many writes to ``path`` the key made since ``since`` (ISO time), and their ``bytes`` in all."""

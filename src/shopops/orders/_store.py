@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import sqlite3
+from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -70,6 +73,27 @@ class DecisionStore:
                             f"VALUES ({', '.join('?' * len(_COLUMNS))})", rows)
             return con.total_changes - before
 
+    def record_one(self, decision: Mapping[str, Any]) -> bool:
+        """Store one order's decision (a checkout's); False when the order had been decided before.
+
+        The row :meth:`record` stores for a one-row frame, without building one: at checkout the frame
+        cost more than the insert.
+        """
+        with self.store.write() as con:
+            return self.insert_one(con, decision)
+
+    @staticmethod
+    def insert_one(con: sqlite3.Connection, decision: Mapping[str, Any]) -> bool:
+        """:meth:`record_one` in the open transaction of ``con`` (the server's group commit)."""
+        fields = {**decision, "decided_at": utc_now(),
+                  "review_status": "pending" if decision["action"] == "hold" else "auto"}
+        at = fields.get("ordered_at")
+        fields["ordered_at"] = None if at is None or pd.isna(at) else pd.Timestamp(at).strftime("%Y-%m-%dT%H:%M:%S")
+        row = [None if isinstance(v, float) and math.isnan(v) else v for v in (fields[c] for c in _COLUMNS)]
+        cur = con.execute(f"INSERT OR IGNORE INTO orders_decision ({', '.join(_COLUMNS)}) "
+                          f"VALUES ({', '.join('?' * len(_COLUMNS))})", row)
+        return cur.rowcount == 1
+
     def decided(self, order_ids: list[str]) -> set[str]:
         """The ids among ``order_ids`` that already have a decision."""
         found: set[str] = set()
@@ -88,10 +112,13 @@ class DecisionStore:
 
     def get(self, order_id: str) -> dict[str, object]:
         """The stored decision of one order."""
-        frame = self.store.frame("SELECT * FROM orders_decision WHERE order_id = ?", [order_id])
-        if frame.empty:
+        with self.store.read() as con:
+            cur = con.execute("SELECT * FROM orders_decision WHERE order_id = ?", [order_id])
+            row = cur.fetchone()
+            names = [d[0] for d in cur.description]
+        if row is None:
             raise UnknownOrderError(f"no triage decision for order {order_id!r}; run `shopops orders triage` first")
-        return {k: (None if pd.isna(v) else v) for k, v in frame.iloc[0].to_dict().items()}
+        return dict(zip(names, row, strict=True))
 
     def review(self, order_id: str, decision: str, user: str) -> tuple[dict[str, object], bool]:
         """Record a person's ``approve`` or ``cancel`` of a held order; returns (row, changed).

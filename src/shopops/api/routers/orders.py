@@ -5,12 +5,14 @@ The triage endpoints come first: ``/orders/{order_id}`` would otherwise take ``/
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import pandas as pd
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from shopops.api._auth import require
 from shopops.api._common import (
@@ -115,18 +117,25 @@ def _checkout(ctx: Ctx) -> Any:
 
 
 @router.post("/orders/triage", response_model=TriageDecision, dependencies=_DECIDE, summary="Triage one order")
-def triage_order(ctx: CtxDep, request: Request, order: TriageOrder) -> Any:
-    """Score and decide one order with the live rules, store the decision (idempotent per order id)."""
-    from shopops.orders import decide_one
+async def triage_order(ctx: CtxDep, request: Request, order: TriageOrder) -> Any:
+    """Score and decide one order with the live rules, store the decision (idempotent per order id).
 
-    scorer, rules, store = _triage_parts(ctx)
+    A checkout waits on this answer. Once the scorer, rules and warehouse context are in memory (read
+    in the thread pool, once per build), deciding costs well under a millisecond and runs on the
+    event loop; the decision is stored in the group commit that also takes the audit entries, and
+    the answer goes out once it is committed.
+    """
+    from shopops.orders import DecisionStore, decide_one
+
+    scorer, rules, store = await per_build(ctx.reader, "orders:triage", lambda: _triage_parts(ctx))
+    checkout = await per_build(ctx.reader, "orders:checkout", lambda: _checkout(ctx))
     at = pd.Timestamp(order.ordered_at) if order.ordered_at is not None else pd.Timestamp.now("UTC")
     at = at.tz_convert("UTC").tz_localize(None) if at.tzinfo is not None else at
-    decided = decide_one(_checkout(ctx).features(order.model_dump(exclude={"ordered_at"}), at), rules, scorer)
+    decided = decide_one(checkout.features(order.model_dump(exclude={"ordered_at"}), at), rules, scorer)
     decided.update(model_version=scorer.version_, rules_source=rules.source)
-    stored = store.record(pd.DataFrame([decided])) == 1
+    stored = await ctx.writes.run(functools.partial(DecisionStore.insert_one, decision=decided))
     if not stored:  # decided before: the stored decision stands
-        row = store.get(order.order_id)
+        row = await run_in_threadpool(store.get, order.order_id)
         return {**{k: row[k] for k in TriageDecision.model_fields if k in row}, "stored": False}
     request.state.audit_detail = {"order_id": order.order_id, "action": decided["action"]}
     return {**{k: decided[k] for k in TriageDecision.model_fields if k in decided}, "stored": True}
