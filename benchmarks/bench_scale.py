@@ -129,6 +129,9 @@ def _sample(root: psutil.Process, cluster: list[psutil.Process], peaks: Peaks, s
             role = _role(proc, root.pid)
             if role == "driver":
                 driver_total += rss
+                # Apart as well: the JVM (Spark's driver) and the Python process (the adapter's mapping of
+                # a source part runs in its DuckDB, so it scales with the part, not with the lake).
+                peaks.see(proc.pid, "driver-jvm" if proc.pid != root.pid else "driver-python", rss)
             else:
                 peaks.see(proc.pid, role, rss)
         # The driver is the Python process and its JVM together: one peak of their sum.

@@ -3,7 +3,9 @@
 -- are measured from the order moment; on_time compares delivery with the promise. Impossible
 -- sequences (delivered before shipped, shipped before ordered, …) are named in timestamp_problem
 -- and give no duration or on-time flag, so they cannot teach a model or a KPI anything false.
--- Durations divide a DOUBLE: Spark would divide by the literal 3600.0 as a DECIMAL and round to 6 places.
+-- Durations are exact (microseconds, as a DOUBLE), so both engines give the same hours: in seconds DuckDB
+-- counts boundaries crossed and Spark whole seconds elapsed, and Spark divides by a literal 3600.0 as a
+-- DECIMAL, rounding to 6 places.
 WITH j AS (
     SELECT h.*, f.* EXCLUDE (order_id, shipped_at, delivered_at, promised_at),
            coalesce(f.shipped_at, h.shipped_at) AS shipped_at_,
@@ -53,13 +55,13 @@ SELECT
     returned_at,
     return_reason,
     timestamp_problem,
-    CASE WHEN timestamp_problem IS NULL THEN CAST(date_diff('second', ordered_at, paid_at) AS DOUBLE) / 3600
+    CASE WHEN timestamp_problem IS NULL THEN CAST(date_diff('microsecond', ordered_at, paid_at) AS DOUBLE) / 3.6e9
     END AS hours_to_payment,
-    CASE WHEN timestamp_problem IS NULL THEN CAST(date_diff('second', ordered_at, released_at) AS DOUBLE) / 3600
+    CASE WHEN timestamp_problem IS NULL THEN CAST(date_diff('microsecond', ordered_at, released_at) AS DOUBLE) / 3.6e9
     END AS hours_to_release,
-    CASE WHEN timestamp_problem IS NULL THEN CAST(date_diff('second', ordered_at, shipped_at_) AS DOUBLE) / 3600
+    CASE WHEN timestamp_problem IS NULL THEN CAST(date_diff('microsecond', ordered_at, shipped_at_) AS DOUBLE) / 3.6e9
     END AS hours_to_ship,
-    CASE WHEN timestamp_problem IS NULL THEN CAST(date_diff('second', ordered_at, delivered_at_) AS DOUBLE) / 3600
+    CASE WHEN timestamp_problem IS NULL THEN CAST(date_diff('microsecond', ordered_at, delivered_at_) AS DOUBLE) / 3.6e9
     END AS hours_to_delivery,
     CASE WHEN delivered_at_ IS NULL OR promised_at_ IS NULL OR timestamp_problem IS NOT NULL
          THEN NULL
