@@ -261,8 +261,7 @@ class GroupCommit:
         # A callable is asked for the store at each commit (the key store re-creates its file if it was removed).
         self._store = store if callable(store) else (lambda: store)
         self._pending: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any]]] = []
-        self._flushing = False
-        self._task: asyncio.Task[None] | None = None
+        self._task: asyncio.Task[None] | None = None  # the flush under way (kept: the loop holds tasks weakly)
         self.groups = 0  # transactions committed (for tests and benchmarks)
 
     async def run(self, write: Callable[[sqlite3.Connection], T]) -> T:
@@ -270,29 +269,25 @@ class GroupCommit:
         loop = asyncio.get_running_loop()
         done: asyncio.Future[T] = loop.create_future()
         self._pending.append((write, done))
-        if not self._flushing:
-            self._flushing = True
-            self._task = loop.create_task(self._flush())  # kept: the loop holds tasks only weakly
+        if self._task is None or self._task.done():
+            self._task = loop.create_task(self._flush())
         return await done
 
     async def _flush(self) -> None:
         loop = asyncio.get_running_loop()
-        try:
-            while self._pending:
-                group, self._pending = self._pending, []
-                try:
-                    results = await loop.run_in_executor(None, self._commit, [w for w, _ in group])
-                except BaseException as exc:  # the transaction itself failed: so did every write in it
-                    results = [(False, exc)] * len(group)
-                for (_, done), (ok, value) in zip(group, results, strict=True):
-                    if done.done():
-                        continue
-                    if ok:
-                        done.set_result(value)
-                    else:
-                        done.set_exception(value)
-        finally:
-            self._flushing = False
+        while self._pending:
+            group, self._pending = self._pending, []
+            try:
+                results = await loop.run_in_executor(None, self._commit, [w for w, _ in group])
+            except BaseException as exc:  # the transaction itself failed: so did every write in it
+                results = [(False, exc)] * len(group)
+            for (_, done), (ok, value) in zip(group, results, strict=True):
+                if done.done():
+                    continue
+                if ok:
+                    done.set_result(value)
+                else:
+                    done.set_exception(value)
 
     def _commit(self, writes: list[Callable[[sqlite3.Connection], Any]]) -> list[tuple[bool, Any]]:
         results: list[tuple[bool, Any]] = []

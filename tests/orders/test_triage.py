@@ -169,12 +169,13 @@ def test_concurrent_checkouts_on_a_real_server_store_each_decision_once_and_audi
     operator = KeyStore.for_data_dir(orders_shop.data_dir).create("operator", "checkout load")[1]
     orders = [f"LOAD-{i}" for i in range(60)]
     for server in _serve(orders_shop):
-        def post(i: int) -> tuple[str, int, dict]:
+        url = server.url + "api/v1/orders/triage"
+
+        def post(i: int, url: str = url) -> tuple[str, int, dict]:
             oid = orders[i % len(orders)]  # every order three times, from different clients
             body = {"order_id": oid, "customer_id": None, "order_value": 20.0 + (i % len(orders)) * 40,
                     "units": 1 + i % 4, "ship_country": "United Kingdom", "payment_type": "card"}
-            r = httpx.post(server.url + "api/v1/orders/triage", json=body, headers={"X-API-Key": operator},
-                           timeout=60)
+            r = httpx.post(url, json=body, headers={"X-API-Key": operator}, timeout=60)
             return oid, r.status_code, r.json()
 
         with concurrent.futures.ThreadPoolExecutor(20) as pool:

@@ -83,11 +83,10 @@ class _AuditWrites:
     A plain ASGI middleware: reads pass straight through at almost no cost.
     """
 
-    def __init__(self, app: ASGIApp, keys: KeyStore, shop: Shop | None = None,
-                 writes: GroupCommit | None = None) -> None:
+    def __init__(self, app: ASGIApp, keys: KeyStore, writes: GroupCommit, shop: Shop | None = None) -> None:
         self.app, self.keys, self.shop = app, keys, shop
         # Entries of concurrent requests are committed together (one transaction per group, not per request).
-        self.writes = writes or GroupCommit(keys.store)
+        self.writes = writes
         self._stale: tuple[float, list[tuple[bytes, bytes]]] = (-1.0, [])
         self._judging = False
 

@@ -218,16 +218,10 @@ class KeyStore:
         return principal
 
     # ------------------------------------------------------------------ audit
-    def audit(self, principal: Principal | None, method: str, path: str, action: str, status: int,
-              detail: dict[str, Any] | None = None) -> None:
-        """Record one write (or attempted write)."""
-        with self._lock, self._ready().write() as con:
-            self.audit_into(con, principal, method, path, action, status, detail)
-
     @staticmethod
     def audit_into(con: sqlite3.Connection, principal: Principal | None, method: str, path: str, action: str,
                    status: int, detail: dict[str, Any] | None = None) -> None:
-        """Record one write in the open transaction of ``con`` (the server's group commit)."""
+        """Record one write (or attempted write) in the open transaction of ``con`` (the server's group commit)."""
         con.execute(
             "INSERT INTO audit_log (at, key_id, key_name, role, method, path, action, status, detail) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -40,6 +40,9 @@ CREATE INDEX IF NOT EXISTS orders_decision_queue ON orders_decision (review_stat
 _COLUMNS = ("order_id", "decided_at", "action", "reason", "rule", "flags", "risk", "late_risk",
             "delivery_days_p50", "delivery_days_p90", "reasons", "model_version", "rules_source", "ordered_at",
             "review_status")
+# A decision is written once: a re-run or a second checkout call for the same order stores nothing.
+_INSERT = (f"INSERT OR IGNORE INTO orders_decision ({', '.join(_COLUMNS)}) "
+           f"VALUES ({', '.join('?' * len(_COLUMNS))})")
 
 
 class DecisionConflictError(ShopopsError):
@@ -69,8 +72,7 @@ class DecisionStore:
                 for row in frame[list(_COLUMNS)].itertuples(index=False, name=None)]
         with self.store.write() as con:
             before = con.total_changes
-            con.executemany(f"INSERT OR IGNORE INTO orders_decision ({', '.join(_COLUMNS)}) "
-                            f"VALUES ({', '.join('?' * len(_COLUMNS))})", rows)
+            con.executemany(_INSERT, rows)
             return con.total_changes - before
 
     def record_one(self, decision: Mapping[str, Any]) -> bool:
@@ -90,8 +92,7 @@ class DecisionStore:
         at = fields.get("ordered_at")
         fields["ordered_at"] = None if at is None or pd.isna(at) else pd.Timestamp(at).strftime("%Y-%m-%dT%H:%M:%S")
         row = [None if isinstance(v, float) and math.isnan(v) else v for v in (fields[c] for c in _COLUMNS)]
-        cur = con.execute(f"INSERT OR IGNORE INTO orders_decision ({', '.join(_COLUMNS)}) "
-                          f"VALUES ({', '.join('?' * len(_COLUMNS))})", row)
+        cur = con.execute(_INSERT, row)
         return cur.rowcount == 1
 
     def decided(self, order_ids: list[str]) -> set[str]:
