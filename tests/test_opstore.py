@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from shopops.opstore import GroupCommit, OperationalStore, StoreVersionError
+from tests.aio import run_async
 
 DDL = """
 CREATE TABLE IF NOT EXISTS note (id INTEGER PRIMARY KEY, writer INTEGER NOT NULL, text TEXT NOT NULL);
@@ -144,7 +145,7 @@ def test_a_group_commit_takes_concurrent_writes_in_one_transaction_and_fails_onl
         second = await group.run(put(50))  # alone: committed at once, in a group of its own
         return [*first, second]
 
-    results = asyncio.run(main())
+    results = run_async(main())
     assert isinstance(results[7], sqlite3.IntegrityError)
     assert [r for i, r in enumerate(results) if i != 7] == [k * 10 for k in range(51) if k != 7]
     assert group.groups == 2  # fifty writes, one transaction; then one more
@@ -167,7 +168,7 @@ def test_a_group_that_cannot_commit_fails_every_write_in_it(tmp_path: Path) -> N
                                       for k in range(5)), return_exceptions=True)
 
     try:
-        results = asyncio.run(main())
+        results = run_async(main())
     finally:
         blocker.execute("ROLLBACK")
     assert all(isinstance(r, sqlite3.OperationalError) and "locked" in str(r) for r in results)

@@ -6,16 +6,14 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable, Coroutine
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from shopops.api._common import Answers
+from tests.aio import run_async
 
 
 def _run(scenario: Callable[[], Coroutine[Any, Any, None]]) -> None:
-    """``asyncio.run`` in a thread of its own: other tests of the session may leave a loop running in this one."""
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, scenario()).result(60)
+    run_async(scenario())
 
 
 def test_concurrent_requests_compute_once_and_a_new_token_computes_again() -> None:
