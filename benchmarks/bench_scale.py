@@ -73,11 +73,23 @@ class Peaks:
     """Peak RSS (bytes) per process, grouped by role."""
 
     by_pid: dict[int, tuple[str, int]] = field(default_factory=dict)
+    #: the last cumulative CPU seconds (user + system) seen per process, with its role
+    cpu_by_pid: dict[int, tuple[str, float]] = field(default_factory=dict)
 
     def see(self, pid: int, role: str, rss: int) -> None:
         old = self.by_pid.get(pid)
         if old is None or rss > old[1]:
             self.by_pid[pid] = (role, rss)
+
+    def see_cpu(self, pid: int, role: str, seconds: float) -> None:
+        self.cpu_by_pid[pid] = (role, seconds)
+
+    def role_cpu(self) -> dict[str, float]:
+        """CPU seconds per role during the phase (the daemons' own counts start before it)."""
+        out: dict[str, float] = {}
+        for role, seconds in self.cpu_by_pid.values():
+            out[role] = out.get(role, 0.0) + seconds
+        return out
 
     def role_peaks(self) -> dict[str, list[int]]:
         out: dict[str, list[int]] = {}
@@ -123,10 +135,15 @@ def _sample(root: psutil.Process, cluster: list[psutil.Process], peaks: Peaks, s
         driver_total = 0
         for proc in procs:
             try:
-                rss = proc.memory_info().rss
+                with proc.oneshot():
+                    rss = proc.memory_info().rss
+                    times = proc.cpu_times()
             except psutil.Error:
                 continue
             role = _role(proc, root.pid)
+            if role not in ("master", "worker"):  # long-lived daemons: their counts predate the phase
+                cpu_role = role if role != "driver" else ("driver-jvm" if proc.pid != root.pid else "driver-python")
+                peaks.see_cpu(proc.pid, cpu_role, times.user + times.system)
             if role == "driver":
                 driver_total += rss
                 # Apart as well: the JVM (Spark's driver) and the Python process (the adapter's mapping of
@@ -139,20 +156,27 @@ def _sample(root: psutil.Process, cluster: list[psutil.Process], peaks: Peaks, s
         stop.wait(0.25)
 
 
-def run_phase(name: str, code: str, env: dict[str, str], cluster: list[psutil.Process]) -> tuple[float, Peaks, dict]:
-    """Run ``code`` in a fresh Python process; return (seconds, peaks, the JSON it printed last)."""
-    proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+def run_phase(name: str, code: str, env: dict[str, str], cluster: list[psutil.Process],
+              log: Path) -> tuple[float, Peaks, dict]:
+    """Run ``code`` in a fresh Python process; return (seconds, peaks, the JSON it printed last).
+
+    The phase's whole stderr goes to ``log`` (the child holds its own descriptor): a failure after an hour of
+    Spark must be readable in full.
+    """
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w") as err_file:
+        proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=err_file,
+                                text=True)
     peaks, stop = Peaks(), threading.Event()
     sampler = threading.Thread(target=_sample, args=(psutil.Process(proc.pid), cluster, peaks, stop), daemon=True)
     started = time.perf_counter()
     sampler.start()
-    out, err = proc.communicate()
+    out, _ = proc.communicate()
     seconds = time.perf_counter() - started
     stop.set()
     sampler.join()
     if proc.returncode != 0:
-        raise SystemExit(f"{name} failed (exit {proc.returncode}):\n{err[-4000:]}")
+        raise SystemExit(f"{name} failed (exit {proc.returncode}), its log is {log}:\n{log.read_text()[-4000:]}")
     return seconds, peaks, json.loads(out.strip().splitlines()[-1])
 
 
@@ -171,7 +195,11 @@ def main() -> None:
     parser.add_argument("--engines", default="duckdb,spark-cluster")
     parser.add_argument("--keep", type=Path, default=None, help="work folder to keep (the shop is reused)")
     parser.add_argument("--worker-memory", default="4g", help="memory of each standalone worker")
+    parser.add_argument("--executor-memory", default="3g",
+                        help="heap of each executor (Spark's default of 1g ran out at 40 M lines)")
     parser.add_argument("--shuffle-partitions", type=int, default=8, help="for the standalone cluster's builds")
+    parser.add_argument("--phases", default="ingest,build",
+                        help="'build' alone builds the lake an earlier run with --keep ingested")
     parser.add_argument("--project-lines", type=float, default=10e9)
     parser.add_argument("--project-nodes", type=int, default=32)
     parser.add_argument("--project-cores", type=int, default=16, help="cores per node of the projected cluster")
@@ -179,15 +207,20 @@ def main() -> None:
     root = args.keep or Path(tempfile.mkdtemp(prefix="shopops-scale-"))
     sources = root / "sources"
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    phases = {p.strip() for p in args.phases.split(",") if p.strip()}
     base_env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     results: dict[str, dict[str, tuple[float, Peaks, dict]]] = {}
     try:
         if not (sources / "order_lines").is_dir():
-            seconds, peaks, out = run_phase("simulate", _code(SIMULATE, root, sources, args.lines), base_env, [])
+            seconds, peaks, out = run_phase("simulate", _code(SIMULATE, root, sources, args.lines), base_env, [],
+                                             root / "logs" / "simulate.log")
             print(f"simulate {seconds:7.1f} s  peak {_gib(max(peaks.role_peaks()['driver']))} GiB  {out}", flush=True)
         for engine in engines:
             data = root / f"data-{engine}"
-            shutil.rmtree(data, ignore_errors=True)
+            if "ingest" in phases:
+                shutil.rmtree(data, ignore_errors=True)
+            elif not (data / "lake").is_dir():
+                raise SystemExit(f"{data} holds no lake: run the ingest phase first")
             env = dict(base_env)
             cluster: list[psutil.Process] = []
             launcher = None
@@ -202,6 +235,8 @@ def main() -> None:
                 launcher = start_cluster(root / "spark-cluster", workers=2, memory=args.worker_memory)
                 cluster = [psutil.Process(p.pid) for p in launcher.procs]
                 env = cluster_env(env)
+                # The standard way to size executors from a pyspark driver (spark-submit's own flag).
+                env["PYSPARK_SUBMIT_ARGS"] = f"--executor-memory {args.executor_memory} pyspark-shell"
                 env["SHOPOPS_SPARK_SHUFFLE_PARTITIONS"] = str(args.shuffle_partitions)
                 env.update(SHOPOPS_ENGINE="spark", SHOPOPS_SPARK_MASTER=launcher.url)
             else:
@@ -209,12 +244,16 @@ def main() -> None:
             try:
                 results[engine] = {}
                 for phase, body in (("ingest", INGEST), ("build", BUILD)):
+                    if phase not in phases:
+                        continue
                     seconds, peaks, out = run_phase(f"{engine} {phase}", _code(body, data, sources, args.lines),
-                                                    env, cluster)
+                                                    env, cluster, root / "logs" / f"{engine}-{phase}.log")
                     results[engine][phase] = (seconds, peaks, out)
                     roles = peaks.role_peaks()
                     mem = "  ".join(f"{role} {'/'.join(_gib(v) for v in vals)}" for role, vals in sorted(roles.items()))
+                    cpu = "  ".join(f"{role} {v:.0f}" for role, v in sorted(peaks.role_cpu().items()))
                     print(f"{engine:13s} {phase:6s} {seconds:8.1f} s  peak GiB: {mem}  {out}", flush=True)
+                    print(f"{'':13s} {phase:6s} CPU s: {cpu}", flush=True)
                 results[engine]["cores"] = (cores, Peaks(), {})
             finally:
                 if launcher is not None:
@@ -229,13 +268,15 @@ def _summary(results: dict[str, dict[str, tuple[float, Peaks, dict]]], args: arg
     if not results:
         return
     first = next(iter(results.values()))
-    lines = first["ingest"][2].get("order_lines", 0)
+    lines = first["ingest"][2]["order_lines"] if "ingest" in first else first["build"][2]["fact_order_line"]
     print(f"\norder lines ingested: {lines:,}")
     if "duckdb" in results:
         for engine, phases in results.items():
             if engine == "duckdb":
                 continue
             for phase in ("ingest", "build"):
+                if phase not in phases or phase not in results["duckdb"]:
+                    continue
                 ratio = phases[phase][0] / results["duckdb"][phase][0]
                 print(f"{phase}: {engine} {phases[phase][0]:.1f} s vs duckdb {results['duckdb'][phase][0]:.1f} s: "
                       f"{ratio:.2f}x the time")
@@ -246,12 +287,29 @@ def _summary(results: dict[str, dict[str, tuple[float, Peaks, dict]]], args: arg
         cores = phases["cores"][0]
         hours = {}
         for phase in ("ingest", "build"):
+            if phase not in phases:
+                continue
             per_core = lines / phases[phase][0] / cores
             hours[phase] = args.project_lines / (per_core * cores_total) / 3600
             print(f"{engine} {phase}: {per_core:,.0f} lines/s per core -> {args.project_lines:.3g} lines on "
                   f"{args.project_nodes} x {args.project_cores} cores: {hours[phase]:.2f} h")
+        if not hours:
+            continue
         limit = max(hours, key=lambda k: hours[k])
-        print(f"{engine}: projected total {sum(hours.values()):.2f} h, limited by {limit}")
+        print(f"{engine}: projected total {sum(hours.values()):.2f} h, limited by {limit} (if every step scaled out)")
+        # Not every step does: the driver maps each source part and reads the staged rows back for the
+        # report (DuckDB in the driver's Python), and schedules every task (its JVM). That work grows with
+        # the data but runs on one node, so it is projected on one node's cores, the rest on the cluster's.
+        scale = args.project_lines / lines
+        for phase in ("ingest", "build"):
+            if phase not in phases:
+                continue
+            cpu = phases[phase][1].role_cpu()
+            cluster_s = (cpu.get("executor", 0.0) + cpu.get("executor-python", 0.0)) * scale / cores_total
+            driver_s = (cpu.get("driver-python", 0.0) + cpu.get("driver-jvm", 0.0)) * scale / args.project_cores
+            step = "the driver (one node)" if driver_s > cluster_s else "the executors"
+            print(f"{engine} {phase}, from CPU seconds: executors {cluster_s / 3600:.2f} h on the cluster, driver "
+                  f"{driver_s / 3600:.2f} h on one {args.project_cores}-core node; limited by {step}")
 
 
 if __name__ == "__main__":
