@@ -37,15 +37,41 @@ needs_spark = pytest.mark.skipif(NO_SPARK is not None, reason=NO_SPARK or "")
 @needs_spark
 @pytest.mark.spark
 @pytest.mark.slow
-def test_spark_model_error_names_the_model(spark: Any) -> None:
+def test_spark_model_error_names_the_model(spark: Any, tmp_path: Path) -> None:
     from shopops.warehouse._spark import SparkEngine
 
-    engine = SparkEngine(spark)
+    engine = SparkEngine(spark, tmp_path)
     try:
         with pytest.raises(WarehouseError, match="model 'broken' failed on Spark"):
             engine.run("broken", "SELECT no_such_column FROM (SELECT 1 AS x) AS t")
+        # An error only the executors meet (ANSI cast), while the model is written.
+        with pytest.raises(WarehouseError, match="model 'broken_rows' failed on Spark"):
+            engine.run("broken_rows", "SELECT CAST(x AS INTEGER) AS n FROM (SELECT 'not a number' AS x) AS t")
     finally:
         engine.close()
+
+
+@needs_spark
+@pytest.mark.spark
+@pytest.mark.slow
+def test_a_model_is_read_back_from_its_files(spark: Any, tmp_path: Path) -> None:
+    """Later models read a model's Parquet, not its lineage: the shuffles that made it can be dropped."""
+    from shopops.warehouse._spark import SparkEngine
+
+    engine = SparkEngine(spark, tmp_path)
+    try:
+        engine.run("stg_x", "SELECT unnest(generate_series(0, 99)) AS n, NULL AS nothing", temporary=True)
+        engine.run("m", "SELECT n % 7 AS k, count(*) AS c, any_value(nothing) AS nothing FROM stg_x GROUP BY 1")
+        files = engine.frames["m"].inputFiles()
+        assert files and all(str(tmp_path / "m") in f for f in files)
+        assert all(str(tmp_path / "_scratch" / "stg_x") in f for f in engine.frames["stg_x"].inputFiles())
+        rows = sorted((r.k, r.c, r.nothing) for r in spark.sql("SELECT * FROM m").collect())
+        assert rows == [(k, len(range(k, 100, 7)), None) for k in range(7)]
+        assert engine.untyped["m"] == ["nothing"]
+        assert "stg_x" not in engine.untyped  # staging is scratch, not part of the build
+    finally:
+        engine.close()
+    assert not (tmp_path / "_scratch").exists()
 
 
 def test_every_model_transpiles_to_spark() -> None:

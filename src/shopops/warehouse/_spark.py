@@ -1,9 +1,10 @@
 """Run the warehouse's SQL models on Spark; the executors write them as Parquet, DuckDB serves them.
 
 The models are the same DuckDB-dialect files the DuckDB engine runs; each one is transpiled with
-sqlglot (``read="duckdb", write="spark"``) and materialised as a cached temp view, in the order
-:func:`~shopops.warehouse._engine.run_models` gives. Spark's executors then write every model as
-Parquet under the data directory, a manifest commits the build, and the DuckDB warehouse file gets
+sqlglot (``read="duckdb", write="spark"``) and run in the order :func:`~shopops.warehouse._engine.run_models`
+gives. Spark's executors write each model as Parquet under the data directory as soon as it is run,
+and later models read it back from there (so no model is cached and no shuffle outlives its model).
+A manifest commits the build, and the DuckDB warehouse file gets
 views over those files that cast to exactly the column types the DuckDB engine would have produced,
 so every reader of the warehouse works the same whichever engine built it. No model's rows pass
 through the driver.
@@ -13,6 +14,7 @@ through the driver.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -56,24 +58,40 @@ def _build_session(spark: SparkSession) -> SparkSession:
 
 
 class SparkEngine:
-    """Run models in a SparkSession: every table is a cached temp view.
+    """Run models in a SparkSession; each model is written as Parquet by the executors and read back.
 
     Parameters
     ----------
     spark : SparkSession
         The session to run in (see :func:`spark_session`).
+    out : Path
+        The build's folder: a model goes to ``out/<model>/``, a temporary one (staging) to
+        ``out/_scratch/<model>/``.
     on_arrow : callable or None
         Called with ``(name, table)`` for every table loaded from Arrow (``dim_date``), so the
         caller can keep a copy of it in the warehouse.
+
+    Notes
+    -----
+    Materialising a model as files rather than caching it keeps an executor's needs to one task's:
+    cached in memory, the models of a 40 M-line shop ran 1 GiB and 3 GiB executors out of heap; cached
+    on disk, they kept every shuffle of the build alive (a cached frame's lineage holds its shuffles),
+    40 GB of local disk and growing. Read back from Parquet, a model's lineage starts at its files, so
+    Spark's cleaner drops the shuffles that made it, and a lost executor costs a re-read, not a rerun.
     """
 
     name = "spark"
 
-    def __init__(self, spark: SparkSession, on_arrow: Callable[[str, pa.Table], None] | None = None) -> None:
+    def __init__(self, spark: SparkSession, out: Path,
+                 on_arrow: Callable[[str, pa.Table], None] | None = None) -> None:
         self.spark = spark
+        self.out = out
         self.on_arrow = on_arrow
         self.frames: dict[str, DataFrame] = {}
         self.views: list[str] = []
+        #: per written model, the columns Spark typed NULL (written as strings, see :func:`_write_model`)
+        self.untyped: dict[str, list[str]] = {}
+        self.written: list[str] = []
 
     def _view(self, name: str, df: DataFrame) -> None:
         df.createOrReplaceTempView(name)
@@ -102,27 +120,31 @@ class SparkEngine:
         self._view(view, df)
 
     def run(self, name: str, sql: str, *, temporary: bool = False) -> None:
-        """Transpile ``sql`` to Spark, run it and keep the result as cached temp view ``name``."""
-        from pyspark import StorageLevel
+        """Transpile ``sql`` to Spark, write the result as Parquet and make it temp view ``name``."""
+        from pyspark.sql import functions as sf
 
         spark_sql = to_spark_sql(sql)
-        df: DataFrame | None = None
+        folder = self.out / "_scratch" if temporary else self.out
         try:
-            # On the executors' local disk, not in their heap: a model's cached blocks in memory are
-            # serialised into heap buffers, and at 40 M order lines they ran 1 GiB and 3 GiB executors out
-            # of heap (exit code 52) although Spark should have spilled them. On disk the heap an executor
-            # needs is that of one task, whatever the size of the shop.
-            df = self.spark.sql(spark_sql).persist(StorageLevel.DISK_ONLY)
-            # Materialise now: errors surface at the model that caused them, and later models
-            # read the cache instead of recomputing the lineage.
-            df.count()
+            df = self.spark.sql(spark_sql)
         except Exception as exc:
-            if df is not None:
-                df.unpersist()
             raise WarehouseError(
                 f"model {name!r} failed on Spark: {_first_lines(str(exc))}\nSQL sent to Spark:\n{spark_sql}"
             ) from None
-        self._keep(name, df)
+        # Written now: errors surface at the model that caused them, and later models read the files
+        # instead of recomputing the lineage.
+        untyped = _write_model(df, name, folder, partition=not temporary, sql=spark_sql)
+        if any((folder / name).rglob("part-*.parquet")):
+            back = self.spark.read.parquet(str(folder / name))  # a partitioned model adds `_month`: not selected
+        else:  # no rows, no file to read a schema from
+            back = self.spark.createDataFrame([], df.schema)
+        # Back as the model made them: NULL-typed columns (stored as strings) NULL-typed again.
+        back = back.select(*[sf.lit(None).alias(c) if c in untyped else sf.col(f"`{c}`") for c in df.columns])
+        if not temporary:
+            self.untyped[name] = untyped
+            self.written.append(name)
+        self._keep(name, back)
+        _collect_garbage(self.spark)
 
     def load_arrow(self, name: str, data: pa.Table) -> None:
         """Create cached temp view ``name`` from Arrow data (and hand the data to ``on_arrow``)."""
@@ -136,12 +158,13 @@ class SparkEngine:
         return rows[0][0] if rows else None
 
     def close(self) -> None:
-        """Drop every view this engine created and free the cached data."""
+        """Drop every view this engine created, free the cached data and remove the scratch files."""
         for df in self.frames.values():
             df.unpersist()
         for view in self.views:
             self.spark.catalog.dropTempView(view)
         self.frames.clear()
+        shutil.rmtree(self.out / "_scratch", ignore_errors=True)
         self.views.clear()
 
 
@@ -175,7 +198,18 @@ _PARTITION_BY = {"fact_order_line": "order_date", "fact_order": "order_date", "f
                  "fact_event": "ts", "fact_inventory": "date"}
 
 
-def _write_model(df: DataFrame, name: str, out: Path) -> list[str]:
+def _collect_garbage(spark: SparkSession) -> None:
+    """Let the driver's JVM collect now, so Spark's cleaner deletes the shuffle files no frame refers to.
+
+    The cleaner acts on garbage-collected references only, and a driver with a roomy heap may not
+    collect for a long time (Spark's periodic collection is every 30 minutes) while the shuffles of
+    every model so far fill the executors' disks.
+    """
+    with contextlib.suppress(Exception):  # Spark Connect has no JVM on this side
+        spark.sparkContext._jvm.System.gc()  # type: ignore[union-attr]
+
+
+def _write_model(df: DataFrame, name: str, out: Path, *, partition: bool = True, sql: str = "") -> list[str]:
     """Write one model as Parquet from the executors; returns the names of its columns Spark typed NULL.
 
     Timestamps with local time zone become TIMESTAMP_NTZ (the UTC wall clock, the session's time zone),
@@ -196,7 +230,7 @@ def _write_model(df: DataFrame, name: str, out: Path) -> list[str]:
             untyped.append(f.name)
         cols.append(col.alias(f.name))
     typed = df.select(*cols)
-    by = _PARTITION_BY.get(name)
+    by = _PARTITION_BY.get(name) if partition else None
     if by is not None and by in df.columns:
         # One task per month writes that month's folder; DuckDB reads the files without the folder column.
         month = sf.date_format(sf.date_trunc("month", sf.col(by)), "yyyy-MM-dd")
@@ -207,8 +241,18 @@ def _write_model(df: DataFrame, name: str, out: Path) -> list[str]:
     try:
         writer.parquet(str(out / name))
     except Exception as exc:
-        raise WarehouseError(f"model {name!r}: Spark could not write {out / name}: {_first_lines(str(exc))}") from None
+        shown = f"\nSQL sent to Spark:\n{sql}" if sql else ""
+        raise WarehouseError(f"model {name!r} failed on Spark (writing {out / name}): "
+                             f"{_first_lines(str(exc))}{shown}") from None
+    _tidy(out / name)
     return untyped
+
+
+def _tidy(folder: Path) -> None:
+    """Remove what Hadoop's committer writes beside the Parquet files (``_SUCCESS``, ``.crc`` checksums)."""
+    for path in folder.rglob("*"):
+        if path.is_file() and (path.name == "_SUCCESS" or path.name.endswith(".crc")):
+            path.unlink()
 
 
 def _model_files(out: Path, name: str) -> list[str]:
@@ -331,18 +375,16 @@ def run_on_spark(
     out = lake.data_dir / SPARK_BUILDS / folder
     out.mkdir(parents=True)
     warehouse = DuckDBEngine(con)
-    engine = SparkEngine(spark, on_arrow=warehouse.load_arrow)
+    engine = SparkEngine(spark, out, on_arrow=warehouse.load_arrow)
     try:
         names = run_models(engine, lake, step)
         schemas = _duckdb_schemas()
         tables: dict[str, Any] = {}
         for name in names:
-            step(f"write {name}")
             if name not in schemas:
                 raise WarehouseError(f"model {name!r} is not among the DuckDB models")
-            untyped = _write_model(engine.frames[name], name, out)
             files = _model_files(out, name)
-            _checked_columns(con, name, [str(out / f) for f in files], schemas[name], untyped)
+            _checked_columns(con, name, [str(out / f) for f in files], schemas[name], engine.untyped[name])
             tables[name] = {"files": files, "columns": schemas[name],
                             "partitioned_by": _PARTITION_BY.get(name)}
         _write_manifest(out, build_id, tables)
