@@ -24,7 +24,7 @@ from shopops.errors import WarehouseError
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-__all__ = ["INSTALL_HINT", "apply_sql_conf", "java_available", "spark_session", "to_spark_sql"]
+__all__ = ["INSTALL_HINT", "apply_sql_conf", "java_available", "spark_session", "tidy_hadoop_files", "to_spark_sql"]
 
 INSTALL_HINT = "install it with `pip install 'shopops[spark]'` and Java 17 (e.g. openjdk-17-jre)"
 
@@ -160,3 +160,10 @@ def apply_sql_conf(spark: SparkSession) -> None:
     """Apply the SQL settings shopops depends on to ``spark``."""
     for key, value in _SQL_CONF.items():
         spark.conf.set(key, value)
+
+
+def tidy_hadoop_files(folder: Path) -> None:
+    """Remove what Hadoop's committer writes beside the Parquet files (``_SUCCESS``, ``.crc`` checksums)."""
+    for path in folder.rglob("*"):
+        if path.is_file() and (path.name == "_SUCCESS" or path.name.endswith(".crc")):
+            path.unlink()

@@ -27,7 +27,7 @@ import sqlglot
 from sqlglot import exp
 
 from shopops._duck import sql_ident, sql_str
-from shopops._spark import apply_sql_conf, spark_session, to_spark_sql
+from shopops._spark import apply_sql_conf, spark_session, tidy_hadoop_files, to_spark_sql
 from shopops.config import Settings
 from shopops.errors import IngestError, WarehouseError
 from shopops.ingest.pii import PiiHasher
@@ -113,12 +113,6 @@ def spark_validation_sql(sql: str) -> str:
     """One validation query (DuckDB dialect) in Spark SQL."""
     return to_spark_sql(sql, transforms=(_spark_functions,))
 
-
-def _tidy(folder: Path) -> None:
-    """Remove what Hadoop's committer writes beside the Parquet files (``_SUCCESS``, ``.crc`` checksums)."""
-    for path in folder.rglob("*"):
-        if path.is_file() and (path.name == "_SUCCESS" or path.name.endswith(".crc")):
-            path.unlink()
 
 
 class SparkStager:
@@ -208,7 +202,7 @@ class SparkStager:
             clean_dir = staging / "clean" / table.name
             written.where("_reason IS NULL").select(*names).write.option("compression", "zstd").parquet(
                 str(clean_dir))
-            _tidy(clean_dir)
+            tidy_hadoop_files(clean_dir)
             bad = written.where("_reason IS NOT NULL")
             if quarantine_rows or bad.limit(1).count():
                 from pyspark.sql import functions as sf
@@ -217,7 +211,7 @@ class SparkStager:
                 bad.select(*names, "_reason", sf.lit(source_file).alias("_source_file"), "_source_row",
                            sf.lit(None).cast("string").alias("_raw_text")).write.option(
                     "compression", "zstd").parquet(str(q_dir))
-                _tidy(q_dir)
+                tidy_hadoop_files(q_dir)
         except (IngestError, WarehouseError):
             raise
         except Exception as exc:

@@ -29,7 +29,7 @@ import duckdb
 import pyarrow as pa
 
 from shopops._duck import connect, sql_str_list
-from shopops._spark import apply_sql_conf, spark_session, to_spark_sql
+from shopops._spark import apply_sql_conf, spark_session, tidy_hadoop_files, to_spark_sql
 from shopops._spark import java_available as _java_available  # noqa: F401  (tests ask it before a session)
 from shopops.config import Settings
 from shopops.errors import WarehouseError
@@ -244,15 +244,9 @@ def _write_model(df: DataFrame, name: str, out: Path, *, partition: bool = True,
         shown = f"\nSQL sent to Spark:\n{sql}" if sql else ""
         raise WarehouseError(f"model {name!r} failed on Spark (writing {out / name}): "
                              f"{_first_lines(str(exc))}{shown}") from None
-    _tidy(out / name)
+    tidy_hadoop_files(out / name)
     return untyped
 
-
-def _tidy(folder: Path) -> None:
-    """Remove what Hadoop's committer writes beside the Parquet files (``_SUCCESS``, ``.crc`` checksums)."""
-    for path in folder.rglob("*"):
-        if path.is_file() and (path.name == "_SUCCESS" or path.name.endswith(".crc")):
-            path.unlink()
 
 
 def _model_files(out: Path, name: str) -> list[str]:
