@@ -76,7 +76,7 @@ class SparkEngine:
     Materialising a model as files rather than caching it keeps an executor's needs to one task's:
     cached in memory, the models of a 40 M-line shop ran 1 GiB and 3 GiB executors out of heap; cached
     on disk, they kept every shuffle of the build alive (a cached frame's lineage holds its shuffles),
-    40 GB of local disk and growing. Read back from Parquet, a model's lineage starts at its files, so
+    52 GB of local disk and growing. Read back from Parquet, a model's lineage starts at its files, so
     Spark's cleaner drops the shuffles that made it, and a lost executor costs a re-read, not a rerun.
     """
 
